@@ -1,0 +1,1 @@
+"""The published language of Polku: codes, events, envelope, commands and schemas."""

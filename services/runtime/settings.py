@@ -115,6 +115,9 @@ class StackSettings(BaseSettings):
     )
     polku_kafka_heap: str = Field("512m", description="Java heap of the embedded broker.")
     polku_kafka_port: int = Field(9092, description="Port of the embedded broker.")
+    polku_postgres_port: int = Field(
+        5432, description="Port of the embedded PostgreSQL (`polku up`); tests pick free ports."
+    )
 
 
 SETTINGS_MODELS: tuple[type[BaseSettings], ...] = (ServiceSettings, StackSettings)

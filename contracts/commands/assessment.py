@@ -1,0 +1,82 @@
+"""Command bodies of the assessment service's HTTP API (API.md)."""
+
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from contracts.codes import (
+    AssessmentCancelReason,
+    AssessmentKind,
+    BenefitRecommendation,
+    ConsultationTopic,
+    LabourMarketStatus,
+    MeasurementPhase,
+    Role,
+    ServiceKind,
+    WorkAbilityConclusion,
+)
+from contracts.commands.base import Command
+from contracts.events.assessment import DomainScores
+from contracts.events.base import Number0To10, OrganisationId, Score0To10
+
+PlannedServices = Annotated[list[ServiceKind], Field(min_length=1)]
+
+
+class StartAssessment(Command):
+    client_id: UUID
+    case_id: UUID | None = None
+    kind: AssessmentKind
+    roles: list[Role] = Field(default_factory=list)
+
+
+class CompleteAssessment(Command):
+    conclusion: WorkAbilityConclusion
+    recommended_services: list[ServiceKind] = Field(default_factory=list)
+    benefit_recommendation: BenefitRecommendation
+
+
+class CancelAssessment(Command):
+    reason: AssessmentCancelReason
+
+
+class RecordWorkAbilityScore(Command):
+    score: Score0To10
+    phase: MeasurementPhase
+
+
+class RecordSelfAssessment(Command):
+    instrument: Literal["kykyviisari"]
+    phase: MeasurementPhase
+    domain_scores: DomainScores
+    overall: Number0To10 | None = None
+
+
+class RecordLabourMarketStatus(Command):
+    status: LabourMarketStatus
+    phase: MeasurementPhase
+
+
+class CompleteHealthCheck(Command):
+    client_id: UUID
+    further_assessment_needed: bool
+
+
+class AgreeSupportPlan(Command):
+    client_id: UUID
+    case_id: UUID
+    planned_services: PlannedServices
+    review_on: date
+
+
+class ReviseSupportPlan(Command):
+    planned_services: PlannedServices
+    review_on: date
+
+
+class GiveConsultation(Command):
+    client_id: UUID | None = None
+    consultant_organisation_id: OrganisationId
+    consultant_role: Role
+    topic: ConsultationTopic

@@ -1,0 +1,17 @@
+"""Indicators: facts → rows of INDICATORS.md, one module per family, plus the catalogue."""
+
+from services.reporting.indicators.catalogue import CATALOGUE, INDICATORS, Indicator
+from services.reporting.indicators.csv_export import to_csv
+from services.reporting.indicators.organisations import (
+    DemoOrgLookup,
+    OrgLookup,
+    RegistryOrgLookup,
+)
+from services.reporting.indicators.report import IndicatorResult, compute
+from services.reporting.indicators.rows import UnknownGroupBy, UnknownIndicator
+
+__all__ = [
+    "CATALOGUE", "INDICATORS", "DemoOrgLookup", "Indicator", "IndicatorResult", "OrgLookup",
+    "RegistryOrgLookup",
+    "UnknownGroupBy", "UnknownIndicator", "compute", "to_csv",
+]

@@ -1,0 +1,49 @@
+"""What one indicator request asks: period, as-of, grouping, and the lookups rows share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import asyncpg
+
+from services.reporting.indicators.organisations import OrgLookup
+from services.reporting.projections.projector import local_date
+
+
+@dataclass
+class Query:
+    conn: asyncpg.Connection
+    date_from: date
+    date_to: date
+    as_of: datetime
+    orgs: OrgLookup
+    group_by: list[str]
+    regions: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def as_of_date(self) -> date:
+        return local_date(self.as_of)
+
+    def in_period(self, day: date | None) -> bool:
+        return day is not None and self.date_from <= day <= self.date_to
+
+    def region(self, client: str | None) -> str | None:
+        """The client's home region as registered at `as_of` (null when not registered)."""
+        return self.regions.get(client) if client else None
+
+    def org_region(self, org: str | None) -> str | None:
+        return self.orgs.region_of(org)
+
+
+def month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+async def load_client_regions(conn: asyncpg.Connection, as_of: datetime) -> dict[str, str | None]:
+    rows = await conn.fetch(
+        """SELECT DISTINCT ON (client_id) client_id, home_region FROM facts.clients
+           WHERE recorded_at <= $1 ORDER BY client_id, recorded_at DESC, event_id""",
+        as_of,
+    )
+    return {r["client_id"]: r["home_region"] for r in rows}

@@ -1,0 +1,76 @@
+"""Statistics exactly as INDICATORS.md defines them: rounding half away from zero."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+Number = int | Decimal
+
+_THOUSANDTH = Decimal("0.001")
+
+
+def _dec(value: Number | float) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def round3(value: Number | None) -> float | None:
+    """Round to 3 decimals, half away from zero (Decimal ROUND_HALF_UP)."""
+    if value is None:
+        return None
+    return float(_dec(value).quantize(_THOUSANDTH, rounding=ROUND_HALF_UP))
+
+
+def round_int(value: Number) -> int:
+    return int(_dec(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def ratio(numerator: int, denominator: int) -> Decimal | None:
+    return None if denominator == 0 else Decimal(numerator) / Decimal(denominator)
+
+
+def share(flags: Iterable[bool]) -> float | None:
+    values = list(flags)
+    return round3(ratio(sum(values), len(values)))
+
+
+def mean(values: Sequence[Number]) -> float | None:
+    if not values:
+        return None
+    return round3(sum((_dec(v) for v in values), Decimal(0)) / len(values))
+
+
+def median(values: Sequence[Number]) -> float | None:
+    """Median; of an even count the mean of the two middle values."""
+    if not values:
+        return None
+    ordered = sorted(_dec(v) for v in values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return round3(ordered[middle])
+    return round3((ordered[middle - 1] + ordered[middle]) / 2)
+
+
+def p90(values: Sequence[Number]) -> float | None:
+    """Nearest rank: the value at position ceil(0.9 × N) in ascending order."""
+    if not values:
+        return None
+    ordered = sorted(_dec(v) for v in values)
+    rank = (9 * len(ordered) + 9) // 10
+    return round3(ordered[rank - 1])
+
+
+def maximum(values: Sequence[Number]) -> float | None:
+    return round3(max(_dec(v) for v in values)) if values else None
+
+
+def nps(scores: Sequence[int]) -> int | None:
+    """100 × (promoters 9–10 − detractors 0–6) ÷ responses, rounded to an integer."""
+    if not scores:
+        return None
+    promoters = sum(1 for s in scores if s >= 9)
+    detractors = sum(1 for s in scores if s <= 6)
+    return round_int(Decimal(100 * (promoters - detractors)) / len(scores))
+
+
+__all__ = ["maximum", "mean", "median", "nps", "p90", "ratio", "round3", "share"]

@@ -1,0 +1,198 @@
+"""The `polku` command: run services, the local stack, tokens, migrations and repairs."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from services.runtime.settings import ServiceSettings
+
+app = typer.Typer(help="Polku: the event backbone of the work ability support pathway.",
+                  no_args_is_help=True, add_completion=False)
+dlq_app = typer.Typer(help="Dead letters: list and replay.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+SERVICES = ("referral", "assessment", "coaching", "reporting")
+WRITE_SERVICES = ("referral", "assessment", "coaching")
+CONSUMERS = ("assessment", "coaching", "reporting")
+
+
+def load_definition(name: str):  # type: ignore[no-untyped-def]
+    if name not in SERVICES:
+        raise typer.BadParameter(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
+    return importlib.import_module(f"services.{name}.app").definition
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help="referral, assessment, coaching or reporting")],
+) -> None:
+    """Run one service (HTTP API, relay, consumers) with settings from the environment."""
+    import uvicorn
+
+    from services.runtime.service import configure, create_app
+
+    definition = load_definition(service)
+    settings = ServiceSettings()
+    configure(definition, settings)
+    uvicorn.run(
+        create_app(definition, settings),
+        host=settings.polku_http_host,
+        port=settings.polku_http_port or definition.default_port,
+        log_config=None,
+        access_log=False,
+    )
+
+
+@app.command()
+def migrate(
+    service: Annotated[str | None, typer.Option(help="only this service")] = None,
+) -> None:
+    """Apply pending SQL migrations to the service database (DATABASE_URL)."""
+    import asyncpg
+
+    from services.runtime.migrate import apply_migrations
+
+    async def run() -> None:
+        names = [service] if service else list(SERVICES)
+        for name in names:
+            definition = load_definition(name)
+            url = os.environ.get(f"{name.upper()}_DATABASE_URL") or ServiceSettings().database_url
+            conn = await asyncpg.connect(url)
+            try:
+                done = await apply_migrations(conn, "services.runtime", *definition.migrations)
+            finally:
+                await conn.close()
+            typer.echo(f"{name}: {len(done)} migration(s) applied" +
+                       (f" ({', '.join(done)})" if done else ""))
+
+    asyncio.run(run())
+
+
+@app.command()
+def token(
+    org: Annotated[str, typer.Option(help="organisation id, e.g. kymenlaakso-sote")],
+    role: Annotated[str, typer.Option(help="Role code, e.g. social_worker")],
+    sub: Annotated[str | None, typer.Option(help="professional id (UUID); random when absent")] = None,
+    hours: Annotated[float, typer.Option(help="validity in hours")] = 8.0,
+) -> None:
+    """Print a development token signed with the configured HS256 key."""
+    import uuid
+    from datetime import timedelta
+
+    from contracts.codes import Role
+    from services.runtime.http import issue_token
+
+    try:
+        Role(role)
+    except ValueError:
+        _fail(f"unknown role {role!r}; one of: {', '.join(r.value for r in Role)}")
+    secret = ServiceSettings().polku_jwt_secret
+    if not secret:
+        _fail("POLKU_JWT_SECRET is empty: development tokens need the HS256 secret")
+    typer.echo(issue_token(secret=secret or "", org=org, role=role, sub=sub or str(uuid.uuid4()),
+                           ttl=timedelta(hours=hours)))
+
+
+@app.command()
+def republish(
+    service: Annotated[str, typer.Option(help="referral, assessment or coaching")],
+    from_: Annotated[int, typer.Option("--from", help="first event position to re-send")] = 1,
+) -> None:
+    """Re-send stored events from POSITION to the service's topic (consumers deduplicate)."""
+    import asyncpg
+    from rich.progress import Progress
+
+    from services.runtime.relay import republish as run_republish
+    from services.runtime.service import make_broker
+
+    if service not in WRITE_SERVICES:
+        _fail(f"republish works on {', '.join(WRITE_SERVICES)}, not {service!r}")
+    definition = load_definition(service)
+    settings = ServiceSettings()
+
+    async def run() -> int:
+        pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+        broker = make_broker(settings, f"{service}-republish")
+        await broker.connect()
+        try:
+            total = await pool.fetchval(
+                "SELECT count(*) FROM events WHERE position >= $1", from_
+            )
+            with Progress() as progress:
+                task = progress.add_task(f"republishing {service}", total=total)
+                return await run_republish(
+                    pool=pool, broker=broker, topic=definition.produces, from_position=from_,
+                    progress=lambda n: progress.advance(task, n),
+                )
+        finally:
+            await broker.stop()
+            await pool.close()
+
+    sent = asyncio.run(run())
+    typer.echo(f"re-sent {sent} events of {service} from position {from_}")
+
+
+@dlq_app.command("list")
+def dlq_list(
+    consumer: Annotated[str | None, typer.Option(help="assessment, coaching or reporting")] = None,
+) -> None:
+    """List dead letters with their reasons."""
+    from services.runtime.dlq import read_dead_letters
+
+    settings = ServiceSettings()
+    names = [consumer] if consumer else list(CONSUMERS)
+    letters = asyncio.run(read_dead_letters(settings.kafka_bootstrap_servers, names))
+    if not letters:
+        typer.echo("no dead letters")
+    for letter in letters:
+        typer.echo(letter.describe())
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    consumer: Annotated[str, typer.Option(help="assessment, coaching or reporting")],
+) -> None:
+    """Send a consumer's dead letters back to their original topics (after a fix)."""
+    from services.runtime.dlq import replay_dead_letters
+
+    settings = ServiceSettings()
+    count = asyncio.run(replay_dead_letters(settings.kafka_bootstrap_servers, consumer))
+    typer.echo(f"replayed {count} dead letter(s) of {consumer}")
+
+
+@app.command()
+def schemas(
+    target: Annotated[Path, typer.Option(help="output folder")] = Path("contracts/schemas"),
+) -> None:
+    """Export the JSON Schema of every event to contracts/schemas/."""
+    from contracts.schema_export import export_schemas
+
+    written = export_schemas(target)
+    typer.echo(f"wrote {len(written)} schema files to {target}")
+
+
+@app.command("config-reference")
+def config_reference() -> None:
+    """Print the configuration reference (every environment variable)."""
+    from services.runtime.config_reference import render
+
+    typer.echo(render(), nl=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,347 @@
+"""The consumer kit: batch subscribers with effectively-once effects and dead letters.
+
+Per batch and in one PostgreSQL transaction: skip event ids this consumer already
+processed, run the handler on the rest, record their ids and the consumed offsets. On
+(re)assignment the consumer seeks to the offsets it stored, so the database, not the
+broker, decides where it resumes. Messages that cannot be parsed, whose explicitly
+subscribed type is unknown, or whose data fails its schema go to `polku.dlq.<consumer>`
+with the reason in headers; the consumer keeps going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.middlewares import AckPolicy
+from pydantic import BaseModel, ValidationError
+
+from contracts.envelope import Envelope
+from contracts.registry import UnknownEventType, parse_data
+from contracts.topics import dlq_topic
+from services.runtime.logging import get_logger
+from services.runtime.metrics import (
+    CONSUMER_DUPLICATES,
+    CONSUMER_LAG,
+    CONSUMER_PROCESSED,
+    DEAD_LETTERS,
+)
+
+log = get_logger(__name__)
+
+_INFRASTRUCTURE_ERRORS = (
+    OSError,
+    ConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+)
+
+
+@dataclass(frozen=True)
+class ConsumedEvent:
+    envelope: Envelope
+    data: BaseModel
+    topic: str
+    partition: int
+    offset: int
+
+    @property
+    def event_id(self) -> UUID:
+        return self.envelope.id
+
+    @property
+    def type(self) -> str:
+        return self.envelope.type
+
+
+Handler = Callable[[asyncpg.Connection, list[ConsumedEvent]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """What a service consumes: its name (consumer group, DLQ suffix), topics and handler."""
+
+    name: str
+    topics: tuple[str, ...]
+    subscribed_types: frozenset[str]
+    handler: Handler
+    # A consumer that deduplicates as part of its own effects (reporting's event_log)
+    # can switch off the shared processed_events bookkeeping.
+    dedup: bool = True
+    # Reporting wants raw envelopes even of types it does not interpret.
+    accept_unsubscribed: bool = False
+
+
+@dataclass
+class DeadLetter:
+    record: ConsumerRecord
+    reason: str
+    detail: str
+
+
+@dataclass
+class _Sorted:
+    events: list[ConsumedEvent] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+
+
+def classify(spec: ConsumerSpec, records: Sequence[ConsumerRecord]) -> _Sorted:
+    """Parse records through the contracts registry; sort into events and dead letters."""
+    out = _Sorted()
+    for record in records:
+        try:
+            raw = json.loads(record.value or b"")
+            envelope = Envelope.model_validate(raw)
+        except (ValueError, ValidationError) as error:
+            out.dead.append(DeadLetter(record, "unparseable", _short(error)))
+            continue
+        subscribed = envelope.type in spec.subscribed_types
+        if not subscribed and not spec.accept_unsubscribed:
+            continue
+        try:
+            data = parse_data(envelope)
+        except UnknownEventType as error:
+            if subscribed:
+                out.dead.append(DeadLetter(record, "unknown-type", _short(error)))
+            continue
+        except ValidationError as error:
+            out.dead.append(DeadLetter(record, "schema-invalid", _short(error)))
+            continue
+        out.events.append(
+            ConsumedEvent(envelope, data, record.topic, record.partition, record.offset)
+        )
+    return out
+
+
+def _short(error: Exception) -> str:
+    return str(error).replace("\n", " ")[:500]
+
+
+def _next_offsets(records: Sequence[ConsumerRecord]) -> dict[tuple[str, int], int]:
+    offsets: dict[tuple[str, int], int] = {}
+    for r in records:
+        key = (r.topic, r.partition)
+        offsets[key] = max(offsets.get(key, 0), r.offset + 1)
+    return offsets
+
+
+class BatchConsumer:
+    """Runs one ConsumerSpec on a FastStream broker against one service database."""
+
+    def __init__(
+        self,
+        spec: ConsumerSpec,
+        *,
+        pool: asyncpg.Pool,
+        broker: KafkaBroker,
+        max_records: int = 1000,
+        retries: int = 3,
+        backoff: float = 0.2,
+    ) -> None:
+        self.spec = spec
+        self.pool = pool
+        self.broker = broker
+        self.retries = retries
+        self.backoff = backoff
+        self.processed = 0
+        self.subscriber = broker.subscriber(
+            *spec.topics,
+            group_id=f"polku-{spec.name}",
+            batch=True,
+            max_records=max_records,
+            batch_timeout_ms=100,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.ACK,
+            decoder=_raw_records,
+            listener=_SeekToStoredOffsets(self),
+            title=f"{spec.name}-consumer",
+            description=f"{spec.name} consumes {', '.join(sorted(spec.subscribed_types))}",
+        )
+        self.subscriber(self._on_batch)
+
+    async def stored_offsets(self) -> dict[tuple[str, int], int]:
+        rows = await self.pool.fetch(
+            "SELECT topic, partition, next_offset FROM consumer_offsets WHERE consumer = $1",
+            self.spec.name,
+        )
+        return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+
+    async def _on_batch(self, records: Any, msg: KafkaMessage) -> None:
+        records = list(records)
+        if not records:
+            return
+        try:
+            await self.process(records)
+        except _INFRASTRUCTURE_ERRORS as error:
+            # Nothing was stored: rewind so the batch is fetched again, never skipped.
+            log.warning("consumer.rewind", consumer=self.spec.name, error=repr(error))
+            _rewind(msg, records)
+            await asyncio.sleep(1.0)
+        self._update_lag(msg, records)
+
+    async def process(self, records: Sequence[ConsumerRecord]) -> None:
+        """Apply one batch effectively once; dead-letter what cannot be applied."""
+        sorted_ = classify(self.spec, records)
+        await self._dead_letter(sorted_.dead)
+        offsets = _next_offsets(records)
+        for attempt in range(self.retries + 1):
+            try:
+                await self._apply(sorted_.events, offsets)
+                return
+            except _INFRASTRUCTURE_ERRORS:
+                raise
+            except Exception as error:
+                log.warning(
+                    "consumer.handler_failed", consumer=self.spec.name, attempt=attempt,
+                    error=repr(error),
+                )
+                await asyncio.sleep(self.backoff * 2**attempt)
+        await self._apply_one_by_one(sorted_.events, records, offsets)
+
+    async def _apply(
+        self, events: list[ConsumedEvent], offsets: dict[tuple[str, int], int]
+    ) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = await self._deduplicate(conn, events)
+            if fresh:
+                await self.spec.handler(conn, fresh)
+            await self._store_offsets(conn, offsets)
+        CONSUMER_PROCESSED.labels(self.spec.name).inc(len(fresh))
+        CONSUMER_DUPLICATES.labels(self.spec.name).inc(len(events) - len(fresh))
+        self.processed += len(fresh)
+
+    async def _apply_one_by_one(
+        self,
+        events: list[ConsumedEvent],
+        records: Sequence[ConsumerRecord],
+        offsets: dict[tuple[str, int], int],
+    ) -> None:
+        by_position = {(r.topic, r.partition, r.offset): r for r in records}
+        for event in events:
+            try:
+                await self._apply([event], {})
+            except _INFRASTRUCTURE_ERRORS:
+                raise
+            except Exception as error:
+                record = by_position[(event.topic, event.partition, event.offset)]
+                await self._dead_letter([DeadLetter(record, "handler-error", _short(error))])
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self._store_offsets(conn, offsets)
+
+    async def _deduplicate(
+        self, conn: asyncpg.Connection, events: list[ConsumedEvent]
+    ) -> list[ConsumedEvent]:
+        # Within a batch too: a message delivered twice in one batch counts once.
+        unique: dict[UUID, ConsumedEvent] = {}
+        for event in events:
+            unique.setdefault(event.event_id, event)
+        if not self.spec.dedup or not unique:
+            return list(unique.values())
+        rows = await conn.fetch(
+            """INSERT INTO processed_events (consumer, event_id)
+               SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id""",
+            self.spec.name, list(unique),
+        )
+        fresh = {r["event_id"] for r in rows}
+        return [e for e in unique.values() if e.event_id in fresh]
+
+    async def _store_offsets(
+        self, conn: asyncpg.Connection, offsets: dict[tuple[str, int], int]
+    ) -> None:
+        if not offsets:
+            return
+        keys = list(offsets)
+        await conn.execute(
+            """INSERT INTO consumer_offsets (consumer, topic, partition, next_offset)
+               SELECT $1, t, p, o FROM unnest($2::text[], $3::int[], $4::bigint[]) AS x(t, p, o)
+               ON CONFLICT (consumer, topic, partition)
+               DO UPDATE SET next_offset = greatest(consumer_offsets.next_offset,
+                                                    excluded.next_offset)""",
+            self.spec.name, [k[0] for k in keys], [k[1] for k in keys],
+            [offsets[k] for k in keys],
+        )
+
+    async def _dead_letter(self, letters: list[DeadLetter]) -> None:
+        if not letters:
+            return
+        topic = dlq_topic(self.spec.name)
+        pending = []
+        for letter in letters:
+            r = letter.record
+            pending.append(
+                await self.broker.publish(
+                    r.value or b"", topic, key=r.key,
+                    headers={
+                        "dlq-reason": letter.reason,
+                        "dlq-detail": letter.detail,
+                        "dlq-topic": r.topic,
+                        "dlq-partition": str(r.partition),
+                        "dlq-offset": str(r.offset),
+                    },
+                    no_confirm=True,
+                )
+            )
+            DEAD_LETTERS.labels(self.spec.name, letter.reason).inc()
+            log.warning(
+                "consumer.dead_letter", consumer=self.spec.name, reason=letter.reason,
+                topic=r.topic, partition=r.partition, offset=r.offset,
+            )
+        await asyncio.gather(*pending)
+
+    def _update_lag(self, msg: KafkaMessage, records: Sequence[ConsumerRecord]) -> None:
+        consumer = msg.consumer
+        if consumer is None:
+            return
+        for (topic, partition), next_offset in _next_offsets(records).items():
+            high = consumer.highwater(TopicPartition(topic, partition))
+            if high is not None:
+                CONSUMER_LAG.labels(self.spec.name, topic, str(partition)).set(
+                    max(0, high - next_offset)
+                )
+
+
+async def _raw_records(msg: Any, original: Any = None) -> list[ConsumerRecord]:
+    """FastStream decoder: hand the handler the raw ConsumerRecords, undecoded."""
+    return list(msg.raw_message)
+
+
+def _rewind(msg: KafkaMessage, records: Sequence[ConsumerRecord]) -> None:
+    consumer = msg.consumer
+    if consumer is None:
+        return
+    first: dict[TopicPartition, int] = {}
+    for r in records:
+        tp = TopicPartition(r.topic, r.partition)
+        first[tp] = min(first.get(tp, r.offset), r.offset)
+    for tp, offset in first.items():
+        if tp in consumer.assignment():
+            consumer.seek(tp, offset)
+
+
+class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On assignment, resume each partition at the offset stored with the effects."""
+
+    def __init__(self, owner: BatchConsumer) -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        consumer = self.owner.subscriber.consumer
+        if consumer is None or not assigned:
+            return
+        stored = await self.owner.stored_offsets()
+        for tp in assigned:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is not None:
+                consumer.seek(tp, offset)

@@ -1,0 +1,102 @@
+"""Dead-letter topics: list what is there, and replay it to the original topics."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from contracts.topics import dlq_topic
+
+
+@dataclass(frozen=True)
+class DeadLetterMessage:
+    consumer: str
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: dict[str, str]
+
+    @property
+    def event_id(self) -> str | None:
+        try:
+            return str(json.loads(self.value).get("id"))
+        except (ValueError, AttributeError):
+            return None
+
+    def describe(self) -> str:
+        h = self.headers
+        return (
+            f"{self.consumer}@{self.offset}: reason={h.get('dlq-reason')} "
+            f"from={h.get('dlq-topic')}[{h.get('dlq-partition')}]@{h.get('dlq-offset')} "
+            f"event={self.event_id} detail={h.get('dlq-detail', '')[:160]}"
+        )
+
+
+async def _read(
+    bootstrap: str, consumer_name: str, group_id: str | None
+) -> tuple[list[DeadLetterMessage], AIOKafkaConsumer]:
+    topic = dlq_topic(consumer_name)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    partitions = consumer.partitions_for_topic(topic) or set()
+    if not partitions:
+        await consumer.topics()
+        partitions = consumer.partitions_for_topic(topic) or set()
+    tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+    if not tps:
+        return [], consumer
+    consumer.assign(tps)
+    end = await consumer.end_offsets(tps)
+    if group_id is None:
+        await consumer.seek_to_beginning(*tps)
+    out: list[DeadLetterMessage] = []
+    remaining = {tp for tp in tps if await consumer.position(tp) < end[tp]}
+    while remaining:
+        batch = await consumer.getmany(*remaining, timeout_ms=1000)
+        for tp, records in batch.items():
+            for r in records:
+                if r.offset < end[tp]:
+                    out.append(
+                        DeadLetterMessage(
+                            consumer_name, r.offset, r.key, r.value or b"",
+                            {k: v.decode() for k, v in r.headers},
+                        )
+                    )
+        remaining = {tp for tp in remaining if await consumer.position(tp) < end[tp]}
+    return out, consumer
+
+
+async def read_dead_letters(bootstrap: str, consumers: list[str]) -> list[DeadLetterMessage]:
+    letters: list[DeadLetterMessage] = []
+    for name in consumers:
+        found, consumer = await _read(bootstrap, name, None)
+        await consumer.stop()
+        letters.extend(found)
+    return letters
+
+
+async def replay_dead_letters(bootstrap: str, consumer_name: str) -> int:
+    """Re-publish not-yet-replayed dead letters to their original topics with their keys.
+
+    Progress is a consumer-group offset, so a second replay sends only newer letters.
+    Consumers that already applied an event ignore it (deduplication by id).
+    """
+    letters, consumer = await _read(bootstrap, consumer_name, f"polku-dlq-replay-{consumer_name}")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        for letter in letters:
+            original = letter.headers.get("dlq-topic")
+            if original:
+                await producer.send_and_wait(original, letter.value, key=letter.key)
+        await producer.flush()
+        await consumer.commit()
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return len(letters)

@@ -1,0 +1,213 @@
+"""The PostgreSQL event store: append with optimistic concurrency, read streams, read all.
+
+Appends are one transaction per command, covering every stream the command writes to and
+the Idempotency-Key record. The `events` table is also the relay's outbox.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from services.runtime.errors import ConcurrencyConflict, IdempotencyReplay
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    position: int
+    transaction_id: int
+    stream_id: str
+    stream_version: int
+    event_type: str
+    client_id: UUID | None
+    envelope: str
+
+    def envelope_dict(self) -> dict[str, Any]:
+        return json.loads(self.envelope)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event ready to store: its full CloudEvents envelope, serialised once."""
+
+    event_id: UUID
+    event_type: str
+    client_id: UUID | None
+    recorded_at: datetime
+    envelope: str
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    stream_id: str
+    expected_version: int  # 0 = the stream must not exist yet
+    events: Sequence[NewEvent]
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    organisation_id: str
+    key: str
+    request_hash: str
+    status_code: int
+    response: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A position in commit order: (transaction id, position)."""
+
+    transaction_id: int = 0
+    position: int = 0
+
+
+@dataclass
+class AppendResult:
+    versions: dict[str, int] = field(default_factory=dict)
+    positions: list[int] = field(default_factory=list)
+
+
+_INSERT = """
+INSERT INTO events (event_id, stream_id, stream_version, event_type, client_id,
+                    recorded_at, envelope)
+SELECT e.event_id, $1, $2 + e.ord, e.event_type, e.client_id, e.recorded_at, e.envelope
+FROM unnest($3::uuid[], $4::text[], $5::uuid[], $6::timestamptz[], $7::text[])
+     WITH ORDINALITY AS e(event_id, event_type, client_id, recorded_at, envelope, ord)
+WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $2
+RETURNING position
+"""
+
+
+class EventStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def append(
+        self,
+        appends: Sequence[StreamAppend],
+        idempotency: IdempotencyRecord | None = None,
+    ) -> AppendResult:
+        """Append to one or more streams atomically; raise ConcurrencyConflict on a stale version.
+
+        The version check and the insert are one statement and the unique
+        (stream_id, stream_version) constraint closes the race between two writers.
+        """
+        result = AppendResult()
+        async with self.pool.acquire() as conn, conn.transaction():
+            for append in appends:
+                result.positions.extend(await _append_stream(conn, append))
+                result.versions[append.stream_id] = append.expected_version + len(append.events)
+            if idempotency is not None:
+                await _store_idempotency(conn, idempotency)
+        return result
+
+    async def read_stream(self, stream_id: str) -> list[StoredEvent]:
+        rows = await self.pool.fetch(
+            """SELECT position, transaction_id::text::bigint AS txid, stream_id, stream_version,
+                      event_type, client_id, envelope
+               FROM events WHERE stream_id = $1 ORDER BY stream_version""",
+            stream_id,
+        )
+        return [_stored(r) for r in rows]
+
+    async def stream_version(self, stream_id: str) -> int:
+        value = await self.pool.fetchval(
+            "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id
+        )
+        return int(value)
+
+    async def read_committed(self, after: Checkpoint, limit: int) -> list[StoredEvent]:
+        """Events after `after` in commit order, only from transactions that can no longer
+        be overtaken: every transaction older than the oldest running one has finished."""
+        rows = await self.pool.fetch(
+            """SELECT position, transaction_id::text::bigint AS txid, stream_id, stream_version,
+                      event_type, client_id, envelope
+               FROM events
+               WHERE (transaction_id, position) > ($1::text::xid8, $2)
+                 AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+               ORDER BY transaction_id, position
+               LIMIT $3""",
+            str(after.transaction_id), after.position, limit,
+        )
+        return [_stored(r) for r in rows]
+
+    async def read_from_position(self, position: int, limit: int) -> list[StoredEvent]:
+        """Events with position ≥ `position` (used by republish), in position order."""
+        rows = await self.pool.fetch(
+            """SELECT position, transaction_id::text::bigint AS txid, stream_id, stream_version,
+                      event_type, client_id, envelope
+               FROM events WHERE position >= $1 ORDER BY position LIMIT $2""",
+            position, limit,
+        )
+        return [_stored(r) for r in rows]
+
+    async def count_after(self, after: Checkpoint) -> int:
+        value = await self.pool.fetchval(
+            "SELECT count(*) FROM events WHERE (transaction_id, position) > ($1::text::xid8, $2)",
+            str(after.transaction_id), after.position,
+        )
+        return int(value)
+
+    async def find_idempotency(self, organisation_id: str, key: str) -> IdempotencyRecord | None:
+        row = await self.pool.fetchrow(
+            """SELECT organisation_id, key, request_hash, status_code, response
+               FROM idempotency_keys WHERE organisation_id = $1 AND key = $2""",
+            organisation_id, key,
+        )
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            row["organisation_id"], row["key"], row["request_hash"], row["status_code"],
+            json.loads(row["response"]),
+        )
+
+
+async def _append_stream(conn: asyncpg.Connection, append: StreamAppend) -> list[int]:
+    events = append.events
+    try:
+        rows = await conn.fetch(
+            _INSERT,
+            append.stream_id, append.expected_version,
+            [e.event_id for e in events], [e.event_type for e in events],
+            [e.client_id for e in events], [e.recorded_at for e in events],
+            [e.envelope for e in events],
+        )
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name == "events_stream_version_key":
+            raise ConcurrencyConflict(append.stream_id, append.expected_version) from error
+        raise
+    if len(rows) != len(events):
+        raise ConcurrencyConflict(append.stream_id, append.expected_version)
+    return [r["position"] for r in rows]
+
+
+async def _store_idempotency(conn: asyncpg.Connection, record: IdempotencyRecord) -> None:
+    try:
+        await conn.execute(
+            """INSERT INTO idempotency_keys
+                   (organisation_id, key, request_hash, status_code, response)
+               VALUES ($1, $2, $3, $4, $5)""",
+            record.organisation_id, record.key, record.request_hash, record.status_code,
+            json.dumps(record.response),
+        )
+    except asyncpg.UniqueViolationError as error:
+        # A concurrent request with the same key won; this one's append is rolled back.
+        raise IdempotencyReplay(record.organisation_id, record.key) from error
+
+
+def _stored(row: asyncpg.Record) -> StoredEvent:
+    return StoredEvent(
+        position=row["position"],
+        transaction_id=row["txid"],
+        stream_id=row["stream_id"],
+        stream_version=row["stream_version"],
+        event_type=row["event_type"],
+        client_id=row["client_id"],
+        envelope=row["envelope"],
+    )

@@ -1,0 +1,184 @@
+"""HTTP plumbing shared by the services: JWT authentication, RFC 9457 problems, Idempotency-Key.
+
+Every error leaves a service as `application/problem+json`; the mapping from typed errors
+to statuses lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+from contracts.codes import Role
+from services.runtime.errors import PolkuError, Unauthenticated
+from services.runtime.logging import get_logger
+from services.runtime.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+log = get_logger(__name__)
+
+PROBLEM = "application/problem+json"
+PROBLEM_BASE = "https://polku.example/problems/"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated professional: pseudonymous id, organisation and role."""
+
+    sub: str
+    org: str
+    role: Role
+
+
+class TokenVerifier:
+    """Verifies bearer tokens: HS256 with the development secret, RS256 with a public key."""
+
+    def __init__(self, *, hs256_secret: str | None, rs256_public_key: str | None) -> None:
+        self._keys: list[tuple[str, Any]] = []
+        if rs256_public_key:
+            self._keys.append(("RS256", rs256_public_key))
+        if hs256_secret:
+            self._keys.append(("HS256", hs256_secret))
+
+    def verify(self, authorization: str | None) -> Principal:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise Unauthenticated("missing bearer token: send Authorization: Bearer <JWT>")
+        token = authorization[7:].strip()
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise Unauthenticated("malformed token") from error
+        algorithm = header.get("alg")
+        keys = [key for alg, key in self._keys if alg == algorithm]
+        if not keys:
+            raise Unauthenticated(f"token algorithm {algorithm!r} is not accepted")
+        try:
+            claims = jwt.decode(
+                token, keys[0], algorithms=[algorithm],
+                options={"require": ["sub", "org", "role", "exp"]},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise Unauthenticated("token expired: get a new one") from error
+        except jwt.PyJWTError as error:
+            raise Unauthenticated(f"invalid token: {error}") from error
+        try:
+            role = Role(claims["role"])
+        except ValueError as error:
+            raise Unauthenticated(f"unknown role {claims['role']!r} in token") from error
+        return Principal(sub=str(claims["sub"]), org=str(claims["org"]), role=role)
+
+
+def issue_token(
+    *, secret: str, org: str, role: str, sub: str, ttl: timedelta = timedelta(hours=8)
+) -> str:
+    """A development token signed with the HS256 secret (`polku token`)."""
+    now = datetime.now(UTC)
+    claims = {"sub": sub, "org": org, "role": role, "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def problem(
+    status: int, title: str, detail: str, *, errors: list[dict[str, str]] | None = None,
+    kind: str | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + (kind or title.lower().replace(" ", "-")),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body",)]
+    if parts and parts[0] in ("query", "path", "header"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """pydantic errors as {field, message}; messages never echo the input value."""
+    out = []
+    for error in errors:
+        message = str(error.get("msg", "invalid"))
+        if error.get("type") == "extra_forbidden":
+            message = "unknown field"
+        out.append({"field": _field(tuple(error.get("loc", ()))), "message": message})
+    return out
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(list(exc.errors()))
+        fields = ", ".join(e["field"] for e in errors)
+        return problem(422, "Validation failed", f"invalid input: {fields}", errors=errors)
+
+    @app.exception_handler(PolkuError)
+    async def _domain(_: Request, exc: PolkuError) -> JSONResponse:
+        errors = None
+        field = getattr(exc, "field", None)
+        if field is not None:
+            errors = [{"field": field, "message": getattr(exc, "message", exc.detail)}]
+        response = problem(exc.status, exc.title, exc.detail, errors=errors)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+        return problem(exc.status_code, title, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("http.unexpected_error", error=repr(exc), exc_info=exc)
+        return problem(500, "Internal error", "an unexpected error; it has been logged")
+
+
+class ObservabilityMiddleware(BaseHTTPMiddleware):
+    """Binds the correlation id to the log context; counts requests and their latency."""
+
+    def __init__(self, app: Any, service: str) -> None:
+        super().__init__(app)
+        self.service = service
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        import structlog
+
+        correlation_id = request.headers.get("X-Correlation-Id") or request.headers.get(
+            "X-Request-Id"
+        )
+        if not correlation_id:
+            import uuid
+
+            correlation_id = str(uuid.uuid4())
+        request.state.correlation_id = correlation_id
+        started = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+            response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        HTTP_REQUESTS.labels(self.service, request.method, path, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(self.service, request.method, path).observe(
+            time.perf_counter() - started
+        )
+        response.headers["X-Correlation-Id"] = correlation_id
+        return response
+
+
+def request_hash(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()

@@ -1,0 +1,52 @@
+"""Prometheus metrics every service exposes at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+EVENTS_APPENDED = Counter(
+    "polku_events_appended_total", "Events appended to the event store.", ["service", "type"],
+    registry=REGISTRY,
+)
+RELAY_PUBLISHED = Counter(
+    "polku_relay_published_total", "Events the relay published and the broker acknowledged.",
+    ["service"], registry=REGISTRY,
+)
+RELAY_LAG = Gauge(
+    "polku_relay_lag_events", "Committed events not yet published by the relay.", ["service"],
+    registry=REGISTRY,
+)
+RELAY_ERRORS = Counter(
+    "polku_relay_errors_total", "Relay batches that failed and will be retried.", ["service"],
+    registry=REGISTRY,
+)
+CONSUMER_PROCESSED = Counter(
+    "polku_consumer_processed_total", "Events a consumer applied (after deduplication).",
+    ["consumer"], registry=REGISTRY,
+)
+CONSUMER_DUPLICATES = Counter(
+    "polku_consumer_duplicates_total", "Redelivered events a consumer ignored.", ["consumer"],
+    registry=REGISTRY,
+)
+CONSUMER_LAG = Gauge(
+    "polku_consumer_lag", "Messages behind the partition end, per consumer and partition.",
+    ["consumer", "topic", "partition"], registry=REGISTRY,
+)
+DEAD_LETTERS = Counter(
+    "polku_dead_letters_total", "Messages sent to a dead-letter topic.", ["consumer", "reason"],
+    registry=REGISTRY,
+)
+HTTP_REQUESTS = Counter(
+    "polku_http_requests_total", "HTTP requests by route and status.",
+    ["service", "method", "route", "status"], registry=REGISTRY,
+)
+HTTP_LATENCY = Histogram(
+    "polku_http_request_seconds", "HTTP request latency.", ["service", "method", "route"],
+    registry=REGISTRY,
+)
+PROJECTION_POSITION = Gauge(
+    "polku_projection_position", "Events in the reporting event log.", ["service"],
+    registry=REGISTRY,
+)

@@ -1,0 +1,146 @@
+"""The relay: publishes a service's committed events to its topic, in commit order.
+
+At-least-once: the checkpoint in PostgreSQL advances only after the broker acknowledged
+every event of the batch (idempotent producer, acks=all). A crash between publish and
+checkpoint re-sends the batch; consumers deduplicate by event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+
+from services.runtime.eventstore import Checkpoint, EventStore, StoredEvent
+from services.runtime.logging import get_logger
+from services.runtime.metrics import RELAY_ERRORS, RELAY_LAG, RELAY_PUBLISHED
+
+log = get_logger(__name__)
+
+
+def kafka_key(event: StoredEvent) -> bytes:
+    """Key = clientid, else subject (EVENTS.md): one client's events stay in order."""
+    return (str(event.client_id) if event.client_id else event.stream_id).encode()
+
+
+async def publish_events(broker: KafkaBroker, topic: str, events: list[StoredEvent]) -> None:
+    """Send a batch without waiting per message, then wait for every acknowledgement."""
+    pending = [
+        await broker.publish(
+            e.envelope.encode(), topic, key=kafka_key(e),
+            headers={"content-type": "application/cloudevents+json"}, no_confirm=True,
+        )
+        for e in events
+    ]
+    await asyncio.gather(*pending)
+
+
+class Relay:
+    def __init__(
+        self,
+        *,
+        name: str,
+        pool: asyncpg.Pool,
+        broker: KafkaBroker,
+        topic: str,
+        batch_size: int = 1000,
+        idle_seconds: float = 0.05,
+        before_checkpoint: Callable[[list[StoredEvent]], Awaitable[None]] | None = None,
+    ) -> None:
+        self.name = name
+        self.pool = pool
+        self.store = EventStore(pool)
+        self.broker = broker
+        self.topic = topic
+        self.batch_size = batch_size
+        self.idle_seconds = idle_seconds
+        self._before_checkpoint = before_checkpoint  # a seam for crash tests
+        self.running = False
+        self.published = 0
+
+    async def checkpoint(self) -> Checkpoint:
+        row = await self.pool.fetchrow(
+            """SELECT transaction_id::text::bigint AS txid, position
+               FROM relay_checkpoints WHERE name = $1""",
+            self.name,
+        )
+        return Checkpoint(row["txid"], row["position"]) if row else Checkpoint()
+
+    async def _save(self, checkpoint: Checkpoint) -> None:
+        await self.pool.execute(
+            """INSERT INTO relay_checkpoints (name, transaction_id, position, updated_at)
+               VALUES ($1, $2::text::xid8, $3, now())
+               ON CONFLICT (name) DO UPDATE
+               SET transaction_id = excluded.transaction_id, position = excluded.position,
+                   updated_at = now()""",
+            self.name, str(checkpoint.transaction_id), checkpoint.position,
+        )
+
+    async def run_once(self, checkpoint: Checkpoint) -> tuple[Checkpoint, int]:
+        """Publish one batch after `checkpoint`; return the new checkpoint and the count."""
+        events = await self.store.read_committed(checkpoint, self.batch_size)
+        if not events:
+            return checkpoint, 0
+        await publish_events(self.broker, self.topic, events)
+        if self._before_checkpoint is not None:
+            await self._before_checkpoint(events)
+        last = events[-1]
+        new = Checkpoint(last.transaction_id, last.position)
+        await self._save(new)
+        RELAY_PUBLISHED.labels(self.name).inc(len(events))
+        self.published += len(events)
+        return new, len(events)
+
+    async def run(self) -> None:
+        """Publish until cancelled; survive broker and database outages by retrying."""
+        self.running = True
+        backoff = 0.1
+        checkpoint: Checkpoint | None = None
+        try:
+            while True:
+                try:
+                    if checkpoint is None:
+                        checkpoint = await self.checkpoint()
+                    checkpoint, count = await self.run_once(checkpoint)
+                    backoff = 0.1
+                    if count < self.batch_size:
+                        RELAY_LAG.labels(self.name).set(0 if count == 0 else count)
+                        await asyncio.sleep(self.idle_seconds)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # broker or database down: retry from the checkpoint
+                    RELAY_ERRORS.labels(self.name).inc()
+                    log.warning(
+                        "relay.retry", relay=self.name, error=repr(error), backoff=backoff
+                    )
+                    checkpoint = None
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+        finally:
+            self.running = False
+
+
+async def republish(
+    *,
+    pool: asyncpg.Pool,
+    broker: KafkaBroker,
+    topic: str,
+    from_position: int,
+    batch_size: int = 1000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Re-send every stored event with position ≥ from_position (at-least-once)."""
+    store = EventStore(pool)
+    sent = 0
+    position = from_position
+    while True:
+        events = await store.read_from_position(position, batch_size)
+        if not events:
+            return sent
+        await publish_events(broker, topic, events)
+        sent += len(events)
+        position = events[-1].position + 1
+        if progress is not None:
+            progress(len(events))

@@ -1,0 +1,280 @@
+"""The service app factory: one place that wires a service's domain to the shared runtime.
+
+A service is a `ServiceDefinition` (routers, consumers, migrations, topic); `create_app`
+builds the FastAPI app whose lifespan opens the database pool, migrates, creates topics,
+starts the FastStream broker with the consumers and the relay, and tears all down again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from prometheus_client import generate_latest
+
+from contracts.organisations import OrganisationRegistry, load_registry
+from contracts.topics import SOURCES
+from services.runtime.application import CommandBus, CommandMeta, command_meta
+from services.runtime.consumer import BatchConsumer, ConsumerSpec
+from services.runtime.eventstore import EventStore
+from services.runtime.http import (
+    ObservabilityMiddleware,
+    Principal,
+    TokenVerifier,
+    install_problem_handlers,
+)
+from services.runtime.logging import configure_logging, get_logger
+from services.runtime.metrics import REGISTRY, RELAY_LAG
+from services.runtime.migrate import apply_migrations
+from services.runtime.relay import Relay
+from services.runtime.settings import ServiceSettings
+from services.runtime.topics import KEEP_FOREVER, ensure_topics
+
+log = get_logger(__name__)
+
+
+@dataclass
+class ServiceContext:
+    """What a running service's routes and handlers can reach."""
+
+    name: str
+    settings: ServiceSettings
+    pool: asyncpg.Pool
+    broker: KafkaBroker
+    organisations: OrganisationRegistry
+    verifier: TokenVerifier
+    store: EventStore
+    bus: CommandBus
+    relay: Relay | None = None
+    consumers: list[BatchConsumer] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    title: str
+    default_port: int
+    routers: Sequence[APIRouter]
+    produces: str | None = None
+    consumes: Sequence[str] = ()
+    consumers: Callable[[ServiceContext], Sequence[ConsumerSpec]] = lambda _: ()
+    migrations: Sequence[str] = ()
+    on_start: Callable[[ServiceContext], Awaitable[None]] | None = None
+    description: str = ""
+
+
+def make_broker(settings: ServiceSettings, name: str) -> KafkaBroker:
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"polku-{name}",
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+    )
+
+
+def document_broker(definition: ServiceDefinition, broker: KafkaBroker) -> None:
+    """Declare the published topic on the broker so AsyncAPI shows it."""
+    if definition.produces:
+        broker.publisher(
+            definition.produces,
+            title=f"{definition.name}-events",
+            description=f"Domain events of the {definition.name} service (EVENTS.md), "
+            "CloudEvents JSON, key = clientid or subject.",
+        )
+
+
+def asyncapi_document(definition: ServiceDefinition, broker: KafkaBroker) -> Any:
+    return (
+        AsyncAPI(broker, title=f"Polku {definition.name}", version="1.0.0",
+                 description=definition.description or definition.title)
+        .to_specification()
+        .to_jsonable()
+    )
+
+
+def _topics(definition: ServiceDefinition) -> list[str]:
+    return [t for t in (definition.produces, *definition.consumes) if t]
+
+
+async def start_context(
+    definition: ServiceDefinition, settings: ServiceSettings
+) -> ServiceContext:
+    pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=10)
+    try:
+        async with pool.acquire() as conn:
+            await apply_migrations(conn, "services.runtime", *definition.migrations)
+        await ensure_topics(
+            settings.kafka_bootstrap_servers, _topics(definition),
+            partitions=settings.polku_topic_partitions,
+            replication_factor=settings.polku_topic_replication_factor, config=KEEP_FOREVER,
+        )
+    except BaseException:
+        await pool.close()
+        raise
+    broker = make_broker(settings, definition.name)
+    document_broker(definition, broker)
+    store = EventStore(pool)
+    ctx = ServiceContext(
+        name=definition.name,
+        settings=settings,
+        pool=pool,
+        broker=broker,
+        organisations=load_registry(settings.polku_organisations_file),
+        verifier=TokenVerifier(
+            hs256_secret=settings.polku_jwt_secret,
+            rs256_public_key=settings.polku_jwt_public_key,
+        ),
+        store=store,
+        bus=CommandBus(store, service=definition.name, source=SOURCES[definition.name]),
+    )
+    for spec in definition.consumers(ctx):
+        await ensure_topics(
+            settings.kafka_bootstrap_servers, [f"polku.dlq.{spec.name}"],
+            partitions=1, replication_factor=settings.polku_topic_replication_factor,
+            config=KEEP_FOREVER,
+        )
+        ctx.consumers.append(
+            BatchConsumer(
+                spec, pool=pool, broker=broker,
+                max_records=settings.polku_consumer_max_records,
+                retries=settings.polku_consumer_retries,
+            )
+        )
+    if definition.on_start is not None:
+        await definition.on_start(ctx)
+    await broker.start()
+    if definition.produces:
+        ctx.relay = Relay(
+            name=definition.name, pool=pool, broker=broker, topic=definition.produces,
+            batch_size=settings.polku_relay_batch_size,
+            idle_seconds=settings.polku_relay_idle_seconds,
+        )
+        ctx.tasks.append(asyncio.create_task(ctx.relay.run(), name=f"{definition.name}-relay"))
+    log.info("service.started", topics=_topics(definition), consumers=len(ctx.consumers))
+    return ctx
+
+
+async def stop_context(ctx: ServiceContext) -> None:
+    for task in ctx.tasks:
+        task.cancel()
+    for task in ctx.tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    with contextlib.suppress(Exception):
+        await ctx.broker.stop()
+    await ctx.pool.close()
+    log.info("service.stopped")
+
+
+def get_context(request: Request) -> ServiceContext:
+    ctx: ServiceContext = request.app.state.ctx
+    return ctx
+
+
+_bearer = HTTPBearer(auto_error=False, description="JWT with claims sub, org, role, exp")
+
+
+def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    ctx = get_context(request)
+    return ctx.verifier.verify(request.headers.get("Authorization"))
+
+
+async def meta_of(
+    request: Request, principal: Annotated[Principal, Depends(authenticate)]
+) -> CommandMeta:
+    return await command_meta(request, principal)
+
+
+Ctx = Annotated[ServiceContext, Depends(get_context)]
+Auth = Annotated[Principal, Depends(authenticate)]
+Meta = Annotated[CommandMeta, Depends(meta_of)]
+
+
+def operational_router(definition: ServiceDefinition) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": definition.name}
+
+    @router.get("/readyz", include_in_schema=False)
+    async def readyz(ctx: Ctx) -> JSONResponse:
+        checks: dict[str, bool] = {}
+        try:
+            checks["database"] = await ctx.pool.fetchval("SELECT 1") == 1
+        except Exception:
+            checks["database"] = False
+        try:
+            checks["broker"] = bool(await ctx.broker.ping(timeout=2.0))
+        except Exception:
+            checks["broker"] = False
+        if ctx.relay is not None:
+            checks["relay"] = ctx.relay.running
+        checks["consumers"] = all(
+            c.subscriber.running for c in ctx.consumers
+        ) if ctx.consumers else True
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics(ctx: Ctx) -> PlainTextResponse:
+        if ctx.relay is not None:
+            checkpoint = await ctx.relay.checkpoint()
+            RELAY_LAG.labels(ctx.name).set(await ctx.store.count_after(checkpoint))
+        return PlainTextResponse(generate_latest(REGISTRY).decode(),
+                                 media_type="text/plain; version=0.0.4")
+
+    @router.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi(ctx: Ctx) -> Any:
+        return asyncapi_document(definition, ctx.broker)
+
+    return router
+
+
+def create_app(
+    definition: ServiceDefinition, settings: ServiceSettings | None = None
+) -> FastAPI:
+    settings = settings or ServiceSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = await start_context(definition, settings)
+        app.state.ctx = ctx
+        try:
+            yield
+        finally:
+            await stop_context(ctx)
+
+    app = FastAPI(
+        title=f"Polku {definition.name} service",
+        description=definition.description or definition.title,
+        version="1.0.0",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(ObservabilityMiddleware, service=definition.name)
+    app.include_router(operational_router(definition))
+    for router in definition.routers:
+        app.include_router(router)
+    return app
+
+
+def configure(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    configure_logging(definition.name, fmt=settings.polku_log_format,
+                      level=settings.polku_log_level)
