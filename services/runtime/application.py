@@ -24,6 +24,7 @@ from services.runtime.errors import IdempotencyReplay, ValidationFailed
 from services.runtime.eventstore import (
     EventStore,
     IdempotencyRecord,
+    InTransaction,
     NewEvent,
     StreamAppend,
 )
@@ -52,6 +53,8 @@ class Decision:
     status_code: int = 200
     body: dict[str, Any] = field(default_factory=dict)
     location: str | None = None
+    # A side-table write committed in the same transaction as the events (optional).
+    in_transaction: InTransaction | None = None
 
 
 @dataclass(frozen=True)
@@ -144,8 +147,8 @@ class CommandBus:
                 decision.status_code, body,
             )
         try:
-            if appends:
-                await self.store.append(appends, record)
+            if appends or decision.in_transaction is not None:
+                await self.store.append(appends, record, decision.in_transaction)
             elif record is not None:
                 await self.store.append([], record)
         except IdempotencyReplay:

@@ -56,6 +56,36 @@ def serve(
 
 
 @app.command()
+def up(
+    demo: Annotated[bool, typer.Option("--demo", help="load the demo pathways")] = False,
+    services: Annotated[str, typer.Option(help="comma list of services to start")] = ",".join(
+        SERVICES),
+    reset: Annotated[bool, typer.Option("--reset", help="delete the stack's data first")] = False,
+    clients: Annotated[int, typer.Option(help="demo size (clients)")] = 600,
+    seed: Annotated[int, typer.Option(help="demo random seed")] = 42,
+) -> None:
+    """Start the embedded stack (PostgreSQL, Kafka on 127.0.0.1:9092) and the services;
+    run until Ctrl-C, then stop everything. A second run reuses the data unless --reset."""
+    from services.runtime.up import RunningStack
+    from services.runtime.up import up as run_up
+
+    names = [n.strip() for n in services.split(",") if n.strip()]
+    for name in names:
+        load_definition(name)
+
+    def load(stack: RunningStack) -> None:
+        from services.demo.loader import run_demo
+
+        run_demo(seed=seed, clients=clients, urls=stack.urls)
+
+    try:
+        run_up(names=names, reset=reset, demo=load if demo else None,
+               report=lambda line: typer.echo(line))
+    except RuntimeError as error:
+        _fail(str(error))
+
+
+@app.command()
 def migrate(
     service: Annotated[str | None, typer.Option(help="only this service")] = None,
 ) -> None:
@@ -84,7 +114,7 @@ def migrate(
 def token(
     org: Annotated[str, typer.Option(help="organisation id, e.g. kymenlaakso-sote")],
     role: Annotated[str, typer.Option(help="Role code, e.g. social_worker")],
-    sub: Annotated[str | None, typer.Option(help="professional id (UUID); random when absent")] = None,
+    sub: Annotated[str | None, typer.Option(help="professional id; random if absent")] = None,
     hours: Annotated[float, typer.Option(help="validity in hours")] = 8.0,
 ) -> None:
     """Print a development token signed with the configured HS256 key."""

@@ -7,7 +7,7 @@ the Idempotency-Key record. The `events` table is also the relay's outbox.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -73,6 +73,10 @@ class AppendResult:
     positions: list[int] = field(default_factory=list)
 
 
+InTransaction = Callable[[asyncpg.Connection], Awaitable[None]]
+"""A write that must share the append's transaction (e.g. a service's side table)."""
+
+
 _INSERT = """
 INSERT INTO events (event_id, stream_id, stream_version, event_type, client_id,
                     recorded_at, envelope)
@@ -92,17 +96,19 @@ class EventStore:
         self,
         appends: Sequence[StreamAppend],
         idempotency: IdempotencyRecord | None = None,
+        extra: InTransaction | None = None,
     ) -> AppendResult:
         """Append to one or more streams atomically; raise ConcurrencyConflict on a stale version.
 
         The version check and the insert are one statement and the unique
         (stream_id, stream_version) constraint closes the race between two writers.
+        `extra` runs on the same connection inside the same transaction, for a service's
+        side-table write that must commit or roll back with the events.
         """
-        result = AppendResult()
         async with self.pool.acquire() as conn, conn.transaction():
-            for append in appends:
-                result.positions.extend(await _append_stream(conn, append))
-                result.versions[append.stream_id] = append.expected_version + len(append.events)
+            result = await append_in(conn, appends)
+            if extra is not None:
+                await extra(conn)
             if idempotency is not None:
                 await _store_idempotency(conn, idempotency)
         return result
@@ -166,6 +172,22 @@ class EventStore:
             row["organisation_id"], row["key"], row["request_hash"], row["status_code"],
             json.loads(row["response"]),
         )
+
+
+async def append_in(
+    conn: asyncpg.Connection,
+    appends: Sequence[StreamAppend],
+    idempotency: IdempotencyRecord | None = None,
+) -> AppendResult:
+    """`EventStore.append` on a connection the caller holds, inside the caller's transaction
+    (a consumer that appends events together with its other effects, effectively once)."""
+    result = AppendResult()
+    for append in appends:
+        result.positions.extend(await _append_stream(conn, append))
+        result.versions[append.stream_id] = append.expected_version + len(append.events)
+    if idempotency is not None:
+        await _store_idempotency(conn, idempotency)
+    return result
 
 
 async def _append_stream(conn: asyncpg.Connection, append: StreamAppend) -> list[int]:

@@ -54,10 +54,10 @@ async def migrated_pool(url: str) -> asyncpg.Pool:
 
 
 async def record_effects(conn: asyncpg.Connection, events: list[ConsumedEvent]) -> None:
-    await conn.executemany(
-        "INSERT INTO effects VALUES ($1, $2, $3, $4, $5)",
-        [(e.event_id, e.envelope.subject, e.envelope.streamversion, e.partition, e.offset)
-         for e in events],
+    await conn.copy_records_to_table(
+        "effects",
+        records=[(e.event_id, e.envelope.subject, e.envelope.streamversion, e.partition, e.offset)
+                 for e in events],
     )
 
 

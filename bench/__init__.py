@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): medians of repeated runs on the embedded stack."""

@@ -1,0 +1,133 @@
+"""Foundation benchmarks: event store appends (ours vs the eventsourcing library's
+PostgreSQL recorder on the same database) and relay → consumer throughput."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from urllib.parse import urlparse
+
+from bench.context import fmt, median_rate
+from services.runtime.consumer import BatchConsumer
+from services.runtime.eventstore import EventStore
+from services.runtime.infra import Infrastructure
+from services.runtime.relay import Relay
+from services.runtime.service import make_broker
+from services.runtime.settings import ServiceSettings
+from services.runtime.topics import ensure_topics
+from tests.integration.runtime.support import append_contacts, effects_consumer, migrated_pool
+
+SINGLE = 2_000
+BATCHED = 50_000
+RELAYED = 50_000
+
+
+async def _append_single(store: EventStore) -> tuple[int, float]:
+    engagement, client = uuid.uuid4(), uuid.uuid4()
+    started = time.perf_counter()
+    for version in range(SINGLE):
+        await append_contacts(store, engagement, client, count=1, expected_version=version)
+    return SINGLE, time.perf_counter() - started
+
+
+async def _append_batched(store: EventStore) -> tuple[int, float]:
+    client = uuid.uuid4()
+    started = time.perf_counter()
+    for _ in range(BATCHED // 100):
+        await append_contacts(store, uuid.uuid4(), client, count=100, expected_version=0)
+    return BATCHED, time.perf_counter() - started
+
+
+def _eventsourcing_recorder(url: str):  # type: ignore[no-untyped-def]
+    from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+
+    parts = urlparse(url)
+    datastore = PostgresDatastore(
+        dbname=parts.path.lstrip("/"), host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432, user=parts.username or "postgres",
+        password=parts.password or "", pool_size=2,
+    )
+    recorder = PostgresApplicationRecorder(datastore)
+    recorder.create_table()
+    return recorder
+
+
+def _theirs(recorder, per_transaction: int, total: int, size: int) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+    from eventsourcing.persistence import StoredEvent
+
+    state = b"x" * size
+    started = time.perf_counter()
+    if per_transaction == 1:
+        originator = uuid.uuid4()
+        for version in range(1, total + 1):
+            recorder.insert_events([StoredEvent(originator, version, "bench", state)])
+    else:
+        for _ in range(total // per_transaction):
+            originator = uuid.uuid4()
+            recorder.insert_events([StoredEvent(originator, v, "bench", state)
+                                    for v in range(1, per_transaction + 1)])
+    return total, time.perf_counter() - started
+
+
+async def _envelope_size(store: EventStore) -> int:
+    return len((await store.read_from_position(1, 1))[0].envelope.encode())
+
+
+async def _relay_to_consumer(infra: Infrastructure, repeats: int) -> tuple[float, list[float]]:
+    settings = ServiceSettings(kafka_bootstrap_servers=infra.kafka_bootstrap)
+
+    async def run() -> tuple[int, float]:
+        url = await infra.adatabase_url(f"bench_relay_{uuid.uuid4().hex[:8]}")
+        pool = await migrated_pool(url)
+        topic = f"bench.{uuid.uuid4().hex[:8]}"
+        await ensure_topics(infra.kafka_bootstrap, [topic], partitions=3)
+        store = EventStore(pool)
+        client = uuid.uuid4()
+        for _ in range(RELAYED // 500):  # many clients' streams, as in production
+            await append_contacts(store, uuid.uuid4(), client, count=500, expected_version=0)
+        broker = make_broker(settings, "bench")
+        BatchConsumer(effects_consumer(topic), pool=pool, broker=broker, max_records=2000)
+        relay = Relay(name="bench", pool=pool, broker=broker, topic=topic, batch_size=2000)
+        await broker.start()
+        started = time.perf_counter()
+        task = asyncio.create_task(relay.run())
+        while await pool.fetchval("SELECT count(*) FROM effects") < RELAYED:
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        task.cancel()
+        await broker.stop()
+        await pool.close()
+        return RELAYED, elapsed
+
+    return await median_rate(run, repeats)
+
+
+async def run_foundation(infra: Infrastructure, report, repeats: int = 3) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    url = await infra.adatabase_url(f"bench_store_{uuid.uuid4().hex[:8]}")
+    pool = await migrated_pool(url)
+    store = EventStore(pool)
+    single, _ = await median_rate(lambda: _append_single(store), repeats)
+    batched, _ = await median_rate(lambda: _append_batched(store), repeats)
+    size = await _envelope_size(store)
+    await pool.close()
+
+    recorder = _eventsourcing_recorder(url)
+
+    async def theirs(per_tx: int, total: int) -> tuple[int, float]:
+        return await asyncio.to_thread(_theirs, recorder, per_tx, total, size)
+
+    their_single, _ = await median_rate(lambda: theirs(1, SINGLE), repeats)
+    their_batched, _ = await median_rate(lambda: theirs(100, BATCHED), repeats)
+    relayed, rates = await _relay_to_consumer(infra, repeats)
+
+    report(f"append, 1 event/transaction  ({SINGLE} events, {size} B envelopes): "
+           f"{fmt(single)}; eventsourcing recorder {fmt(their_single)}; "
+           f"ratio {single / their_single:.2f}  (target >= 2,000 events/s, ratio >= 1)")
+    report(f"append, 100 events/transaction ({BATCHED} events): {fmt(batched)}; "
+           f"eventsourcing recorder {fmt(their_batched)}; ratio {batched / their_batched:.2f}"
+           "  (target >= 50,000 events/s, ratio >= 1)")
+    report(f"relay -> Kafka -> consumer ({RELAYED} events): {fmt(relayed)} "
+           f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}; target >= 20,000 events/s)")
+    return {"single": single, "batched": batched, "relayed": relayed,
+            "single_ratio": single / their_single, "batched_ratio": batched / their_batched}
