@@ -174,6 +174,59 @@ def republish(
     typer.echo(f"re-sent {sent} events of {service} from position {from_}")
 
 
+@app.command()
+def replay(
+    from_topics: Annotated[bool, typer.Option(
+        "--from-topics",
+        help="first re-read the three service topics from the beginning into event_log",
+    )] = False,
+    chunk_size: Annotated[int, typer.Option(help="events per rebuild transaction")] = 20_000,
+) -> None:
+    """Rebuild reporting projections (shadow schema, then swap) while the service answers."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TimeRemainingColumn,
+    )
+
+    from services.reporting.replay import ReplayResult
+    from services.reporting.replay import replay as run_replay
+
+    settings = ServiceSettings()
+    url = os.environ.get("REPORTING_DATABASE_URL") or settings.database_url
+    labels = {"topics": "reading topics into event_log", "rebuild": "rebuilding projections"}
+
+    async def run() -> ReplayResult:
+        with Progress(
+            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        ) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def progress(phase: str, done: int, total: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(labels.get(phase, phase), total=total)
+                bar.update(tasks[phase], completed=done, total=total)
+
+            return await run_replay(
+                url, from_topics=from_topics, bootstrap=settings.kafka_bootstrap_servers,
+                chunk_size=chunk_size, progress=progress,
+            )
+
+    try:
+        result = asyncio.run(run())
+    except (OSError, ConnectionError) as error:
+        _fail(f"replay failed: {error}. Is PostgreSQL at DATABASE_URL (and Kafka at "
+              "KAFKA_BOOTSTRAP_SERVERS for --from-topics) reachable?")
+        return
+    if from_topics:
+        typer.echo(f"read {result.read} messages from the topics ({result.new} new, "
+                   f"{result.skipped} skipped as dead letters)")
+    typer.echo(f"rebuilt reporting projections from {result.rebuilt} events")
+
+
 @dlq_app.command("list")
 def dlq_list(
     consumer: Annotated[str | None, typer.Option(help="assessment, coaching or reporting")] = None,

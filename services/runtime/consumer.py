@@ -264,8 +264,7 @@ class BatchConsumer:
             """INSERT INTO consumer_offsets (consumer, topic, partition, next_offset)
                SELECT $1, t, p, o FROM unnest($2::text[], $3::int[], $4::bigint[]) AS x(t, p, o)
                ON CONFLICT (consumer, topic, partition)
-               DO UPDATE SET next_offset = greatest(consumer_offsets.next_offset,
-                                                    excluded.next_offset)""",
+               DO UPDATE SET next_offset = excluded.next_offset""",
             self.spec.name, [k[0] for k in keys], [k[1] for k in keys],
             [offsets[k] for k in keys],
         )
@@ -341,7 +340,16 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
         if consumer is None or not assigned:
             return
         stored = await self.owner.stored_offsets()
-        for tp in assigned:
-            offset = stored.get((tp.topic, tp.partition))
-            if offset is not None:
+        known = [tp for tp in assigned if (tp.topic, tp.partition) in stored]
+        ends = await consumer.end_offsets(known) if known else {}
+        for tp in known:
+            offset = stored[(tp.topic, tp.partition)]
+            if offset > ends.get(tp, offset):
+                # The partition is shorter than what we consumed: the topic was recreated or
+                # truncated. Read it again from the start; deduplication makes that safe.
+                log.warning("consumer.partition_reset", consumer=self.owner.spec.name,
+                            topic=tp.topic, partition=tp.partition, stored=offset,
+                            end=ends.get(tp))
+                await consumer.seek_to_beginning(tp)
+            else:
                 consumer.seek(tp, offset)

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from contracts.topics import dlq_topic
-from services.runtime.consumer import BatchConsumer
+from services.runtime.consumer import BatchConsumer, ConsumerSpec
 from services.runtime.eventstore import EventStore, StoredEvent
 from services.runtime.relay import Relay, republish
 from services.runtime.service import make_broker
@@ -25,6 +25,7 @@ from tests.integration.runtime.support import (
     append_contacts,
     effects_consumer,
     migrated_pool,
+    record_effects,
     wait_for,
 )
 
@@ -286,3 +287,42 @@ async def test_broker_restart_under_running_relay_and_consumer_loses_nothing(
     assert await effect_count(pool) == (100, 100)
     assert relay.published >= 100
     assert datetime.now(UTC)  # the run ended by itself, no hang
+
+
+async def test_failing_handler_is_retried_then_only_the_bad_event_is_dead_lettered(
+    pool: asyncpg.Pool, broker: KafkaBroker, new_topic: str, kafka_bootstrap: str
+) -> None:
+    store = EventStore(pool)
+    await append_contacts(store, uuid.uuid4(), uuid.uuid4(), count=4, expected_version=0)
+    events = await store.read_from_position(1, 10)
+    poison = json.loads(events[2].envelope)["id"]
+    attempts: list[int] = []
+
+    async def handler(conn: asyncpg.Connection, batch: list) -> None:
+        if any(str(e.event_id) == poison for e in batch):
+            attempts.append(len(batch))
+            raise RuntimeError("cannot apply this one")
+        await record_effects(conn, batch)
+
+    spec = ConsumerSpec(name=f"test-{uuid.uuid4().hex[:8]}", topics=(new_topic,),
+                        subscribed_types=frozenset({"EmployerContacted"}), handler=handler)
+    await ensure_topics(kafka_bootstrap, [dlq_topic(spec.name)], partitions=1)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        for e in events:
+            await producer.send_and_wait(new_topic, e.envelope.encode(), key=b"one-key")
+    finally:
+        await producer.stop()
+    BatchConsumer(spec, pool=pool, broker=broker, retries=2, backoff=0.01)
+    await broker.start()
+    try:
+        await wait_for(lambda: _offsets_reach(pool, spec.name, 4), what="batch consumed")
+    finally:
+        await broker.stop()
+
+    assert len(attempts) >= 3, "the batch is retried before anything is dead-lettered"
+    assert await effect_count(pool) == (3, 3)
+    letters = await topic_messages_raw(kafka_bootstrap, dlq_topic(spec.name))
+    assert [(h["dlq-reason"], json.loads(v)["id"]) for h, v in letters] == [
+        ("handler-error", poison)]
