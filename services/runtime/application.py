@@ -29,7 +29,10 @@ from services.runtime.eventstore import (
     StreamAppend,
 )
 from services.runtime.http import Principal, request_hash
+from services.runtime.logging import get_logger
 from services.runtime.metrics import EVENTS_APPENDED
+
+log = get_logger(__name__)
 
 S = TypeVar("S")
 
@@ -159,6 +162,8 @@ class CommandBus:
         for append in appends:
             for event in append.events:
                 EVENTS_APPENDED.labels(self.service, event.event_type).inc()
+                log.info("event.appended", stream=append.stream_id, event_id=str(event.event_id),
+                         type=event.event_type, correlation_id=meta.correlation_id)
         headers = {"Location": decision.location} if decision.location else None
         return JSONResponse(json.loads(json.dumps(body, default=str)),
                             status_code=decision.status_code, headers=headers)

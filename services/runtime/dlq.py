@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import dlq_topic
 
@@ -34,6 +35,17 @@ class DeadLetterMessage:
         )
 
 
+async def partitions_of(bootstrap: str, topic: str) -> list[int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return sorted(p["partition"] for t in described if t.get("error_code", 0) == 0
+                  for p in t.get("partitions", []))
+
+
 async def _read(
     bootstrap: str, consumer_name: str, group_id: str | None
 ) -> tuple[list[DeadLetterMessage], AIOKafkaConsumer]:
@@ -43,11 +55,7 @@ async def _read(
         auto_offset_reset="earliest",
     )
     await consumer.start()
-    partitions = consumer.partitions_for_topic(topic) or set()
-    if not partitions:
-        await consumer.topics()
-        partitions = consumer.partitions_for_topic(topic) or set()
-    tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+    tps = [TopicPartition(topic, p) for p in await partitions_of(bootstrap, topic)]
     if not tps:
         return [], consumer
     consumer.assign(tps)

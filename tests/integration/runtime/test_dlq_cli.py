@@ -1,0 +1,57 @@
+"""`polku dlq list|replay` and `polku token` against the real broker."""
+
+from __future__ import annotations
+
+import uuid
+
+import jwt
+from aiokafka import AIOKafkaProducer
+from typer.testing import CliRunner
+
+from contracts.topics import dlq_topic
+from services.runtime.cli import app
+from services.runtime.dlq import read_dead_letters, replay_dead_letters
+from services.runtime.settings import DEV_JWT_SECRET
+from services.runtime.topics import ensure_topics
+from tests.integration.runtime.test_relay_consumer import topic_messages_raw
+
+
+async def test_dead_letters_are_listed_and_replayed_once(
+    kafka_bootstrap: str, new_topic: str
+) -> None:
+    consumer = f"test-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_bootstrap, [dlq_topic(consumer)], partitions=1)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        for i, reason in enumerate(["unparseable", "schema-invalid"]):
+            await producer.send_and_wait(
+                dlq_topic(consumer), f'{{"id": "{i}"}}'.encode(), key=b"k",
+                headers=[("dlq-reason", reason.encode()), ("dlq-topic", new_topic.encode()),
+                         ("dlq-partition", b"0"), ("dlq-offset", str(i).encode())],
+            )
+    finally:
+        await producer.stop()
+
+    letters = await read_dead_letters(kafka_bootstrap, [consumer])
+    assert [letter.headers["dlq-reason"] for letter in letters] == ["unparseable",
+                                                                   "schema-invalid"]
+    assert "reason=unparseable" in letters[0].describe()
+
+    assert await replay_dead_letters(kafka_bootstrap, consumer) == 2
+    replayed = await topic_messages_raw(kafka_bootstrap, new_topic)
+    assert sorted(v for _, v in replayed) == [b'{"id": "0"}', b'{"id": "1"}']
+    assert await replay_dead_letters(kafka_bootstrap, consumer) == 0, "replayed only once"
+    # Listing does not consume: both letters are still there for the record.
+    assert len(await read_dead_letters(kafka_bootstrap, [consumer])) == 2
+
+
+def test_token_command_prints_a_verifiable_development_token() -> None:
+    result = CliRunner().invoke(app, ["token", "--org", "kymenlaakso-sote", "--role",
+                                      "social_worker", "--sub", "p-1"])
+    assert result.exit_code == 0, result.output
+    claims = jwt.decode(result.output.strip(), DEV_JWT_SECRET, algorithms=["HS256"])
+    assert (claims["org"], claims["role"], claims["sub"]) == (
+        "kymenlaakso-sote", "social_worker", "p-1")
+    bad = CliRunner().invoke(app, ["token", "--org", "x", "--role", "wizard"])
+    assert bad.exit_code != 0 and "unknown role" in bad.output
