@@ -5,8 +5,8 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
-# Debian packages a later target may need (say, chromium for browser tests); empty for now.
-SYSTEM_PACKAGES ?=
+# Debian packages the targets need: chromium and its WebDriver for the dashboard browser test.
+SYSTEM_PACKAGES ?= chromium chromium-driver
 
 .PHONY: up test bench lint schemas system-packages clean-stack
 

@@ -11,6 +11,7 @@ from contracts.codes import (
     AssessmentKind,
     BenefitRecommendation,
     ConsultationTopic,
+    KykyviisariDomain,
     LabourMarketStatus,
     MeasurementPhase,
     Role,
@@ -18,10 +19,15 @@ from contracts.codes import (
     WorkAbilityConclusion,
 )
 from contracts.commands.base import Command
-from contracts.events.assessment import DomainScores
-from contracts.events.base import Number0To10, OrganisationId, Score0To10
+from contracts.events.base import OrganisationId
 
 PlannedServices = Annotated[list[ServiceKind], Field(min_length=1)]
+
+# Strict on the way in: a score is a JSON number, never `true` or `"7"` coerced into one,
+# and the work ability score is an integer (2.5 and 2.0 alike are refused).
+StrictScore0To10 = Annotated[int, Field(ge=0, le=10, strict=True)]
+StrictNumber0To10 = Annotated[float, Field(ge=0, le=10, strict=True, allow_inf_nan=False)]
+StrictDomainScores = dict[KykyviisariDomain, StrictNumber0To10]
 
 
 class StartAssessment(Command):
@@ -42,15 +48,15 @@ class CancelAssessment(Command):
 
 
 class RecordWorkAbilityScore(Command):
-    score: Score0To10
+    score: StrictScore0To10
     phase: MeasurementPhase
 
 
 class RecordSelfAssessment(Command):
     instrument: Literal["kykyviisari"]
     phase: MeasurementPhase
-    domain_scores: DomainScores
-    overall: Number0To10 | None = None
+    domain_scores: StrictDomainScores
+    overall: StrictNumber0To10 | None = None
 
 
 class RecordLabourMarketStatus(Command):

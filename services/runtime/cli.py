@@ -40,11 +40,15 @@ def serve(
 ) -> None:
     """Run one service (HTTP API, relay, consumers) with settings from the environment."""
     import uvicorn
+    from pydantic import ValidationError
 
     from services.runtime.service import configure, create_app
 
     definition = load_definition(service)
-    settings = ServiceSettings()
+    try:
+        settings = ServiceSettings()
+    except ValidationError as error:
+        _fail(f"invalid configuration: {error}")
     configure(definition, settings)
     uvicorn.run(
         create_app(definition, settings),
@@ -133,6 +137,37 @@ def token(
         _fail("POLKU_JWT_SECRET is empty: development tokens need the HS256 secret")
     typer.echo(issue_token(secret=secret or "", org=org, role=role, sub=sub or str(uuid.uuid4()),
                            ttl=timedelta(hours=hours)))
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="the same seed gives the same pathways")] = 42,
+    clients: Annotated[int, typer.Option(min=0, help="clients over the five seed regions")] = 2000,
+    referral_url: Annotated[str, typer.Option(help="referral service")] = "http://127.0.0.1:8001",
+    assessment_url: Annotated[str, typer.Option(help="assessment service")] = (
+        "http://127.0.0.1:8002"),
+    coaching_url: Annotated[str, typer.Option(help="coaching service")] = "http://127.0.0.1:8003",
+    concurrency: Annotated[int, typer.Option(min=1, help="pathways sent at once")] = 16,
+) -> None:
+    """Load demo pathways for the five seed regions through the services' HTTP APIs."""
+    from services.demo.generator import build_plan
+    from services.demo.loader import ServicesUnavailable, ServiceUrls
+    from services.demo.progress import run_demo
+
+    secret = ServiceSettings().polku_jwt_secret
+    if not secret:
+        _fail("POLKU_JWT_SECRET is empty: the demo signs development tokens with it")
+    plan = build_plan(seed=seed, clients=clients)
+    urls = ServiceUrls(referral=referral_url, assessment=assessment_url, coaching=coaching_url)
+    try:
+        report = run_demo(plan, urls, secret=secret or "", concurrency=concurrency)
+    except ServicesUnavailable as error:
+        _fail(f"service not reachable: {error} (start them with `polku up`)")
+        return
+    if report.interrupted:
+        raise typer.Exit(130)
+    if report.tracks_failed or report.aborted:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -340,6 +340,11 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
         if consumer is None or not assigned:
             return
         stored = await self.owner.stored_offsets()
+        # The database, not the broker's group offsets, says what was applied: a partition
+        # with no stored offset (a fresh or restored database) is read from its beginning.
+        fresh = [tp for tp in assigned if (tp.topic, tp.partition) not in stored]
+        if fresh:
+            await consumer.seek_to_beginning(*fresh)
         known = [tp for tp in assigned if (tp.topic, tp.partition) in stored]
         ends = await consumer.end_offsets(known) if known else {}
         for tp in known:

@@ -141,7 +141,8 @@ async def start_context(
             rs256_public_key=settings.polku_jwt_public_key,
         ),
         store=store,
-        bus=CommandBus(store, service=definition.name, source=SOURCES[definition.name]),
+        bus=CommandBus(store, service=definition.name,
+                       source=SOURCES.get(definition.name, f"polku/{definition.name}")),
     )
     for spec in definition.consumers(ctx):
         await ensure_topics(
@@ -156,9 +157,13 @@ async def start_context(
                 retries=settings.polku_consumer_retries,
             )
         )
-    if definition.on_start is not None:
-        await definition.on_start(ctx)
-    await broker.start()
+    try:
+        if definition.on_start is not None:
+            await definition.on_start(ctx)
+        await broker.start()
+    except BaseException:
+        await pool.close()
+        raise
     if definition.produces:
         ctx.relay = Relay(
             name=definition.name, pool=pool, broker=broker, topic=definition.produces,

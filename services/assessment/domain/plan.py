@@ -1,0 +1,91 @@
+"""The work ability support plan (työkyvyn tuen suunnitelma): agreed on a client's case with
+at least one planned service and a review date, then revised as often as needed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from contracts.codes import ServiceKind
+from contracts.commands.assessment import AgreeSupportPlan, ReviseSupportPlan
+from contracts.events.assessment import SupportPlanAgreed, SupportPlanRevised
+from contracts.events.base import Event
+from services.assessment.domain.errors import Conflict, Rejected
+from services.assessment.domain.rules import (
+    CaseView,
+    business_time,
+    case_of_client,
+    distinct,
+    not_in_past,
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    agreed: bool = False
+    client_id: UUID | None = None
+    case_id: UUID | None = None
+    planned_services: tuple[ServiceKind, ...] = ()
+    review_on: date | None = None
+    revisions: int = 0
+
+
+initial_state = Plan()
+
+PlanCommand = AgreeSupportPlan | ReviseSupportPlan
+
+
+def evolve(state: Plan, event: Event) -> Plan:
+    match event:
+        case SupportPlanAgreed():
+            return Plan(True, event.client_id, event.case_id, tuple(event.planned_services),
+                        event.review_on)
+        case SupportPlanRevised():
+            return Plan(True, state.client_id, state.case_id, tuple(event.planned_services),
+                        event.review_on, state.revisions + 1)
+    return state
+
+
+def decide(
+    command: PlanCommand, state: Plan, *, plan_id: UUID, now: datetime,
+    case: CaseView | None = None,
+) -> list[Event]:
+    """`case` is the case an agreement names (looked up by the handler)."""
+    match command:
+        case AgreeSupportPlan():
+            if state.agreed:
+                raise Conflict(f"support plan {plan_id} is already agreed; revise it instead")
+            if case is None or case.case_id != command.case_id:
+                raise ValueError("the handler must look up the case the command names")
+            case_of_client(case, command.client_id)
+            occurred_at = _check(command, now)
+            return [SupportPlanAgreed(
+                plan_id=plan_id, client_id=command.client_id, case_id=command.case_id,
+                planned_services=list(command.planned_services), review_on=command.review_on,
+                occurred_at=occurred_at,
+            )]
+        case ReviseSupportPlan():
+            if not state.agreed or state.client_id is None:
+                raise Conflict("only an agreed support plan can be revised")
+            occurred_at = _check(command, now)
+            return [SupportPlanRevised(
+                plan_id=plan_id, client_id=state.client_id,
+                planned_services=list(command.planned_services), review_on=command.review_on,
+                occurred_at=occurred_at,
+            )]
+    raise TypeError(f"not a support plan command: {type(command).__name__}")
+
+
+def _check(command: PlanCommand, now: datetime) -> datetime:
+    """At least one distinct planned service, a review date not in the past; business time."""
+    _check_contents(command.planned_services, command.review_on, now.date())
+    return business_time(command, now)
+
+
+def _check_contents(services: Sequence[ServiceKind], review_on: date, today: date) -> None:
+    if not services:
+        raise Rejected("planned_services", "a support plan needs at least one planned service")
+    distinct("planned_services", services)
+    not_in_past("review_on", review_on, today)

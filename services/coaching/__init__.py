@@ -1,0 +1,1 @@
+"""The coaching service: IPS-based supported employment (engagements, placements, fidelity)."""

@@ -1,0 +1,1 @@
+"""The referral service: clients and their personal data, consents, referrals, cases, feedback."""

@@ -1,0 +1,1 @@
+"""The referral service's business rules: one pure decider per aggregate."""

@@ -1,0 +1,265 @@
+"""Command handlers of the referral service: load the aggregates, decide, append.
+
+Each handler turns one HTTP command into a `Decision` for the shared command bus; domain
+errors become HTTP problems here and nowhere else. Checks run in the order: the thing
+exists (404), the caller may act on it (403), the state allows it (409), the input's
+references are valid (422) — so a 404 never depends on who asks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from fastapi.responses import JSONResponse
+
+from contracts.commands.referral import (
+    AcceptReferral,
+    CloseCase,
+    DeclineReferral,
+    ErasePersonalData,
+    GiveConsent,
+    GiveFeedback,
+    MakeReferral,
+    RegisterClient,
+    TransferResponsibility,
+    WithdrawReferral,
+)
+from services.referral import access, personal_data
+from services.referral.domain import case, client, feedback, referral
+from services.referral.domain.client import ClientState, WithdrawConsentById
+from services.referral.domain.context import CommandContext
+from services.referral.domain.errors import (
+    InvalidCommand,
+    NotPermitted,
+    StateConflict,
+    UnknownAggregate,
+)
+from services.referral.personal_data import PersonalData, PersonalDataVault
+from services.runtime.application import CommandMeta, Decision
+from services.runtime.errors import (
+    ConcurrencyConflict,
+    InvalidTransition,
+    NotAuthorised,
+    NotFound,
+    ValidationFailed,
+)
+from services.runtime.http import Principal
+from services.runtime.logging import get_logger
+from services.runtime.service import ServiceContext
+
+log = get_logger(__name__)
+
+VAULT = "personal_data_vault"
+
+
+def vault_of(ctx: ServiceContext) -> PersonalDataVault:
+    vault: PersonalDataVault = ctx.extras[VAULT]
+    return vault
+
+
+@contextlib.contextmanager
+def domain_errors() -> Iterator[None]:
+    """The one mapping from the domain's typed errors to HTTP problems."""
+    try:
+        yield
+    except UnknownAggregate as error:
+        raise NotFound(error.detail) from error
+    except NotPermitted as error:
+        raise NotAuthorised(error.detail) from error
+    except StateConflict as error:
+        raise InvalidTransition(error.detail) from error
+    except InvalidCommand as error:
+        raise ValidationFailed(error.field, error.message) from error
+
+
+def _context(
+    ctx: ServiceContext, meta: CommandMeta, *, new_id: UUID | None = None,
+    client_state: ClientState | None = None,
+) -> CommandContext:
+    return CommandContext(
+        actor_org=meta.principal.org, actor_role=meta.principal.role, now=datetime.now(UTC),
+        organisations=ctx.organisations, new_id=new_id, client=client_state,
+    )
+
+
+async def _load_client(ctx: ServiceContext, client_id: UUID) -> tuple[ClientState, int]:
+    loaded = await ctx.bus.load(f"client:{client_id}", client.initial_state, client.evolve)
+    return loaded.state, loaded.version
+
+
+async def _run(ctx: ServiceContext, meta: CommandMeta, decide: Any) -> JSONResponse:
+    with domain_errors():
+        return await ctx.bus.execute(meta, decide)
+
+
+# Clients, consents, erasure
+
+
+async def register_client(
+    ctx: ServiceContext, meta: CommandMeta, body: RegisterClient
+) -> JSONResponse:
+    vault = vault_of(ctx)
+    client_id = vault.client_id_for(body.identity_code)
+
+    async def decide() -> Decision:
+        state, version = await _load_client(ctx, client_id)
+        events = client.decide(body, state, _context(ctx, meta, new_id=client_id))
+        answer = {"client_id": str(client_id)}
+        if not events:
+            return Decision([], {}, 200, answer, f"/clients/{client_id}")
+        sealed = vault.seal(client_id, PersonalData(body.identity_code, body.first_name,
+                                                    body.last_name))
+        return Decision(events, {f"client:{client_id}": version}, 201, answer,
+                        f"/clients/{client_id}",
+                        in_transaction=partial(personal_data.insert, record=sealed))
+
+    try:
+        response = await _run(ctx, meta, decide)
+    except ConcurrencyConflict:
+        # The same identity code registered concurrently: the retry finds it registered.
+        response = await _run(ctx, meta, decide)
+    log.info("client.register_answered", client_id=str(client_id),
+             status=response.status_code)
+    return response
+
+
+async def give_consent(
+    ctx: ServiceContext, meta: CommandMeta, client_id: UUID, body: GiveConsent
+) -> JSONResponse:
+    async def decide() -> Decision:
+        state, version = await _load_client(ctx, client_id)
+        consent_id = uuid.uuid4()
+        events = client.decide(body, state, _context(ctx, meta, new_id=consent_id))
+        return Decision(events, {f"client:{client_id}": version}, 201,
+                        {"consent_id": str(consent_id), "client_id": str(client_id)},
+                        f"/clients/{client_id}/consents/{consent_id}")
+
+    return await _run(ctx, meta, decide)
+
+
+async def withdraw_consent(
+    ctx: ServiceContext, meta: CommandMeta, client_id: UUID, command: WithdrawConsentById
+) -> JSONResponse:
+    async def decide() -> Decision:
+        state, version = await _load_client(ctx, client_id)
+        events = client.decide(command, state, _context(ctx, meta))
+        return Decision(events, {f"client:{client_id}": version}, 200,
+                        {"client_id": str(client_id), "consent_id": str(command.consent_id)})
+
+    return await _run(ctx, meta, decide)
+
+
+async def erase_personal_data(
+    ctx: ServiceContext, meta: CommandMeta, client_id: UUID, body: ErasePersonalData
+) -> JSONResponse:
+    async def decide() -> Decision:
+        state, version = await _load_client(ctx, client_id)
+        events = client.decide(body, state, _context(ctx, meta))
+        return Decision(events, {f"client:{client_id}": version}, 200,
+                        {"client_id": str(client_id), "erased": True},
+                        in_transaction=partial(personal_data.shred, client_id=client_id))
+
+    response = await _run(ctx, meta, decide)
+    log.info("client.personal_data_erased", client_id=str(client_id))
+    return response
+
+
+async def read_client(
+    ctx: ServiceContext, principal: Principal, client_id: UUID, purpose: access.ReadPurpose
+) -> dict[str, Any]:
+    state, _ = await _load_client(ctx, client_id)
+    if not state.registered:
+        raise NotFound("no client with this client_id")
+    if state.erased:
+        return {"client_id": str(client_id), "erased": True}
+    involved = access.involved_organisations(await access.client_events(ctx.pool, client_id))
+    decision = access.decide_read(principal.org, state, involved, datetime.now(UTC).date())
+    await access.record_read(ctx.pool, client_id, principal, purpose, decision)
+    if not decision.granted:
+        raise NotAuthorised(decision.basis)
+    sealed = await personal_data.load(ctx.pool, client_id)
+    if sealed is None:
+        raise NotFound("no personal data are stored for this client")
+    data = vault_of(ctx).open(sealed)
+    log.info("client.personal_data_read", client_id=str(client_id), basis=decision.basis,
+             purpose=purpose.value)
+    return {
+        "client_id": str(client_id), "erased": False,
+        "identity_code": data.identity_code, "first_name": data.first_name,
+        "last_name": data.last_name, "birth_year": state.birth_year,
+        "sex": state.sex.value if state.sex else None,
+        "home_region": state.home_region.value if state.home_region else None,
+    }
+
+
+# Referrals
+
+
+async def make_referral(ctx: ServiceContext, meta: CommandMeta, body: MakeReferral) -> JSONResponse:
+    async def decide() -> Decision:
+        client_state, _ = await _load_client(ctx, body.client_id)
+        referral_id = uuid.uuid4()
+        events = referral.decide(body, referral.initial_state, _context(
+            ctx, meta, new_id=referral_id, client_state=client_state))
+        return Decision(events, {f"referral:{referral_id}": 0}, 201,
+                        {"referral_id": str(referral_id)}, f"/referrals/{referral_id}")
+
+    return await _run(ctx, meta, decide)
+
+
+async def decide_referral(
+    ctx: ServiceContext, meta: CommandMeta, referral_id: UUID,
+    body: AcceptReferral | DeclineReferral | WithdrawReferral,
+) -> JSONResponse:
+    async def decide() -> Decision:
+        stream = f"referral:{referral_id}"
+        loaded = await ctx.bus.load(stream, referral.initial_state, referral.evolve)
+        case_id = uuid.uuid4() if isinstance(body, AcceptReferral) else None
+        events = referral.decide(body, loaded.state, _context(ctx, meta, new_id=case_id))
+        versions = {stream: loaded.version}
+        answer = {"referral_id": str(referral_id)}
+        if case_id is not None:
+            versions[f"case:{case_id}"] = 0
+            answer["case_id"] = str(case_id)
+        return Decision(events, versions, 200, answer)
+
+    return await _run(ctx, meta, decide)
+
+
+# Cases
+
+
+async def change_case(
+    ctx: ServiceContext, meta: CommandMeta, case_id: UUID,
+    body: TransferResponsibility | CloseCase,
+) -> JSONResponse:
+    async def decide() -> Decision:
+        stream = f"case:{case_id}"
+        loaded = await ctx.bus.load(stream, case.initial_state, case.evolve)
+        events = case.decide(body, loaded.state, _context(ctx, meta))
+        return Decision(events, {stream: loaded.version}, 200, {"case_id": str(case_id)})
+
+    return await _run(ctx, meta, decide)
+
+
+# Feedback
+
+
+async def give_feedback(ctx: ServiceContext, meta: CommandMeta, body: GiveFeedback) -> JSONResponse:
+    async def decide() -> Decision:
+        client_state = None
+        if body.client_id is not None:
+            client_state, _ = await _load_client(ctx, body.client_id)
+        feedback_id = uuid.uuid4()
+        events = feedback.decide(body, feedback.initial_state, _context(
+            ctx, meta, new_id=feedback_id, client_state=client_state))
+        return Decision(events, {f"feedback:{feedback_id}": 0}, 201,
+                        {"feedback_id": str(feedback_id)}, f"/feedback/{feedback_id}")
+
+    return await _run(ctx, meta, decide)

@@ -1,0 +1,57 @@
+"""Wiring of the reporting service: the consumer of every service topic, the read API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.reporting.consumer import (
+    CONSUMER_NAME,
+    TOPICS,
+    projection_position,
+    reporting_consumer,
+)
+from services.reporting.dashboard import router as dashboard_router
+from services.reporting.indicators.report import MIN_THRESHOLD
+from services.reporting.routes import router
+from services.runtime.metrics import PROJECTION_POSITION
+from services.runtime.service import ServiceContext, ServiceDefinition
+
+ROUTERS: list[APIRouter] = [router, dashboard_router]
+
+
+class SuppressionThresholdTooLow(RuntimeError):
+    pass
+
+
+async def _on_start(ctx: ServiceContext) -> None:
+    threshold = ctx.settings.polku_suppression_threshold
+    if threshold < MIN_THRESHOLD:
+        raise SuppressionThresholdTooLow(
+            f"POLKU_SUPPRESSION_THRESHOLD is {threshold}; reporting refuses to start with a "
+            f"small-cell suppression threshold below {MIN_THRESHOLD} (Finnish statistics "
+            "practice). Set it to 3 or more (default 5)."
+        )
+    async with ctx.pool.acquire() as conn:
+        PROJECTION_POSITION.labels("reporting").set(await projection_position(conn))
+
+
+def build_definition(consumer_name: str = CONSUMER_NAME) -> ServiceDefinition:
+    """The reporting service; `consumer_name` (group id, offsets key) only differs in tests
+    that run a second instance beside the real one on the shared topics."""
+    return ServiceDefinition(
+        name="reporting",
+        title="Polku reporting: indicators, operational lists, timelines, research extracts",
+        default_port=8004,
+        routers=ROUTERS,
+        produces=None,
+        consumes=TOPICS,
+        consumers=lambda ctx: [reporting_consumer(consumer_name)],
+        migrations=("services.reporting",),
+        on_start=_on_start,
+        description="Reads every service topic into its own event_log and fact tables "
+        "(one transaction per batch with the consumed offsets) and answers the indicators "
+        "of INDICATORS.md, the operational lists, client timelines and research extracts.",
+    )
+
+
+definition = build_definition()

@@ -1,0 +1,38 @@
+"""The reporting consumer: every event of every service topic → event_log and facts.
+
+The consumer kit runs `project_batch` inside the transaction that also stores the consumed
+offsets, so event_log, facts and offsets commit or roll back together; event_log
+deduplicates by event id, so the kit's own `processed_events` bookkeeping is switched off.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from contracts.registry import EVENT_TYPES_BY_TOPIC
+from contracts.topics import SERVICE_TOPICS
+from services.reporting.projections import project
+from services.runtime.consumer import ConsumedEvent, ConsumerSpec
+from services.runtime.metrics import PROJECTION_POSITION
+
+TOPICS: tuple[str, ...] = tuple(SERVICE_TOPICS.values())
+EVENT_TYPES: frozenset[str] = frozenset().union(*EVENT_TYPES_BY_TOPIC.values())
+CONSUMER_NAME = "reporting"
+
+
+async def projection_position(conn: asyncpg.Connection) -> int:
+    """How many events event_log holds (kept exact by a trigger, migration 004)."""
+    return int(await conn.fetchval("SELECT events FROM projection_position"))
+
+
+async def project_batch(conn: asyncpg.Connection, events: list[ConsumedEvent]) -> None:
+    await project(conn, [event.envelope.to_dict() for event in events])
+    PROJECTION_POSITION.labels("reporting").set(await projection_position(conn))
+
+
+def reporting_consumer(name: str = CONSUMER_NAME) -> ConsumerSpec:
+    """The consumer of the three service topics; `name` is its group and offsets key."""
+    return ConsumerSpec(
+        name=name, topics=TOPICS, subscribed_types=EVENT_TYPES, handler=project_batch,
+        dedup=False,
+    )

@@ -1,0 +1,134 @@
+"""Rebuild reporting's projections: from the local event_log, or from the topics first.
+
+`replay` is what `polku replay` and the bench call. The rebuild fills a shadow schema and
+swaps it in (projections.rebuild), so the running service keeps answering from the old
+fact tables meanwhile. `from_topics` first re-reads the three service topics from the
+beginning with a group-less consumer into event_log (deduplicated, so a partial log is
+completed, never doubled); messages the consumer would dead-letter are skipped here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
+
+from contracts.envelope import Envelope
+from contracts.registry import UnknownEventType, parse_data
+from services.reporting.consumer import TOPICS
+from services.reporting.projections import project, rebuild
+from services.runtime.dlq import partitions_of
+from services.runtime.logging import get_logger
+from services.runtime.migrate import apply_migrations
+
+log = get_logger(__name__)
+
+# phase ("topics" or "rebuild"), done, total
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    read: int = 0  # messages read from the topics
+    new: int = 0  # of which were new to event_log
+    skipped: int = 0  # unparseable, unknown or schema-invalid (they are in the DLQ)
+    rebuilt: int = 0  # events projected by the rebuild
+
+
+def envelope_of(value: bytes | None) -> dict[str, Any] | None:
+    """The envelope as the consumer kit hands it to reporting, or None when it would not."""
+    try:
+        envelope = Envelope.model_validate_json(value or b"")
+        parse_data(envelope)
+    except (ValidationError, ValueError, UnknownEventType):
+        return None
+    return envelope.to_dict()
+
+
+async def _assign_all(
+    consumer: AIOKafkaConsumer, bootstrap: str, topics: Sequence[str]
+) -> list[TopicPartition]:
+    partitions = [
+        TopicPartition(topic, p) for topic in topics for p in await partitions_of(bootstrap, topic)
+    ]
+    if partitions:
+        consumer.assign(partitions)
+    return partitions
+
+
+async def read_topics(
+    conn: asyncpg.Connection, bootstrap: str, topics: Sequence[str] = TOPICS, *,
+    batch_size: int = 2000, progress: Progress | None = None,
+) -> ReplayResult:
+    """Every message of `topics`, from the beginning to the end offsets at the start, into
+    event_log and the current facts (one transaction per batch)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+        auto_offset_reset="earliest", max_poll_records=batch_size,
+    )
+    await consumer.start()
+    read = new = skipped = 0
+    try:
+        partitions = await _assign_all(consumer, bootstrap, topics)
+        if not partitions:
+            return ReplayResult()
+        await consumer.seek_to_beginning(*partitions)
+        begin = await consumer.beginning_offsets(partitions)
+        end = await consumer.end_offsets(partitions)
+        total = sum(end[tp] - begin[tp] for tp in partitions)
+        pending = {tp for tp in partitions if end[tp] > begin[tp]}
+        while pending:
+            batches = await consumer.getmany(*pending, timeout_ms=500, max_records=batch_size)
+            envelopes = []
+            for tp, records in batches.items():
+                for record in records:
+                    if record.offset >= end[tp]:
+                        continue
+                    read += 1
+                    envelope = envelope_of(record.value)
+                    if envelope is None:
+                        skipped += 1
+                    else:
+                        envelopes.append(envelope)
+            if envelopes:
+                async with conn.transaction():
+                    new += await project(conn, envelopes)
+            for tp in list(pending):
+                if await consumer.position(tp) >= end[tp]:
+                    pending.discard(tp)
+            if progress is not None:
+                progress("topics", read, total)
+    finally:
+        await consumer.stop()
+    log.info("replay.topics_read", read=read, new=new, skipped=skipped)
+    return ReplayResult(read=read, new=new, skipped=skipped)
+
+
+async def replay(
+    database_url: str, *, from_topics: bool = False, bootstrap: str | None = None,
+    topics: Sequence[str] = TOPICS, chunk_size: int = 20_000,
+    progress: Progress | None = None,
+) -> ReplayResult:
+    """Rebuild the projections of the reporting database at `database_url`."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await apply_migrations(conn, "services.runtime", "services.reporting")
+        result = ReplayResult()
+        if from_topics:
+            if not bootstrap:
+                raise ValueError("from_topics needs the Kafka bootstrap servers")
+            result = await read_topics(conn, bootstrap, topics, progress=progress)
+
+        def rebuilt(done: int, total: int) -> None:
+            if progress is not None:
+                progress("rebuild", done, total)
+
+        count = await rebuild(conn, chunk_size=chunk_size, progress=rebuilt)
+    finally:
+        await conn.close()
+    log.info("replay.rebuilt", events=count)
+    return ReplayResult(result.read, result.new, result.skipped, count)

@@ -1,0 +1,178 @@
+"""HTTP adapter of reporting: indicators, operational lists, timeline and research extract."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+from pydantic import AwareDatetime
+
+from contracts.codes import Role
+from services.reporting import lists, research
+from services.reporting.access import require_role
+from services.reporting.indicators import (
+    INDICATORS,
+    RegistryOrgLookup,
+    UnknownGroupBy,
+    UnknownIndicator,
+    compute,
+    to_csv,
+)
+from services.reporting.projections import local_date
+from services.reporting.timeline import read_timeline
+from services.runtime.errors import NotFound, ValidationFailed
+from services.runtime.service import Auth, Ctx
+
+router = APIRouter(tags=["reporting"])
+
+Format = Literal["json", "csv"]
+FormatQuery = Annotated[Format, Query(description="json (default) or csv")]
+AsOfQuery = Annotated[
+    AwareDatetime | None,
+    Query(description="RFC 3339 recorded time the answer is as of; default now"),
+]
+
+
+def _csv_response(text: str, filename: str) -> Response:
+    return Response(
+        text, media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _last_full_year(today: date) -> tuple[date, date]:
+    return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+
+
+def _group_keys(group_by: str | None) -> list[str]:
+    return [key.strip() for key in (group_by or "").split(",") if key.strip()]
+
+
+@router.get("/indicators", summary="The indicator catalogue (INDICATORS.md)")
+async def catalogue(principal: Auth) -> dict[str, Any]:
+    return {"indicators": [indicator.describe() for indicator in INDICATORS]}
+
+
+@router.get("/indicators/{indicator_id}", summary="One indicator's rows")
+async def indicator_rows(
+    indicator_id: str,
+    ctx: Ctx,
+    principal: Auth,
+    date_from: Annotated[date | None, Query(alias="from", description="YYYY-MM-DD")] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="YYYY-MM-DD")] = None,
+    group_by: Annotated[str | None, Query(description="comma list of group keys")] = None,
+    as_of: AsOfQuery = None,
+    format: FormatQuery = "json",
+) -> Response:
+    moment = as_of or datetime.now(UTC)
+    default_from, default_to = _last_full_year(local_date(datetime.now(UTC)))
+    start, end = date_from or default_from, date_to or default_to
+    if start > end:
+        raise ValidationFailed("from", f"must be on or before to ({end.isoformat()})")
+    try:
+        async with ctx.pool.acquire() as conn:
+            result = await compute(
+                conn, indicator_id, date_from=start, date_to=end,
+                group_by=_group_keys(group_by), as_of=moment,
+                threshold=ctx.settings.polku_suppression_threshold,
+                orgs=RegistryOrgLookup(ctx.organisations),
+            )
+    except UnknownIndicator:
+        raise NotFound(
+            f"unknown indicator {indicator_id!r}; GET /indicators lists them"
+        ) from None
+    except UnknownGroupBy as error:
+        raise ValidationFailed(
+            "group_by", f"unknown key {', '.join(error.unknown)}; {error.indicator} accepts: "
+            f"{', '.join(error.allowed)}",
+        ) from None
+    if format == "csv":
+        return _csv_response(to_csv(result), f"{indicator_id}_{start}_{end}.csv")
+    return JSONResponse(result)
+
+
+ListQuery = Callable[[asyncpg.Connection, str, date, datetime], Awaitable[list[dict[str, Any]]]]
+
+# path → (query, CSV columns, summary)
+OPERATIONAL_LISTS: dict[str, tuple[ListQuery, tuple[str, ...], str]] = {
+    "/follow-ups/overdue": (
+        lists.follow_ups_overdue,
+        ("case_id", "client_id", "service", "closed_on", "due_on", "days_overdue"),
+        "Closed cases whose follow-up measurement is due and missing",
+    ),
+    "/support-plans/due-for-review": (
+        lists.support_plans_due_for_review,
+        ("plan_id", "case_id", "client_id", "review_on", "days_overdue"),
+        "Support plans whose review date has passed without a revision",
+    ),
+    "/referrals/waiting": (
+        lists.referrals_waiting,
+        ("referral_id", "client_id", "target_service", "referred_on", "days_waiting"),
+        "Referrals to the caller organisation not yet decided",
+    ),
+    "/cases/without-baseline": (
+        lists.cases_without_baseline,
+        ("case_id", "client_id", "service", "opened_on", "days_open"),
+        "Open cases older than 30 days without a baseline measurement",
+    ),
+}
+
+
+def _rows_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+    return out.getvalue()
+
+
+def _list_route(path: str, query: ListQuery, columns: tuple[str, ...], summary: str) -> None:
+    name = path.strip("/").replace("/", "_").replace("-", "_")
+
+    async def operational_list(
+        ctx: Ctx, principal: Auth, as_of: AsOfQuery = None, format: FormatQuery = "json"
+    ) -> Response:
+        moment = as_of or datetime.now(UTC)
+        today = local_date(moment)
+        async with ctx.pool.acquire() as conn:
+            rows = await query(conn, principal.org, today, moment)
+        if format == "csv":
+            return _csv_response(_rows_csv(rows, columns), f"{name}_{today}.csv")
+        return JSONResponse({"organisation": principal.org, "date": today.isoformat(),
+                             "as_of": moment.isoformat(), "rows": rows})
+
+    router.add_api_route(path, operational_list, methods=["GET"], summary=summary,
+                         name=name, tags=["operational lists"])
+
+
+for _path, (_query, _columns, _summary) in OPERATIONAL_LISTS.items():
+    _list_route(_path, _query, _columns, _summary)
+
+
+@router.get("/clients/{client_id}/timeline", summary="Every event about a client")
+async def timeline(client_id: UUID, ctx: Ctx, principal: Auth) -> dict[str, Any]:
+    today = local_date(datetime.now(UTC))
+    async with ctx.pool.acquire() as conn:
+        events = await read_timeline(conn, principal, client_id, today)
+    return {"client_id": str(client_id), "events": events}
+
+
+@router.get("/research/extract", summary="Pseudonymous research extract (CSV)",
+            response_class=Response)
+async def research_extract(ctx: Ctx, principal: Auth) -> Response:
+    require_role(principal, Role.RESEARCHER)
+    now = datetime.now(UTC)
+    today = local_date(now)
+    async with ctx.pool.acquire() as conn:
+        rows = await research.extract(
+            conn, key=ctx.settings.polku_research_key, today=today, as_of=now
+        )
+    return _csv_response(research.to_csv(rows), f"polku_research_{today}.csv")

@@ -1,0 +1,41 @@
+"""One running assessment service (own database) per test module, and the referral stand-in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from services.assessment.app import definition
+from services.runtime.infra import Infrastructure
+from tests.e2e.assessment.support import ReferralUpstream
+from tests.support.services import RunningService, running_service
+
+
+@pytest.fixture(scope="module")
+async def service(infra: Infrastructure) -> AsyncIterator[RunningService]:
+    name = f"test_assessment_{uuid.uuid4().hex[:10]}"
+    url = await infra.adatabase_url(name)
+    try:
+        async with running_service(definition, database_url=url,
+                                   kafka_bootstrap=infra.kafka_bootstrap) as svc:
+            yield svc
+    finally:
+        await infra.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def pool(service: RunningService) -> asyncpg.Pool:
+    """The service's own pool: its database as the service sees it."""
+    return service.ctx.pool  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+async def upstream(infra: Infrastructure) -> AsyncIterator[ReferralUpstream]:
+    publisher = await ReferralUpstream.start(infra.kafka_bootstrap)
+    try:
+        yield publisher
+    finally:
+        await publisher.stop()

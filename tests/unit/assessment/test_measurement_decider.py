@@ -1,0 +1,165 @@
+"""Measurements: the work ability score is an integer 0–10, Kykyviisari domain scores are
+within the instrument's ranges and unknown domains are refused; business time is never
+in the future."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given as for_all
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from contracts.codes import KykyviisariDomain, LabourMarketStatus, MeasurementPhase
+from contracts.commands.assessment import (
+    RecordLabourMarketStatus,
+    RecordSelfAssessment,
+    RecordWorkAbilityScore,
+)
+from contracts.events.assessment import (
+    LabourMarketStatusRecorded,
+    SelfAssessmentRecorded,
+    WorkAbilityScoreRecorded,
+)
+from contracts.events.base import Event
+from services.assessment.domain import measurement
+from services.assessment.domain.errors import Conflict, Rejected
+
+NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+MEASUREMENT = uuid.uuid4()
+CLIENT = uuid.uuid4()
+
+
+def when(command: Any, state: measurement.Measurement = measurement.initial_state
+         ) -> list[Event]:
+    return measurement.decide(command, state, measurement_id=MEASUREMENT, client_id=CLIENT,
+                              now=NOW)
+
+
+def test_a_work_ability_score_is_recorded() -> None:
+    command = RecordWorkAbilityScore(score=4, phase=MeasurementPhase.BASELINE)
+    assert when(command) == [WorkAbilityScoreRecorded(
+        measurement_id=MEASUREMENT, client_id=CLIENT, score=4,
+        phase=MeasurementPhase.BASELINE, occurred_at=NOW,
+    )]
+
+
+def test_a_self_assessment_is_recorded() -> None:
+    command = RecordSelfAssessment(
+        instrument="kykyviisari", phase=MeasurementPhase.END,
+        domain_scores={KykyviisariDomain.COMPETENCE: 7.5, KykyviisariDomain.WORK_ABILITY: 6},
+        overall=6.5, occurred_at=NOW - timedelta(days=1),
+    )
+    assert when(command) == [SelfAssessmentRecorded(
+        measurement_id=MEASUREMENT, client_id=CLIENT, instrument="kykyviisari",
+        phase=MeasurementPhase.END,
+        domain_scores={KykyviisariDomain.COMPETENCE: 7.5, KykyviisariDomain.WORK_ABILITY: 6},
+        overall=6.5, occurred_at=NOW - timedelta(days=1),
+    )]
+
+
+def test_a_labour_market_status_is_recorded() -> None:
+    command = RecordLabourMarketStatus(status=LabourMarketStatus.PAY_SUBSIDISED_JOB,
+                                       phase=MeasurementPhase.FOLLOW_UP)
+    assert when(command) == [LabourMarketStatusRecorded(
+        measurement_id=MEASUREMENT, client_id=CLIENT, phase=MeasurementPhase.FOLLOW_UP,
+        status=LabourMarketStatus.PAY_SUBSIDISED_JOB, occurred_at=NOW,
+    )]
+
+
+def test_a_measurement_is_recorded_once() -> None:
+    [event] = when(RecordWorkAbilityScore(score=4, phase=MeasurementPhase.BASELINE))
+    state = measurement.evolve(measurement.initial_state, event)
+    with pytest.raises(Conflict):
+        when(RecordWorkAbilityScore(score=5, phase=MeasurementPhase.BASELINE), state)
+
+
+def test_a_self_assessment_needs_a_score() -> None:
+    with pytest.raises(Rejected) as error:
+        when(RecordSelfAssessment(instrument="kykyviisari", phase=MeasurementPhase.BASELINE,
+                                  domain_scores={}))
+    assert error.value.field == "domain_scores"
+
+
+def test_occurred_at_after_now_is_rejected() -> None:
+    command = RecordLabourMarketStatus(status=LabourMarketStatus.UNEMPLOYED,
+                                       phase=MeasurementPhase.BASELINE,
+                                       occurred_at=NOW + timedelta(minutes=1))
+    with pytest.raises(Rejected) as error:
+        when(command)
+    assert error.value.field == "occurred_at"
+
+
+@pytest.mark.parametrize("score", [0, 10])
+def test_score_bounds_are_inclusive(score: int) -> None:
+    measurement.check_work_ability_score(score)
+
+
+@pytest.mark.parametrize("score", [-1, 11, 2.5, 2.0, True, "7", None])
+def test_the_decider_refuses_what_is_not_an_integer_0_to_10(score: object) -> None:
+    with pytest.raises(Rejected):
+        measurement.check_work_ability_score(score)
+
+
+@pytest.mark.parametrize("score", [11, -1, 2.5, 2.0, True, "7"])
+def test_the_command_refuses_what_is_not_an_integer_0_to_10(score: object) -> None:
+    with pytest.raises(ValidationError):
+        RecordWorkAbilityScore.model_validate({"score": score, "phase": "baseline"})
+
+
+@pytest.mark.parametrize(
+    ("scores", "overall", "field"),
+    [
+        ({"luck": 3}, None, "domain_scores.luck"),
+        ({"competence": 10.5}, None, "domain_scores.competence"),
+        ({"competence": -0.1}, None, "domain_scores.competence"),
+        ({"competence": math.nan}, None, "domain_scores.competence"),
+        ({"competence": True}, None, "domain_scores.competence"),
+        ({"competence": 5}, 10.01, "overall"),
+    ],
+)
+def test_self_assessment_rules(scores: dict[str, Any], overall: float | None,
+                               field: str) -> None:
+    with pytest.raises(Rejected) as error:
+        measurement.check_self_assessment(scores, overall)
+    assert error.value.field == field
+
+
+def test_every_kykyviisari_domain_of_domain_md_has_a_range() -> None:
+    assert set(measurement.KYKYVIISARI_RANGES) == {
+        "work_ability", "functioning", "mental_wellbeing", "social_participation",
+        "physical_functioning", "competence", "everyday_life",
+    }
+    assert set(measurement.KYKYVIISARI_RANGES.values()) == {(0.0, 10.0)}
+
+
+@for_all(st.integers())
+def test_property_a_score_is_recorded_exactly_when_it_is_0_to_10(score: int) -> None:
+    try:
+        measurement.check_work_ability_score(score)
+        accepted = True
+    except Rejected:
+        accepted = False
+    assert accepted == (0 <= score <= 10)
+
+
+@for_all(
+    st.dictionaries(st.sampled_from(list(KykyviisariDomain)),
+                    st.floats(allow_nan=True, allow_infinity=True)),
+    st.none() | st.floats(),
+)
+def test_property_domain_scores_are_accepted_exactly_within_0_to_10(
+    scores: dict[KykyviisariDomain, float], overall: float | None
+) -> None:
+    values = [*scores.values(), *([] if overall is None else [overall])]
+    valid = bool(values) and all(math.isfinite(v) and 0 <= v <= 10 for v in values)
+    try:
+        measurement.check_self_assessment(scores, overall)
+        accepted = True
+    except Rejected:
+        accepted = False
+    assert accepted == valid

@@ -1,0 +1,109 @@
+"""Feedback decider and the personal-data access rule."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from contracts.codes import ConsentScope, ReferralReason, ReferringOrgKind, RegionCode, Sex
+from contracts.codes import ServiceKind as SK
+from contracts.commands.referral import GiveFeedback
+from contracts.events.referral import (
+    CaseOpened,
+    ClientFeedbackGiven,
+    ClientRegistered,
+    ConsentGiven,
+    ConsentWithdrawn,
+    ReferralMade,
+    ResponsibilityTransferred,
+)
+from services.referral import access
+from services.referral.domain import client, feedback
+from services.referral.domain.errors import InvalidCommand, StateConflict, UnknownAggregate
+from tests.unit.referral.builders import EMPLOYMENT, KELA, NGO, NOW, SOTE, context, given
+
+CLIENT_ID, FEEDBACK_ID = uuid.uuid4(), uuid.uuid4()
+CLIENT = given(client.initial_state, client.evolve, [ClientRegistered(
+    client_id=CLIENT_ID, birth_year=1975, sex=Sex.MALE, home_region=RegionCode.PIRKANMAA,
+    occurred_at=NOW)])
+
+
+def feedback_body(**changes: object) -> GiveFeedback:
+    return GiveFeedback.model_validate({"organisation_id": SOTE, "service": "job_coaching",
+                                        "score": 9, "felt_heard": True, **changes})
+
+
+def test_anonymous_feedback() -> None:
+    assert feedback.decide(feedback_body(), feedback.initial_state,
+                           context(new_id=FEEDBACK_ID)) == [ClientFeedbackGiven(
+        feedback_id=FEEDBACK_ID, client_id=None, organisation_id=SOTE, service=SK.JOB_COACHING,
+        score=9, felt_heard=True, helped=None, occurred_at=NOW)]
+
+
+def test_feedback_about_a_known_client() -> None:
+    [event] = feedback.decide(feedback_body(client_id=str(CLIENT_ID)), feedback.initial_state,
+                              context(client=CLIENT))
+    assert isinstance(event, ClientFeedbackGiven) and event.client_id == CLIENT_ID
+
+
+def test_feedback_about_an_unknown_client() -> None:
+    with pytest.raises(UnknownAggregate):
+        feedback.decide(feedback_body(client_id=str(uuid.uuid4())), feedback.initial_state,
+                        context(client=client.initial_state))
+
+
+def test_feedback_for_unknown_organisation() -> None:
+    with pytest.raises(InvalidCommand):
+        feedback.decide(feedback_body(organisation_id="atlantis"), feedback.initial_state,
+                        context())
+
+
+def test_feedback_stream_is_written_once() -> None:
+    state = feedback.evolve(feedback.initial_state, ClientFeedbackGiven(
+        feedback_id=FEEDBACK_ID, client_id=None, organisation_id=SOTE, service=SK.JOB_COACHING,
+        score=9, felt_heard=None, helped=None, occurred_at=NOW))
+    with pytest.raises(StateConflict):
+        feedback.decide(feedback_body(), state, context())
+
+
+@pytest.mark.parametrize("score", [-1, 11, 3.5, "eleven", None])
+def test_score_out_of_range(score: object) -> None:
+    with pytest.raises(ValidationError):
+        feedback_body(score=score)
+
+
+def test_involved_organisations_include_past_holders_and_both_referral_parties() -> None:
+    referral_id, case_id, worker = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    events = [
+        ReferralMade(referral_id=referral_id, client_id=CLIENT_ID,
+                     referring_organisation_id=EMPLOYMENT,
+                     referring_org_kind=ReferringOrgKind.EMPLOYMENT_SERVICES,
+                     target_organisation_id=SOTE, target_service=SK.WORK_ABILITY_ASSESSMENT,
+                     reasons=[ReferralReason.OTHER], triage=None, unemployment_months=None,
+                     occurred_at=NOW),
+        CaseOpened(case_id=case_id, client_id=CLIENT_ID, organisation_id=SOTE,
+                   service=SK.WORK_ABILITY_ASSESSMENT, referral_id=referral_id,
+                   responsible_worker_id=worker, occurred_at=NOW),
+        ResponsibilityTransferred(case_id=case_id, client_id=CLIENT_ID,
+                                  from_organisation_id=SOTE, from_worker_id=worker,
+                                  to_organisation_id=NGO, to_worker_id=worker, occurred_at=NOW),
+    ]
+    assert access.involved_organisations(events) == {EMPLOYMENT, SOTE, NGO}
+
+
+def test_read_needs_involvement_or_an_active_data_sharing_consent() -> None:
+    consent_id = uuid.uuid4()
+    today = NOW.date()
+    assert access.decide_read(SOTE, CLIENT, {SOTE}, today).granted
+    assert not access.decide_read(KELA, CLIENT, {SOTE}, today).granted
+    consented = client.evolve(CLIENT, ConsentGiven(
+        client_id=CLIENT_ID, consent_id=consent_id, scope=ConsentScope.DATA_SHARING,
+        organisation_ids=[KELA], valid_until=today + timedelta(days=1), occurred_at=NOW))
+    assert access.decide_read(KELA, consented, set(), today).basis == f"consent:{consent_id}"
+    assert not access.decide_read(KELA, consented, set(), today + timedelta(days=2)).granted
+    withdrawn = client.evolve(consented, ConsentWithdrawn(
+        client_id=CLIENT_ID, consent_id=consent_id, occurred_at=NOW))
+    assert not access.decide_read(KELA, withdrawn, set(), today).granted
