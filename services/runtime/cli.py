@@ -78,9 +78,16 @@ def up(
         load_definition(name)
 
     def load(stack: RunningStack) -> None:
-        from services.demo.loader import run_demo
+        from services.demo.generator import build_plan
+        from services.demo.loader import ServiceUrls
+        from services.demo.progress import run_demo
 
-        run_demo(seed=seed, clients=clients, urls=stack.urls)
+        secret = ServiceSettings().polku_jwt_secret or ""
+        urls = ServiceUrls(referral=stack.urls["referral"],
+                           assessment=stack.urls["assessment"], coaching=stack.urls["coaching"])
+        report = run_demo(build_plan(seed=seed, clients=clients), urls, secret=secret)
+        if report.interrupted:
+            raise KeyboardInterrupt
 
     try:
         run_up(names=names, reset=reset, demo=load if demo else None,

@@ -79,9 +79,11 @@ def decide(
 
 
 def _check(command: PlanCommand, now: datetime) -> datetime:
-    """At least one distinct planned service, a review date not in the past; business time."""
-    _check_contents(command.planned_services, command.review_on, now.date())
-    return business_time(command, now)
+    """At least one distinct planned service and a review date not in the past *when the plan
+    was agreed* (its business date): a plan recorded afterwards keeps its own review date."""
+    occurred_at = business_time(command, now)
+    _check_contents(command.planned_services, command.review_on, occurred_at.date())
+    return occurred_at
 
 
 def _check_contents(services: Sequence[ServiceKind], review_on: date, today: date) -> None:

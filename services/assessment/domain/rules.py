@@ -39,7 +39,7 @@ def distinct(field: str, values: Sequence[object]) -> None:
 
 def not_in_past(field: str, day: date, today: date) -> None:
     if day < today:
-        raise Rejected(field, f"must not be in the past (today is {today.isoformat()})")
+        raise Rejected(field, f"must not be before the plan's date {today.isoformat()}")
 
 
 def case_of_client(case: CaseView, client_id: UUID) -> None:
