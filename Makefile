@@ -24,7 +24,7 @@ system-packages:
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; apt-get update -qq && apt-get install -y -qq $$missing; fi
 
-up: $(VENV)/.installed system-packages
+up: $(VENV)/.installed
 	$(BIN)/polku up --demo
 
 test: $(VENV)/.installed system-packages
@@ -35,7 +35,7 @@ bench: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/mypy --strict contracts
+	$(BIN)/mypy --strict contracts services/referral/domain services/assessment/domain services/coaching/domain
 
 schemas: $(VENV)/.installed
 	$(BIN)/polku schemas

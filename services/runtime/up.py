@@ -37,7 +37,9 @@ class RunningStack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
 
-    def stop(self, report: Callable[[str], None]) -> None:
+    def stop(self, report: Callable[[str], None], *, keep_infra: bool = False) -> None:
+        """Stop the services, then the infrastructure unless `keep_infra` (tests that share
+        the session's Kafka and PostgreSQL)."""
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -50,33 +52,41 @@ class RunningStack:
                 process.wait()
             report(f"stopped {name}")
         self.processes.clear()
+        if keep_infra:
+            return
         self.infra.stop()
         report("stack stopped")
 
 
-def service_env(infra: Infrastructure, name: str) -> dict[str, str]:
+def service_env(
+    infra: Infrastructure, name: str, port: int, database_prefix: str = "polku_"
+) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=infra.database_url(f"polku_{name}"),
+        DATABASE_URL=infra.database_url(f"{database_prefix}{name}"),
         KAFKA_BOOTSTRAP_SERVERS=infra.kafka_bootstrap,
-        POLKU_HTTP_PORT=str(PORTS[name]),
+        POLKU_HTTP_PORT=str(port),
     )
     env.setdefault("POLKU_LOG_FORMAT", "json")
     return env
 
 
 def start_services(
-    infra: Infrastructure, names: Sequence[str], log_dir: Path, report: Callable[[str], None]
+    infra: Infrastructure, names: Sequence[str], log_dir: Path, report: Callable[[str], None],
+    ports: dict[str, int] | None = None, database_prefix: str = "polku_",
 ) -> RunningStack:
+    """Start `polku serve NAME` children; `ports` overrides the default ports and
+    `database_prefix` the databases' names (`<prefix><name>`), for tests."""
     stack = RunningStack(infra)
     log_dir.mkdir(parents=True, exist_ok=True)
     for name in names:
-        port = PORTS[name]
+        port = (ports or PORTS)[name]
         _refuse_busy_port(port, name)
         log = (log_dir / f"{name}.log").open("ab")
         stack.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "services.runtime", "serve", name],
-            env=service_env(infra, name), stdout=log, stderr=subprocess.STDOUT,
+            env=service_env(infra, name, port, database_prefix), stdout=log,
+            stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,
         )
         stack.urls[name] = f"http://127.0.0.1:{port}"
