@@ -29,6 +29,7 @@ class Registry:
 
     def __init__(self, models: Iterable[type[Event]] = ()) -> None:
         self._models: dict[tuple[str, int], type[Event]] = {}
+        self._latest: dict[str, int] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
         for model in models:
             self.register_model(model)
@@ -38,6 +39,7 @@ class Registry:
         if key in self._models and self._models[key] is not model:
             raise ValueError(f"{key[0]} v{key[1]} is already registered")
         self._models[key] = model
+        self._latest[key[0]] = max(self._latest.get(key[0], 0), key[1])
 
     def register_upcaster(self, type_: str, from_version: int, fn: Upcaster) -> None:
         """`fn` turns data of `from_version` into data of `from_version + 1`."""
@@ -52,10 +54,10 @@ class Registry:
             raise UnknownEventType(f"no model for {type_} v{version}") from None
 
     def latest_version(self, type_: str) -> int:
-        versions = [version for (name, version) in self._models if name == type_]
-        if not versions:
-            raise UnknownEventType(f"unknown event type {type_}")
-        return max(versions)
+        try:
+            return self._latest[type_]
+        except KeyError:
+            raise UnknownEventType(f"unknown event type {type_}") from None
 
     def upcast(
         self, type_: str, version: int, data: Mapping[str, Any]
@@ -64,6 +66,8 @@ class Registry:
         latest = self.latest_version(type_)
         if version > latest:
             raise UnknownEventType(f"{type_} v{version} is newer than the newest known v{latest}")
+        if version == latest:
+            return version, dict(data)
         upgraded = dict(data)
         while version < latest:
             step = self._upcasters.get((type_, version))
@@ -86,7 +90,7 @@ class Registry:
         return [self._models[key] for key in sorted(self._models)]
 
     def __contains__(self, type_: object) -> bool:
-        return any(name == type_ for (name, _) in self._models)
+        return type_ in self._latest
 
 
 EVENTS_BY_TOPIC: Mapping[str, tuple[type[Event], ...]] = MappingProxyType(

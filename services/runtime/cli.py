@@ -308,6 +308,17 @@ def schemas(
     typer.echo(f"wrote {len(written)} schema files to {target}")
 
 
+@app.command("api-docs")
+def api_docs(
+    target: Annotated[Path, typer.Option(help="output folder")] = Path("docs/api"),
+) -> None:
+    """Write the OpenAPI and AsyncAPI documents of the four services to docs/api/."""
+    from services.runtime.api_docs import write
+
+    written = write(target)
+    typer.echo(f"wrote {len(written)} API documents to {target}")
+
+
 @app.command("config-reference")
 def config_reference() -> None:
     """Print the configuration reference (every environment variable)."""
