@@ -105,8 +105,8 @@ class Relay:
                         checkpoint = await self.checkpoint()
                     checkpoint, count = await self.run_once(checkpoint)
                     backoff = 0.1
-                    if count < self.batch_size:
-                        RELAY_LAG.labels(self.name).set(0 if count == 0 else count)
+                    if count < self.batch_size:  # caught up with what is committed
+                        RELAY_LAG.labels(self.name).set(0)
                         await asyncio.sleep(self.idle_seconds)
                 except asyncio.CancelledError:
                     raise
