@@ -180,7 +180,7 @@ async def _replay_from_topics(infra: Infrastructure, topics: list[str], count: i
 
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 async def _latency(infra: Infrastructure, report: Report, *, rate: float, seconds: float

@@ -9,6 +9,7 @@ completed, never doubled); messages the consumer would dead-letter are skipped h
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,8 @@ from pydantic import ValidationError
 from contracts.envelope import Envelope
 from contracts.registry import UnknownEventType, parse_data
 from services.reporting.consumer import TOPICS
-from services.reporting.projections import project, rebuild
+from services.reporting.projections import rebuild
+from services.reporting.projections.projector import Prepared, prepare_model, project_prepared
 from services.runtime.dlq import partitions_of
 from services.runtime.logging import get_logger
 from services.runtime.migrate import apply_migrations
@@ -39,14 +41,20 @@ class ReplayResult:
     rebuilt: int = 0  # events projected by the rebuild
 
 
-def envelope_of(value: bytes | None) -> dict[str, Any] | None:
-    """The envelope as the consumer kit hands it to reporting, or None when it would not."""
+def valid_envelope(value: bytes | None) -> Envelope | None:
+    """The envelope if the consumer kit would hand it to reporting, else None."""
     try:
         envelope = Envelope.model_validate_json(value or b"")
         parse_data(envelope)
     except (ValidationError, ValueError, UnknownEventType):
         return None
-    return envelope.to_dict()
+    return envelope
+
+
+def envelope_of(value: bytes | None) -> dict[str, Any] | None:
+    """The envelope as the consumer kit hands it to reporting, or None when it would not."""
+    envelope = valid_envelope(value)
+    return None if envelope is None else envelope.to_dict()
 
 
 async def _assign_all(
@@ -62,46 +70,71 @@ async def _assign_all(
 
 async def read_topics(
     conn: asyncpg.Connection, bootstrap: str, topics: Sequence[str] = TOPICS, *,
-    batch_size: int = 2000, progress: Progress | None = None,
+    batch_size: int = 10_000, progress: Progress | None = None,
 ) -> ReplayResult:
     """Every message of `topics`, from the beginning to the end offsets at the start, into
-    event_log and the current facts (one transaction per batch)."""
+    event_log and the current facts (one transaction per batch of about `batch_size`).
+
+    Reading and parsing the next batch overlaps with the database writing the previous one.
+    """
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
         auto_offset_reset="earliest", max_poll_records=batch_size,
+        max_partition_fetch_bytes=8 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024,
     )
     await consumer.start()
     read = new = skipped = 0
-    try:
-        partitions = await _assign_all(consumer, bootstrap, topics)
-        if not partitions:
-            return ReplayResult()
+    batches: asyncio.Queue[list[Prepared] | None] = asyncio.Queue(maxsize=2)
+
+    async def fetch(partitions: list[TopicPartition]) -> None:
+        nonlocal read, skipped
         await consumer.seek_to_beginning(*partitions)
         begin = await consumer.beginning_offsets(partitions)
         end = await consumer.end_offsets(partitions)
         total = sum(end[tp] - begin[tp] for tp in partitions)
         pending = {tp for tp in partitions if end[tp] > begin[tp]}
+        batch: list[Prepared] = []
         while pending:
-            batches = await consumer.getmany(*pending, timeout_ms=500, max_records=batch_size)
-            envelopes = []
-            for tp, records in batches.items():
+            fetched = await consumer.getmany(*pending, timeout_ms=500, max_records=batch_size)
+            for tp, records in fetched.items():
+                limit = end[tp]
                 for record in records:
-                    if record.offset >= end[tp]:
+                    if record.offset >= limit:
                         continue
                     read += 1
-                    envelope = envelope_of(record.value)
+                    envelope = valid_envelope(record.value)
                     if envelope is None:
                         skipped += 1
                     else:
-                        envelopes.append(envelope)
-            if envelopes:
-                async with conn.transaction():
-                    new += await project(conn, envelopes)
+                        batch.append(prepare_model(envelope))
             for tp in list(pending):
                 if await consumer.position(tp) >= end[tp]:
                     pending.discard(tp)
+            if len(batch) >= batch_size or (batch and not pending):
+                await batches.put(batch)
+                batch = []
             if progress is not None:
                 progress("topics", read, total)
+        await batches.put(None)
+
+    async def write() -> None:
+        nonlocal new
+        while (batch := await batches.get()) is not None:
+            async with conn.transaction():
+                new += await project_prepared(conn, batch)
+
+    try:
+        partitions = await _assign_all(consumer, bootstrap, topics)
+        if not partitions:
+            return ReplayResult()
+        reader = asyncio.create_task(fetch(partitions))
+        writer = asyncio.create_task(write())
+        try:
+            await asyncio.gather(reader, writer)  # the first failure of either stops both
+        finally:
+            for task in (reader, writer):
+                task.cancel()
+            await asyncio.gather(reader, writer, return_exceptions=True)
     finally:
         await consumer.stop()
     log.info("replay.topics_read", read=read, new=new, skipped=skipped)
@@ -110,7 +143,7 @@ async def read_topics(
 
 async def replay(
     database_url: str, *, from_topics: bool = False, bootstrap: str | None = None,
-    topics: Sequence[str] = TOPICS, chunk_size: int = 20_000,
+    topics: Sequence[str] = TOPICS, chunk_size: int = 50_000,
     progress: Progress | None = None,
 ) -> ReplayResult:
     """Rebuild the projections of the reporting database at `database_url`."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,49 +14,95 @@ Extract = Callable[[dict[str, Any]], Any]
 COMMON_COLUMNS = ("event_id", "occurred_at", "local_date", "recorded_at")
 
 
+class _Extract:
+    """Read one column's value from an event's data: `key`'s value (None when absent),
+    passed through `convert` unless it is None; or a constant (`key` None)."""
+
+    __slots__ = ("constant", "convert", "key")
+
+    def __init__(self, key: str | None, convert: Callable[[Any], Any] | None = None,
+                 constant: Any = None) -> None:
+        self.key, self.convert, self.constant = key, convert, constant
+
+    def __call__(self, data: dict[str, Any]) -> Any:
+        if self.key is None:
+            return self.constant
+        value = data.get(self.key)
+        return value if value is None or self.convert is None else self.convert(value)
+
+
 def _field(name: str) -> Extract:
-    return lambda data: data.get(name)
+    return _Extract(name)
 
 
 def _const(value: Any) -> Extract:
-    return lambda data: value
+    return _Extract(None, constant=value)
+
+
+def _to_date(value: Any) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _date(name: str) -> Extract:
-    def read(data: dict[str, Any]) -> date | None:
-        value = data.get(name)
-        return date.fromisoformat(value) if isinstance(value, str) else value
-
-    return read
+    return _Extract(name, _to_date)
 
 
 def _decimal(name: str) -> Extract:
-    def read(data: dict[str, Any]) -> Decimal | None:
-        value = data.get(name)
-        return None if value is None else Decimal(str(value))
-
-    return read
+    return _Extract(name, lambda value: Decimal(str(value)))
 
 
 def _int(name: str) -> Extract:
-    def read(data: dict[str, Any]) -> int | None:
-        value = data.get(name)
-        return None if value is None else int(value)
+    return _Extract(name, int)
 
-    return read
+
+# A key no event's data has: constant columns read None here and are then overwritten.
+_ABSENT = "\x00constant"
 
 
 @dataclass(frozen=True)
 class FactSpec:
     table: str
     columns: tuple[tuple[str, Extract], ...]
+    # Compiled from `columns` for the hot loop of projection and rebuild: one C-level map
+    # over the data keys, then only the columns that need a conversion or are constant.
+    _keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _converts: tuple[tuple[int, Callable[[Any], Any]], ...] = field(
+        init=False, repr=False, compare=False)
+    _constants: tuple[tuple[int, Any], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        keys: list[str] = []
+        converts: list[tuple[int, Callable[[Any], Any]]] = []
+        constants: list[tuple[int, Any]] = []
+        for i, (_, extract) in enumerate(self.columns):
+            if not isinstance(extract, _Extract):
+                raise TypeError(f"{self.table}: read columns with _field, _const, _date, "
+                                "_decimal or _int")
+            if extract.key is None:
+                keys.append(_ABSENT)
+                constants.append((i, extract.constant))
+            else:
+                keys.append(extract.key)
+                if extract.convert is not None:
+                    converts.append((i, extract.convert))
+        object.__setattr__(self, "_keys", tuple(keys))
+        object.__setattr__(self, "_converts", tuple(converts))
+        object.__setattr__(self, "_constants", tuple(constants))
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return COMMON_COLUMNS + tuple(name for name, _ in self.columns)
 
     def values(self, data: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(extract(data) for _, extract in self.columns)
+        if not self._converts and not self._constants:
+            return tuple(map(data.get, self._keys))
+        values = list(map(data.get, self._keys))
+        for i, convert in self._converts:
+            if values[i] is not None:
+                values[i] = convert(values[i])
+        for i, constant in self._constants:
+            values[i] = constant
+        return tuple(values)
 
 
 def _spec(table: str, *columns: str | tuple[str, Extract]) -> FactSpec:

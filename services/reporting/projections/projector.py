@@ -1,21 +1,31 @@
-"""Event envelopes → `event_log` (deduplicated) and insert-only fact rows."""
+"""Event envelopes → `event_log` (deduplicated) and insert-only fact rows.
+
+This is the hot path of the live consumer and of every replay, so each envelope is read
+once: its id, times and client are parsed a single time and shared by the event_log row
+and the fact row, its JSON is serialised once (pydantic-core, not the json module), and the
+fact rows go in by COPY.
+"""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import asyncpg
+from pydantic_core import from_json, to_json
 
 from services.reporting.projections.facts import FACTS, Envelope
 
+if TYPE_CHECKING:
+    from contracts.envelope import Envelope as EnvelopeModel
+
 HELSINKI = ZoneInfo("Europe/Helsinki")
 FACT_SCHEMAS = ("facts", "facts_next")
+_UTC = ZoneInfo("UTC")
 
 _INSERT_LOG = """
 INSERT INTO event_log (event_id, source, type, subject, client_id, occurred_at, recorded_at,
@@ -32,7 +42,7 @@ def parse_time(value: str) -> datetime:
     """RFC 3339 → aware datetime (a naive value is taken as UTC)."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo("UTC"))
+        parsed = parsed.replace(tzinfo=_UTC)
     return parsed
 
 
@@ -41,18 +51,71 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(HELSINKI).date()
 
 
-def _client_id(envelope: Envelope) -> str | None:
-    value = envelope.get("clientid") or (envelope.get("data") or {}).get("client_id")
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _optional_uuid(value: Any) -> uuid.UUID | None:
+    if not value:
+        return None
     try:
-        return str(uuid.UUID(str(value))) if value else None
+        return _as_uuid(value)
     except ValueError:
         return None
 
 
+def _client_id(envelope: Envelope) -> uuid.UUID | None:
+    return _optional_uuid(envelope.get("clientid") or (envelope.get("data") or {}).get("client_id"))
+
+
+def _occurred(data: dict[str, Any], recorded: datetime) -> datetime:
+    occurred_raw = data.get("occurred_at")
+    return parse_time(occurred_raw) if occurred_raw else recorded
+
+
 def _times(envelope: Envelope) -> tuple[datetime, datetime]:
     recorded = parse_time(envelope["time"])
-    occurred_raw = (envelope.get("data") or {}).get("occurred_at")
-    return (parse_time(occurred_raw) if occurred_raw else recorded), recorded
+    return _occurred(envelope.get("data") or {}, recorded), recorded
+
+
+class Prepared(NamedTuple):
+    """One envelope, parsed once: its event_log columns, its JSON and its data."""
+
+    event_id: uuid.UUID
+    source: str
+    type: str
+    subject: str
+    client_id: uuid.UUID | None
+    occurred_at: datetime
+    recorded_at: datetime
+    json: str
+    data: dict[str, Any]
+
+
+def prepare(envelope: Envelope) -> Prepared:
+    """An envelope dict (as the consumer kit hands it over) ready to record."""
+    data = envelope.get("data") or {}
+    recorded = parse_time(envelope["time"])
+    return Prepared(
+        _as_uuid(envelope["id"]), str(envelope.get("source", "")), str(envelope["type"]),
+        str(envelope.get("subject", "")), _client_id(envelope), _occurred(data, recorded),
+        recorded, to_json(envelope).decode(), data,
+    )
+
+
+_OMITTED_WHEN_NONE = ("clientid", "causationid")
+
+
+def prepare_model(envelope: EnvelopeModel) -> Prepared:
+    """A validated contracts Envelope, recorded exactly as its `to_dict()` would be."""
+    data = envelope.data
+    omitted = {name for name in _OMITTED_WHEN_NONE if getattr(envelope, name) is None}
+    recorded = envelope.time
+    return Prepared(
+        envelope.id, envelope.source, envelope.type, envelope.subject,
+        envelope.clientid or _optional_uuid(data.get("client_id")), _occurred(data, recorded),
+        recorded, envelope.model_dump_json(exclude=omitted or None), data,
+    )
 
 
 async def project(
@@ -63,25 +126,43 @@ async def project(
     Duplicates (already in `event_log`, or twice in the batch) are ignored, and only the new
     events become fact rows, so redelivery never double-counts.
     """
-    unique: dict[str, Envelope] = {}
-    for envelope in envelopes:
-        unique.setdefault(str(uuid.UUID(str(envelope["id"]))), envelope)
+    return await project_prepared(conn, [prepare(e) for e in envelopes], schema=schema)
+
+
+async def project_prepared(
+    conn: asyncpg.Connection, events: Sequence[Prepared], *, schema: str = "facts"
+) -> int:
+    """`project` for events already parsed (`prepare`, `prepare_model`)."""
+    unique: dict[uuid.UUID, Prepared] = {}
+    for event in events:
+        unique.setdefault(event.event_id, event)
     if not unique:
         return 0
-    columns: list[list[Any]] = [[] for _ in range(8)]
-    for event_id, envelope in unique.items():
-        occurred, recorded = _times(envelope)
-        row = (
-            event_id, str(envelope.get("source", "")), str(envelope["type"]),
-            str(envelope.get("subject", "")), _client_id(envelope), occurred, recorded,
-            json.dumps(envelope),
-        )
-        for column, value in zip(columns, row, strict=True):
-            column.append(value)
-    inserted = await conn.fetch(_INSERT_LOG, *columns)
-    new_ids = {str(r["event_id"]) for r in inserted}
-    await insert_facts(conn, (unique[i] for i in unique if i in new_ids), schema=schema)
-    return len(new_ids)
+    rows = list(unique.values())
+    inserted = await conn.fetch(
+        _INSERT_LOG,
+        [e.event_id for e in rows], [e.source for e in rows], [e.type for e in rows],
+        [e.subject for e in rows], [e.client_id for e in rows],
+        [e.occurred_at for e in rows], [e.recorded_at for e in rows], [e.json for e in rows],
+    )
+    if len(inserted) < len(rows):
+        new_ids = {r["event_id"] for r in inserted}
+        rows = [e for e in rows if e.event_id in new_ids]
+    await copy_fact_rows(conn, _prepared_fact_rows(rows), schema=schema)
+    return len(rows)
+
+
+def _prepared_fact_rows(events: Iterable[Prepared]) -> dict[str, list[tuple[Any, ...]]]:
+    rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for event in events:
+        spec = FACTS.get(event.type)
+        if spec is not None:
+            occurred = event.occurred_at
+            rows[spec.table].append(
+                (event.event_id, occurred, local_date(occurred), event.recorded_at,
+                 *spec.values(event.data))
+            )
+    return rows
 
 
 def fact_rows(envelopes: Iterable[Envelope]) -> dict[str, list[tuple[Any, ...]]]:
@@ -92,9 +173,43 @@ def fact_rows(envelopes: Iterable[Envelope]) -> dict[str, list[tuple[Any, ...]]]
         if spec is None:
             continue
         occurred, recorded = _times(envelope)
-        common = (uuid.UUID(str(envelope["id"])), occurred, local_date(occurred), recorded)
-        rows[spec.table].append(common + spec.values(envelope.get("data") or {}))
+        rows[spec.table].append((_as_uuid(envelope["id"]), occurred, local_date(occurred),
+                                 recorded, *spec.values(envelope.get("data") or {})))
     return rows
+
+
+def logged_fact_rows(records: Iterable[asyncpg.Record]) -> dict[str, list[tuple[Any, ...]]]:
+    """Fact rows from event_log rows selected as (event_id, type, time, data, ...): the
+    envelope's type, `time` and `data` (JSON text), any further columns ignored; the same
+    rows `fact_rows` makes of the whole envelope."""
+    rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    facts_get = FACTS.get
+    for event_id, type_, time, data_json, *_ in records:
+        spec = facts_get(type_ or "")
+        if spec is None:
+            continue
+        data = (from_json(data_json) if data_json is not None else None) or {}
+        recorded = parse_time(time)
+        occurred = _occurred(data, recorded)
+        rows[spec.table].append(
+            (event_id, occurred, local_date(occurred), recorded, *spec.values(data))
+        )
+    return rows
+
+
+_COLUMNS = {spec.table: list(spec.column_names) for spec in FACTS.values()}
+
+
+async def copy_fact_rows(
+    conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]], *, schema: str = "facts"
+) -> None:
+    """COPY fact rows (per table) into `schema`."""
+    if schema not in FACT_SCHEMAS:
+        raise ValueError(f"unknown fact schema {schema!r}")
+    for table, records in rows.items():
+        await conn.copy_records_to_table(
+            table, records=records, columns=_COLUMNS[table], schema_name=schema
+        )
 
 
 async def insert_facts(
@@ -103,8 +218,4 @@ async def insert_facts(
     """COPY the fact rows of `envelopes` into `schema` (no deduplication here)."""
     if schema not in FACT_SCHEMAS:
         raise ValueError(f"unknown fact schema {schema!r}")
-    columns = {spec.table: spec.column_names for spec in FACTS.values()}
-    for table, records in fact_rows(envelopes).items():
-        await conn.copy_records_to_table(
-            table, records=records, columns=list(columns[table]), schema_name=schema
-        )
+    await copy_fact_rows(conn, fact_rows(envelopes), schema=schema)

@@ -45,7 +45,7 @@ def test_every_document_describes_its_service() -> None:
         # Referral only publishes, reporting only consumes, the other two do both.
         assert actions == {"referral": {"send"}, "reporting": {"receive"}}.get(
             service, {"send", "receive"}), service
-        assert ("polku.referral.v1" in addresses) is True, service
+        assert "polku.referral.v1" in addresses, service
 
 
 async def test_the_running_service_serves_the_committed_documents(
