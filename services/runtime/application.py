@@ -190,7 +190,8 @@ async def command_meta(request: Request, principal: Principal) -> CommandMeta:
     if key is not None:
         if not 1 <= len(key) <= 200:
             raise ValidationFailed("Idempotency-Key", "must be 1 to 200 characters")
-        digest = request_hash(request.method, request.url.path, await request.body())
+        secret = request.app.state.ctx.settings.polku_client_id_key.encode()
+        digest = request_hash(request.method, request.url.path, await request.body(), secret)
     return CommandMeta(
         principal=principal,
         correlation_id=getattr(request.state, "correlation_id", None) or str(uuid.uuid4()),

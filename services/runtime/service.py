@@ -22,6 +22,7 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from prometheus_client import generate_latest
 
+from contracts.envelope import Envelope
 from contracts.organisations import OrganisationRegistry, load_registry
 from contracts.topics import SOURCES
 from services.runtime.application import CommandBus, CommandMeta, command_meta
@@ -94,6 +95,7 @@ def document_broker(definition: ServiceDefinition, broker: KafkaBroker) -> None:
         broker.publisher(
             definition.produces,
             title=f"{definition.name}-events",
+            schema=Envelope,
             description=f"Domain events of the {definition.name} service (EVENTS.md), "
             "CloudEvents JSON, key = clientid or subject.",
         )
