@@ -13,6 +13,7 @@ async def _start(ctx: ServiceContext) -> None:
     ctx.extras[VAULT] = PersonalDataVault(
         master_key=ctx.settings.polku_personal_data_master_key,
         client_id_key=ctx.settings.polku_client_id_key,
+        previous_master_key=ctx.settings.polku_personal_data_previous_master_key,
     )
 
 

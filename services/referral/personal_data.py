@@ -5,6 +5,12 @@ key; the data key is stored only wrapped (AES-256-GCM) by the service's master k
 destroys the wrapped key, after which no key the service holds opens the ciphertext. The
 client id is a keyed hash (HMAC-SHA256) of the normalised identity code, so the same code
 always gives the same pseudonymous client_id and the id reveals nothing without the key.
+
+Master-key rotation: the vault may also hold the previous master key. It opens with the
+current key and falls back to the previous one, and always seals with the current key;
+`rewrap_all` (`polku rotate-master-key`) re-wraps every remaining data key under the current
+key, after which the previous key can be removed. The personal data itself is not
+re-encrypted: only the wrapped data keys change.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ import hashlib
 import hmac
 import json
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from uuid import UUID
 
 import asyncpg
@@ -53,14 +60,14 @@ class SealedRecord:
     ciphertext: bytes
 
 
-def decode_master_key(value: str) -> bytes:
+def decode_master_key(value: str, *, setting: str = "POLKU_PERSONAL_DATA_MASTER_KEY") -> bytes:
     try:
         key = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as error:
-        raise ValueError("POLKU_PERSONAL_DATA_MASTER_KEY must be base64 "
+        raise ValueError(f"{setting} must be base64 "
                          "(e.g. `openssl rand -base64 32`)") from error
     if len(key) != 32:
-        raise ValueError("POLKU_PERSONAL_DATA_MASTER_KEY must decode to exactly 32 bytes, "
+        raise ValueError(f"{setting} must decode to exactly 32 bytes, "
                          f"it decodes to {len(key)}")
     return key
 
@@ -68,11 +75,25 @@ def decode_master_key(value: str) -> bytes:
 class PersonalDataVault:
     """Seals and opens personal data; derives client ids. Holds the keys, never the data."""
 
-    def __init__(self, *, master_key: str, client_id_key: str) -> None:
+    def __init__(
+        self, *, master_key: str, client_id_key: str, previous_master_key: str | None = None
+    ) -> None:
         if not client_id_key:
             raise ValueError("POLKU_CLIENT_ID_KEY must not be empty")
-        self._master = AESGCM(decode_master_key(master_key))
+        current = decode_master_key(master_key)
+        self._master = AESGCM(current)
+        self._previous: AESGCM | None = None
+        if previous_master_key:
+            previous = decode_master_key(
+                previous_master_key, setting="POLKU_PERSONAL_DATA_PREVIOUS_MASTER_KEY")
+            if not hmac.compare_digest(previous, current):
+                self._previous = AESGCM(previous)
         self._client_id_key = client_id_key.encode()
+
+    @property
+    def has_previous_key(self) -> bool:
+        """Whether a previous master key (different from the current one) is configured."""
+        return self._previous is not None
 
     def client_id_for(self, identity_code: str) -> UUID:
         """Deterministic pseudonymous id: an RFC 9562 version 8 UUID from a keyed hash."""
@@ -97,18 +118,45 @@ class PersonalDataVault:
             ciphertext=AESGCM(data_key).encrypt(nonce, plaintext, aad),
         )
 
-    def open(self, record: SealedRecord) -> PersonalData:
+    def _unwrap(self, record: SealedRecord) -> tuple[bytes, bool]:
+        """The record's data key, and whether it is wrapped by the current master key."""
         if record.wrapped_key is None or record.key_nonce is None:
             raise PersonalDataErasedError("the client's personal data have been erased")
         aad = record.client_id.bytes
         try:
-            data_key = self._master.decrypt(record.key_nonce, record.wrapped_key, aad)
+            return self._master.decrypt(record.key_nonce, record.wrapped_key, aad), True
+        except InvalidTag:
+            pass
+        if self._previous is None:
+            raise PersonalDataUnreadable("personal data do not open with the configured "
+                                         "master key")
+        try:
+            return self._previous.decrypt(record.key_nonce, record.wrapped_key, aad), False
+        except InvalidTag:
+            raise PersonalDataUnreadable("personal data open with neither the current nor the "
+                                         "previous master key") from None
+
+    def open(self, record: SealedRecord) -> PersonalData:
+        data_key, _current = self._unwrap(record)
+        aad = record.client_id.bytes
+        try:
             plaintext = AESGCM(data_key).decrypt(record.nonce, record.ciphertext, aad)
         except InvalidTag as error:
-            raise PersonalDataUnreadable("personal data do not open with the configured "
-                                         "master key") from error
+            raise PersonalDataUnreadable("personal data do not open with their data key "
+                                         "(ciphertext damaged)") from error
         values = json.loads(plaintext)
         return PersonalData(values["identity_code"], values["first_name"], values["last_name"])
+
+    def rewrap(self, record: SealedRecord) -> SealedRecord | None:
+        """The record with its data key wrapped by the current master key (fresh key nonce),
+        or None when it already is. Erased records raise PersonalDataErasedError, records that
+        open with neither key PersonalDataUnreadable. The ciphertext is not touched."""
+        data_key, current = self._unwrap(record)
+        if current:
+            return None
+        key_nonce = os.urandom(NONCE_BYTES)
+        wrapped_key = self._master.encrypt(key_nonce, data_key, record.client_id.bytes)
+        return replace(record, wrapped_key=wrapped_key, key_nonce=key_nonce)
 
 
 async def insert(conn: asyncpg.Connection, record: SealedRecord) -> None:
@@ -138,3 +186,83 @@ async def load(pool: asyncpg.Pool, client_id: UUID) -> SealedRecord | None:
         return None
     return SealedRecord(row["client_id"], row["wrapped_key"], row["key_nonce"], row["nonce"],
                         row["ciphertext"])
+
+
+REWRAP_BATCH = 1000
+
+
+async def rewrap_all(
+    pool_or_conn: asyncpg.Pool | asyncpg.Connection,
+    vault: PersonalDataVault,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Re-wrap, in one transaction, every data key not yet under the current master key.
+
+    The table is locked against writes (SHARE ROW EXCLUSIVE: reads go on, inserts and
+    erasures wait) so no row changes under the rotation. Keys already under the current
+    master key and erased rows are left alone. If any key opens with neither master key,
+    nothing is written and PersonalDataUnreadable is raised: removing the previous key then
+    would lose those clients' data. `progress(checked, total)` is called after each batch.
+    Returns how many rows were re-wrapped.
+    """
+    if isinstance(pool_or_conn, asyncpg.Pool):
+        async with pool_or_conn.acquire() as conn:
+            return await _rewrap_all(conn, vault, progress)
+    return await _rewrap_all(pool_or_conn, vault, progress)
+
+
+async def _rewrap_all(
+    conn: asyncpg.Connection,
+    vault: PersonalDataVault,
+    progress: Callable[[int, int], None] | None,
+) -> int:
+    changed = 0
+    unreadable: list[UUID] = []
+    async with conn.transaction():
+        await conn.execute("LOCK TABLE personal_data IN SHARE ROW EXCLUSIVE MODE")
+        total = await conn.fetchval(
+            "SELECT count(*) FROM personal_data WHERE wrapped_key IS NOT NULL")
+        checked = 0
+        after: UUID | None = None
+        while True:
+            # Keyset pagination on the primary key keeps memory flat however many clients.
+            rows = await conn.fetch(
+                """SELECT client_id, wrapped_key, key_nonce, nonce, ciphertext
+                   FROM personal_data
+                   WHERE wrapped_key IS NOT NULL AND ($1::uuid IS NULL OR client_id > $1)
+                   ORDER BY client_id LIMIT $2""",
+                after, REWRAP_BATCH,
+            )
+            if not rows:
+                break
+            updates = []
+            for row in rows:
+                record = SealedRecord(row["client_id"], row["wrapped_key"], row["key_nonce"],
+                                      row["nonce"], row["ciphertext"])
+                try:
+                    rewrapped = vault.rewrap(record)
+                except PersonalDataUnreadable:
+                    unreadable.append(record.client_id)
+                    continue
+                if rewrapped is not None:
+                    updates.append((rewrapped.client_id, rewrapped.wrapped_key,
+                                    rewrapped.key_nonce))
+            if updates:
+                await conn.executemany(
+                    """UPDATE personal_data SET wrapped_key = $2, key_nonce = $3
+                       WHERE client_id = $1 AND wrapped_key IS NOT NULL""",
+                    updates,
+                )
+                changed += len(updates)
+            checked += len(rows)
+            after = rows[-1]["client_id"]
+            if progress is not None:
+                progress(checked, total)
+        if unreadable:
+            # Raising inside the transaction rolls every re-wrap back.
+            raise PersonalDataUnreadable(
+                f"{len(unreadable)} client key(s) open with neither the current nor the "
+                f"previous master key (first client_id {unreadable[0]}); nothing was changed. "
+                "Check POLKU_PERSONAL_DATA_PREVIOUS_MASTER_KEY."
+            )
+    return changed

@@ -160,7 +160,12 @@ async def replay(
             if progress is not None:
                 progress("rebuild", done, total)
 
-        count = await rebuild(conn, chunk_size=chunk_size, progress=rebuilt)
+        # A second connection reads the next chunk while this one writes the current.
+        reader = await asyncpg.connect(database_url)
+        try:
+            count = await rebuild(conn, chunk_size=chunk_size, progress=rebuilt, reader=reader)
+        finally:
+            await reader.close()
     finally:
         await conn.close()
     log.info("replay.rebuilt", events=count)

@@ -216,6 +216,74 @@ def republish(
     typer.echo(f"re-sent {sent} events of {service} from position {from_}")
 
 
+@app.command("rotate-master-key")
+def rotate_master_key() -> None:
+    """Re-wrap personal-data keys from the previous master key to the current one.
+
+    Every client key that opens only with POLKU_PERSONAL_DATA_PREVIOUS_MASTER_KEY (old) is
+    wrapped again with POLKU_PERSONAL_DATA_MASTER_KEY (new), in one transaction, in the
+    referral database (REFERRAL_DATABASE_URL or DATABASE_URL). See docs/OPERATIONS.md."""
+    import asyncpg
+    from pydantic import ValidationError
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID
+
+    from services.referral.personal_data import (
+        PersonalDataUnreadable,
+        PersonalDataVault,
+        rewrap_all,
+    )
+
+    try:
+        settings = ServiceSettings()
+    except ValidationError as error:
+        _fail(f"invalid configuration: {error}")
+    if not settings.polku_personal_data_previous_master_key:
+        _fail("POLKU_PERSONAL_DATA_PREVIOUS_MASTER_KEY is not set: set it to the old master "
+              "key and POLKU_PERSONAL_DATA_MASTER_KEY to the new one (docs/OPERATIONS.md, "
+              "\"Personal-data master key\"); nothing was changed")
+    try:
+        vault = PersonalDataVault(
+            master_key=settings.polku_personal_data_master_key,
+            client_id_key=settings.polku_client_id_key,
+            previous_master_key=settings.polku_personal_data_previous_master_key,
+        )
+    except ValueError as error:
+        _fail(f"invalid configuration: {error}")
+    if not vault.has_previous_key:
+        _fail("POLKU_PERSONAL_DATA_PREVIOUS_MASTER_KEY equals POLKU_PERSONAL_DATA_MASTER_KEY: "
+              "set the master key to the new key first; nothing was changed")
+    url = os.environ.get("REFERRAL_DATABASE_URL") or settings.database_url
+
+    async def run() -> int:
+        conn = await asyncpg.connect(url)
+        try:
+            with Progress("[progress.description]{task.description}", BarColumn(),
+                          MofNCompleteColumn()) as bar:
+                task: TaskID | None = None
+
+                def progress(checked: int, total: int) -> None:
+                    nonlocal task
+                    if task is None:
+                        task = bar.add_task("checking client keys", total=total)
+                    bar.update(task, completed=checked, total=total)
+
+                return await rewrap_all(conn, vault, progress=progress)
+        finally:
+            await conn.close()
+
+    try:
+        changed = asyncio.run(run())
+    except PersonalDataUnreadable as error:
+        _fail(f"rotation refused: {error}")
+        return
+    except (OSError, asyncpg.PostgresError) as error:
+        _fail(f"rotation failed, nothing was changed: {error}. Is the referral database at "
+              "REFERRAL_DATABASE_URL or DATABASE_URL reachable?")
+        return
+    typer.echo(f"re-wrapped {changed} client key(s) under the current master key; "
+               "now remove POLKU_PERSONAL_DATA_PREVIOUS_MASTER_KEY and redeploy referral")
+
+
 @app.command()
 def replay(
     from_topics: Annotated[bool, typer.Option(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ import jwt
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from jwt.algorithms import RSAAlgorithm
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
@@ -42,12 +44,25 @@ class Principal:
 
 
 class TokenVerifier:
-    """Verifies bearer tokens: HS256 with the development secret, RS256 with a public key."""
+    """Verifies bearer tokens: HS256 with the development secret, RS256 with public keys.
+
+    `rs256_public_key` may hold several PEM public keys one after another (key rollover):
+    a token is accepted if any of them verifies its signature.
+    """
+
+    _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.+?-----END \1-----", re.DOTALL)
 
     def __init__(self, *, hs256_secret: str | None, rs256_public_key: str | None) -> None:
         self._keys: list[tuple[str, Any]] = []
         if rs256_public_key:
-            self._keys.append(("RS256", rs256_public_key))
+            rsa = RSAAlgorithm(RSAAlgorithm.SHA256)
+            for pem in self.split_pem_keys(rs256_public_key):
+                try:
+                    self._keys.append(("RS256", rsa.prepare_key(pem)))
+                except (jwt.InvalidKeyError, ValueError, TypeError) as error:
+                    raise ValueError(
+                        "POLKU_JWT_PUBLIC_KEY must be one or more PEM RSA public keys"
+                    ) from error
         if hs256_secret:
             self._keys.append(("HS256", hs256_secret))
 
@@ -63,20 +78,40 @@ class TokenVerifier:
         keys = [key for alg, key in self._keys if alg == algorithm]
         if not keys:
             raise Unauthenticated(f"token algorithm {algorithm!r} is not accepted")
-        try:
-            claims = jwt.decode(
-                token, keys[0], algorithms=[algorithm],
-                options={"require": ["sub", "org", "role", "exp"]},
-            )
-        except jwt.ExpiredSignatureError as error:
-            raise Unauthenticated("token expired: get a new one") from error
-        except jwt.PyJWTError as error:
-            raise Unauthenticated(f"invalid token: {error}") from error
+        claims = self._decode(token, str(algorithm), keys)
         try:
             role = Role(claims["role"])
         except ValueError as error:
             raise Unauthenticated(f"unknown role {claims['role']!r} in token") from error
         return Principal(sub=str(claims["sub"]), org=str(claims["org"]), role=role)
+
+    @classmethod
+    def split_pem_keys(cls, value: str) -> list[str]:
+        """The PEM blocks of a value holding one or more concatenated PEM keys; a value with
+        no PEM armour is returned whole (the key loader then says what is wrong with it)."""
+        blocks = [match.group(0) for match in cls._PEM_BLOCK.finditer(value)]
+        return blocks or [value.strip()]
+
+    @staticmethod
+    def _decode(token: str, algorithm: str, keys: list[Any]) -> dict[str, Any]:
+        """Claims of the token under the first key whose signature matches. Only a signature
+        mismatch moves on to the next key: expiry and claim errors are checked after the
+        signature, so they are final."""
+        failure: jwt.PyJWTError | None = None
+        for key in keys:
+            try:
+                claims: dict[str, Any] = jwt.decode(
+                    token, key, algorithms=[algorithm],
+                    options={"require": ["sub", "org", "role", "exp"]},
+                )
+                return claims
+            except jwt.InvalidSignatureError as error:
+                failure = error
+            except jwt.ExpiredSignatureError as error:
+                raise Unauthenticated("token expired: get a new one") from error
+            except jwt.PyJWTError as error:
+                raise Unauthenticated(f"invalid token: {error}") from error
+        raise Unauthenticated(f"invalid token: {failure}") from failure
 
 
 def issue_token(

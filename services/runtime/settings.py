@@ -58,7 +58,9 @@ class ServiceSettings(KafkaSettings):
         description="HS256 secret for development tokens; empty disables HS256.",
     )
     polku_jwt_public_key: str | None = Field(
-        None, description="RS256 public key (PEM) of the identity provider, for production."
+        None,
+        description="RS256 public key (PEM) of the identity provider, for production; "
+        "several concatenated PEM keys are all accepted (key rollover).",
     )
     polku_organisations_file: Path | None = Field(
         None, description="Organisation registry JSON; default: the shipped demo registry."
@@ -78,6 +80,11 @@ class ServiceSettings(KafkaSettings):
     polku_personal_data_master_key: str = Field(
         DEV_MASTER_KEY,
         description="Base64 32-byte key that wraps per-client personal-data keys (referral).",
+    )
+    polku_personal_data_previous_master_key: str | None = Field(
+        None,
+        description="Previous master key, accepted for reading during a rotation "
+        "(referral; `polku rotate-master-key`, then remove it).",
     )
     polku_client_id_key: str = Field(
         DEV_CLIENT_ID_KEY,

@@ -11,12 +11,13 @@ For speed the shadow tables are filled UNLOGGED and without their indexes; befor
 (and outside its lock) they are made LOGGED and their indexes and constraints, as `LIKE ...
 INCLUDING ALL` made them, are built in one pass each. A crash before that only loses the
 shadow schema, which the next rebuild drops anyway; `facts` is never touched until the swap.
-Each chunk is one transaction: one statement reads it and records its ids as seen (same
-snapshot), then its fact rows are COPYed.
+Each chunk is read, and its ids recorded as seen, by one statement (one snapshot), then its
+fact rows are COPYed in one transaction; a failure anywhere abandons the shadow schema.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import asyncpg
@@ -40,9 +41,12 @@ WITH chunk AS (
 SELECT event_id, type, time, data, ingest_seq FROM chunk ORDER BY ingest_seq
 """
 
+# Ids first (a narrow anti-join, hashed in memory), then the few missed envelopes.
 _READ_MISSED = f"""
 SELECT {_EVENT_COLUMNS} FROM event_log e
-WHERE NOT EXISTS (SELECT 1 FROM facts_next.rebuild_seen s WHERE s.event_id = e.event_id)
+WHERE e.event_id IN (SELECT l.event_id FROM event_log l
+                     WHERE NOT EXISTS (SELECT 1 FROM facts_next.rebuild_seen s
+                                       WHERE s.event_id = l.event_id))
 """
 
 # Indexes and constraints of the shadow tables, as LIKE ... INCLUDING ALL created them.
@@ -98,12 +102,13 @@ async def _finish_shadow(conn: asyncpg.Connection, restore: list[str]) -> None:
             await conn.execute(f"ALTER TABLE facts_next.{table} SET LOGGED")
         for statement in restore:
             await conn.execute(statement)
-        await conn.execute("CREATE INDEX ON facts_next.rebuild_seen (event_id)")
+        await conn.execute("ANALYZE facts_next.rebuild_seen")
 
 
 async def _swap(conn: asyncpg.Connection) -> int:
     async with conn.transaction():
         await conn.execute("LOCK TABLE event_log IN SHARE MODE")
+        await conn.execute("SET LOCAL work_mem = '256MB'")
         missed = await conn.fetch(_READ_MISSED)
         if missed:
             await copy_fact_rows(conn, logged_fact_rows(missed), schema="facts_next")
@@ -114,26 +119,42 @@ async def _swap(conn: asyncpg.Connection) -> int:
 
 
 async def rebuild(
-    conn: asyncpg.Connection, *, chunk_size: int = 50_000, progress: Progress | None = None
+    conn: asyncpg.Connection, *, chunk_size: int = 50_000, progress: Progress | None = None,
+    reader: asyncpg.Connection | None = None,
 ) -> int:
     """Re-project every event of `event_log` into fresh fact tables; returns events seen.
 
-    Must not run inside a transaction: each chunk commits on its own.
+    Must not run inside a transaction: each chunk commits on its own. With a second
+    connection to the same database as `reader`, the next chunk is read while the current
+    one is projected and written.
     """
     restore = await _prepare_shadow(conn)
     total = await conn.fetchval("SELECT count(*) FROM event_log")
-    done, last_seq = 0, 0
-    while True:
-        async with conn.transaction():
-            rows = await conn.fetch(_READ_CHUNK, last_seq, chunk_size)
-            if not rows:
-                break
-            await copy_fact_rows(
-                conn, logged_fact_rows(rows), schema="facts_next")
-        last_seq = rows[-1]["ingest_seq"]
+    source = reader or conn
+    done = 0
+    rows = await source.fetch(_READ_CHUNK, 0, chunk_size)
+    while rows:
+        following = None
+        if reader is not None:
+            following = asyncio.create_task(
+                reader.fetch(_READ_CHUNK, rows[-1]["ingest_seq"], chunk_size))
+            await asyncio.sleep(0)  # let it send the query before the CPU-bound work
+        try:
+            facts = logged_fact_rows(rows)
+            async with conn.transaction():
+                await copy_fact_rows(conn, facts, schema="facts_next")
+        except BaseException:
+            if following is not None:
+                following.cancel()
+                await asyncio.gather(following, return_exceptions=True)
+            raise
         done += len(rows)
         if progress is not None:
             progress(done, max(total, done))
+        if following is not None:
+            rows = await following
+        else:
+            rows = await conn.fetch(_READ_CHUNK, rows[-1]["ingest_seq"], chunk_size)
     await _finish_shadow(conn, restore)
     done += await _swap(conn)
     return done
