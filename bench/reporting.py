@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaProducer
 from bench.context import fmt, median_rate
 from bench.synthetic import events
 from services.reporting.consumer import reporting_consumer
-from services.reporting.projections import project, rebuild
+from services.reporting.projections import project
 from services.reporting.replay import replay
 from services.runtime.consumer import BatchConsumer
 from services.runtime.eventstore import EventStore, NewEvent, StreamAppend
@@ -45,21 +45,26 @@ SEED = 7
 
 
 class Progress:
-    """Report lines at most every `every` seconds (and at the end) for a long phase."""
+    """Report lines at most every `every` seconds, and once at the end, of a long phase."""
 
     def __init__(self, report: Report, what: str, every: float = 5.0) -> None:
         self.report, self.what, self.every = report, what, every
-        self.started = self.last = time.perf_counter()
+        self.started: float | None = None
+        self.last = 0.0
+        self.finished = False
 
     def __call__(self, done: int, total: int) -> None:
         now = time.perf_counter()
-        if now - self.last >= self.every or (total and done >= total):
-            self.last = now
-            elapsed = now - self.started
-            rate = done / elapsed if elapsed > 0 else 0.0
-            share = f" ({done / total:.0%})" if total else ""
-            self.report(f"  {self.what}: {done:,}/{total:,}{share}, {elapsed:.0f} s, "
-                        f"{rate:,.0f} events/s")
+        if self.started is None:
+            self.started = self.last = now
+        end = bool(total) and done >= total
+        if self.finished or not (now - self.last >= self.every or end):
+            return
+        self.last, self.finished = now, end
+        elapsed = now - self.started
+        rate = f", {done / elapsed:,.0f} events/s" if elapsed > 0 else ""
+        share = f" ({done / total:.0%})" if total else ""
+        self.report(f"  {self.what}: {done:,}/{total:,}{share}, {elapsed:.0f} s{rate}")
 
 
 async def _reporting_db(infra: Infrastructure, label: str) -> tuple[str, str]:
@@ -105,19 +110,17 @@ async def _fill_event_log(url: str, count: int, report: Report) -> float:
 
 async def _rebuild_from_log(url: str, count: int, report: Report, repeats: int
                             ) -> tuple[float, list[float]]:
+    """`polku replay` without --from-topics: rebuild every fact table from event_log."""
     async def run() -> tuple[int, float]:
-        conn = await asyncpg.connect(url)
-        try:
-            progress = Progress(report, "rebuild from event_log")
-            started = time.perf_counter()
-            rebuilt = await rebuild(conn, progress=progress)
-            elapsed = time.perf_counter() - started
-        finally:
-            await conn.close()
-        if rebuilt != count:
-            raise AssertionError(f"rebuild saw {rebuilt} events, expected {count}")
-        report(f"  rebuild: {rebuilt:,} events in {elapsed:.1f} s = {fmt(rebuilt / elapsed)}")
-        return rebuilt, elapsed
+        progress = Progress(report, "replay from event_log")
+        started = time.perf_counter()
+        result = await replay(url, progress=lambda _phase, done, total: progress(done, total))
+        elapsed = time.perf_counter() - started
+        if result.rebuilt != count:
+            raise AssertionError(f"rebuild saw {result.rebuilt} events, expected {count}")
+        report(f"  replay from event_log: {count:,} events in {elapsed:.1f} s = "
+               f"{fmt(count / elapsed)}")
+        return count, elapsed
 
     return await median_rate(run, repeats)
 
@@ -152,16 +155,18 @@ async def _replay_from_topics(infra: Infrastructure, topics: list[str], count: i
                               report: Report, repeats: int) -> tuple[float, list[float]]:
     async def run() -> tuple[int, float]:
         name, url = await _reporting_db(infra, "topics")
-        phases: dict[str, float] = {}
-        reading = Progress(report, "replay: reading topics")
-        rebuilding = Progress(report, "replay: rebuild")
+        progresses: dict[str, Progress] = {}
+        last: dict[str, float] = {}
 
         def progress(phase: str, done: int, total: int) -> None:
-            phases.setdefault(phase, time.perf_counter())
-            (reading if phase == "topics" else rebuilding)(done, total)
+            if phase not in progresses:
+                progresses[phase] = Progress(report, f"replay: {phase}")
+                progresses[phase].started = max(last.values(), default=started)
+            progresses[phase](done, total)
+            last[phase] = time.perf_counter()
 
+        started = time.perf_counter()
         try:
-            started = time.perf_counter()
             result = await replay(url, from_topics=True, bootstrap=infra.kafka_bootstrap,
                                   topics=topics, progress=progress)
             elapsed = time.perf_counter() - started
@@ -169,7 +174,7 @@ async def _replay_from_topics(infra: Infrastructure, topics: list[str], count: i
             await infra.drop_database(name)
         if result.new != count or result.rebuilt != count:
             raise AssertionError(f"replay from topics: {result}, expected {count} events")
-        read_end = phases.get("rebuild", started + elapsed)
+        read_end = last.get("topics", started)
         report(f"  replay from topics: {count:,} events in {elapsed:.1f} s = "
                f"{fmt(count / elapsed)} (reading topics {read_end - started:.1f} s, "
                f"rebuild {started + elapsed - read_end:.1f} s)")
