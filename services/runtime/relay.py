@@ -11,8 +11,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import asyncpg
-from faststream.kafka import KafkaBroker
+from aiokafka.partitioner import murmur2
+from faststream.kafka import KafkaBroker, KafkaPublishMessage
 
+from services.runtime.dlq import partitions_of
 from services.runtime.eventstore import Checkpoint, EventStore, StoredEvent
 from services.runtime.logging import get_logger
 from services.runtime.metrics import RELAY_ERRORS, RELAY_LAG, RELAY_PUBLISHED
@@ -25,16 +27,58 @@ def kafka_key(event: StoredEvent) -> bytes:
     return (str(event.client_id) if event.client_id else event.stream_id).encode()
 
 
-async def publish_events(broker: KafkaBroker, topic: str, events: list[StoredEvent]) -> None:
-    """Send a batch without waiting per message, then wait for every acknowledgement."""
+def partition_for(key: bytes, partitions: int) -> int:
+    """The Kafka default partitioner (murmur2, as the Java client and aiokafka compute it),
+    so every producer of a topic puts a key on the same partition."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+# A producer batch must fit the broker's request limit; stay well under max_batch_size.
+_BATCH_BYTES = 384 * 1024
+
+
+async def publish_events(
+    broker: KafkaBroker, topic: str, events: list[StoredEvent], partitions: int
+) -> None:
+    """Send a batch as one producer batch per partition (in commit order within each),
+    then wait for every acknowledgement."""
+    groups: dict[int, list[list[KafkaPublishMessage]]] = {}
+    sizes: dict[int, int] = {}
+    cache: dict[bytes, int] = {}
+    for event in events:
+        key = kafka_key(event)
+        partition = cache.get(key)
+        if partition is None:
+            partition = cache[key] = partition_for(key, partitions)
+        body = event.envelope.encode()
+        chunks = groups.setdefault(partition, [[]])
+        if sizes.get(partition, 0) + len(body) > _BATCH_BYTES and chunks[-1]:
+            chunks.append([])
+            sizes[partition] = 0
+        chunks[-1].append(KafkaPublishMessage(body, key=key))
+        sizes[partition] = sizes.get(partition, 0) + len(body) + len(key) + 64
     pending = [
-        await broker.publish(
-            e.envelope.encode(), topic, key=kafka_key(e),
+        await broker.publish_batch(
+            *chunk, topic=topic, partition=partition,
             headers={"content-type": "application/cloudevents+json"}, no_confirm=True,
         )
-        for e in events
+        for partition, chunks in groups.items()
+        for chunk in chunks
     ]
     await asyncio.gather(*pending)
+
+
+def bootstrap_of(broker: KafkaBroker) -> str:
+    """The broker's bootstrap servers, as FastStream keeps them for its clients."""
+    servers = broker.config.broker_config.builder.keywords["bootstrap_servers"]  # type: ignore[attr-defined]
+    return servers if isinstance(servers, str) else ",".join(servers)
+
+
+async def partition_count(broker: KafkaBroker, topic: str) -> int:
+    found = await partitions_of(bootstrap_of(broker), topic)
+    if not found:
+        raise RuntimeError(f"topic {topic} has no partitions (does it exist?)")
+    return len(found)
 
 
 class Relay:
@@ -59,6 +103,7 @@ class Relay:
         self._before_checkpoint = before_checkpoint  # a seam for crash tests
         self.running = False
         self.published = 0
+        self._partitions: int | None = None
 
     async def checkpoint(self) -> Checkpoint:
         row = await self.pool.fetchrow(
@@ -83,7 +128,9 @@ class Relay:
         events = await self.store.read_committed(checkpoint, self.batch_size)
         if not events:
             return checkpoint, 0
-        await publish_events(self.broker, self.topic, events)
+        if self._partitions is None:
+            self._partitions = await partition_count(self.broker, self.topic)
+        await publish_events(self.broker, self.topic, events, self._partitions)
         if self._before_checkpoint is not None:
             await self._before_checkpoint(events)
         last = events[-1]
@@ -116,6 +163,7 @@ class Relay:
                         "relay.retry", relay=self.name, error=repr(error), backoff=backoff
                     )
                     checkpoint = None
+                    self._partitions = None  # the topic may have been recreated or grown
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
         finally:
@@ -135,11 +183,12 @@ async def republish(
     store = EventStore(pool)
     sent = 0
     position = from_position
+    partitions = await partition_count(broker, topic)
     while True:
         events = await store.read_from_position(position, batch_size)
         if not events:
             return sent
-        await publish_events(broker, topic, events)
+        await publish_events(broker, topic, events, partitions)
         sent += len(events)
         position = events[-1].position + 1
         if progress is not None:
