@@ -56,6 +56,19 @@ async def _append_single(store: EventStore) -> tuple[int, float]:
     return SINGLE, time.perf_counter() - started
 
 
+async def _append_single_concurrent(store: EventStore, writers: int = 8) -> tuple[int, float]:
+    # One event per transaction from several writers at once, as a busy service appends.
+    streams = _prepared(writers, SINGLE // writers)
+
+    async def writer(stream: StreamAppend) -> None:
+        for version, event in enumerate(stream.events):
+            await store.append([StreamAppend(stream.stream_id, version, [event])])
+
+    started = time.perf_counter()
+    await asyncio.gather(*(writer(stream) for stream in streams))
+    return SINGLE, time.perf_counter() - started
+
+
 async def _append_batched(store: EventStore) -> tuple[int, float]:
     appends = _prepared(BATCHED // 100, 100)
     started = time.perf_counter()
@@ -64,18 +77,36 @@ async def _append_batched(store: EventStore) -> tuple[int, float]:
     return BATCHED, time.perf_counter() - started
 
 
-def _eventsourcing_recorder(url: str):  # type: ignore[no-untyped-def]
+def _eventsourcing_recorder(url: str, pool_size: int = 2):  # type: ignore[no-untyped-def]
     from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
     parts = urlparse(url)
     datastore = PostgresDatastore(
         dbname=parts.path.lstrip("/"), host=parts.hostname or "127.0.0.1",
         port=parts.port or 5432, user=parts.username or "postgres",
-        password=parts.password or "", pool_size=2,
+        password=parts.password or "", pool_size=pool_size,
     )
     recorder = PostgresApplicationRecorder(datastore)
     recorder.create_table()
     return recorder
+
+
+def _theirs_concurrent(recorder, total: int, size: int, writers: int = 8) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    from eventsourcing.persistence import StoredEvent
+
+    state = b"x" * size
+
+    def writer(_: int) -> None:
+        originator = uuid.uuid4()
+        for version in range(1, total // writers + 1):
+            recorder.insert_events([StoredEvent(originator, version, "bench", state)])
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(writer, range(writers)))
+    return total, time.perf_counter() - started
 
 
 def _theirs(recorder, per_transaction: int, total: int, size: int) -> tuple[int, float]:  # type: ignore[no-untyped-def]
@@ -163,27 +194,36 @@ async def run_foundation(infra: Infrastructure, report, repeats: int = 3) -> dic
     pool = await migrated_pool(url)
     store = EventStore(pool)
     single, _ = await median_rate(lambda: _append_single(store), repeats)
+    concurrent, _ = await median_rate(lambda: _append_single_concurrent(store), repeats)
     batched, _ = await median_rate(lambda: _append_batched(store), repeats)
     size = await _envelope_size(store)
     await pool.close()
 
-    recorder = _eventsourcing_recorder(url)
+    recorder = _eventsourcing_recorder(url, pool_size=8)
 
     async def theirs(per_tx: int, total: int) -> tuple[int, float]:
         return await asyncio.to_thread(_theirs, recorder, per_tx, total, size)
 
     their_single, _ = await median_rate(lambda: theirs(1, SINGLE), repeats)
+
+    async def theirs_concurrent() -> tuple[int, float]:
+        return await asyncio.to_thread(_theirs_concurrent, recorder, SINGLE, size)
+
+    their_concurrent, _ = await median_rate(theirs_concurrent, repeats)
     their_batched, _ = await median_rate(lambda: theirs(100, BATCHED), repeats)
     relayed, rates = await _relay_to_consumer(infra, repeats)
 
     report(f"append, 1 event/transaction  ({SINGLE} events, {size} B envelopes): "
            f"{fmt(single)}; eventsourcing recorder {fmt(their_single)}; "
            f"ratio {single / their_single:.2f}  (target >= 2,000 events/s, ratio >= 1)")
+    report(f"append, 1 event/transaction, 8 concurrent writers ({SINGLE} events): "
+           f"{fmt(concurrent)}; eventsourcing recorder (8 threads) {fmt(their_concurrent)}; "
+           f"ratio {concurrent / their_concurrent:.2f}")
     report(f"append, 100 events/transaction ({BATCHED} events): {fmt(batched)}; "
            f"eventsourcing recorder {fmt(their_batched)}; ratio {batched / their_batched:.2f}"
            "  (target >= 50,000 events/s, ratio >= 1)")
     report(f"relay -> Kafka -> consumer ({RELAYED} events; relay and consumer in two "
            f"processes, as deployed): {fmt(relayed)} "
            f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}; target >= 20,000 events/s)")
-    return {"single": single, "batched": batched, "relayed": relayed,
+    return {"single": single, "concurrent": concurrent, "batched": batched, "relayed": relayed,
             "single_ratio": single / their_single, "batched_ratio": batched / their_batched}
