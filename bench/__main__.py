@@ -20,7 +20,9 @@ def main() -> None:
         print(line, flush=True)
 
     report(f"machine: {machine_context()}")
-    infra = start_infrastructure(ephemeral=True, report=lambda line: print(f"[stack] {line}"))
+    # Durable PostgreSQL (fsync on), unlike the test stack: figures must mean something.
+    infra = start_infrastructure(ephemeral=True, durable=True,
+                                 report=lambda line: print(f"[stack] {line}"))
     try:
         if args.only in (None, "foundation"):
             from bench.foundation import run_foundation

@@ -118,10 +118,12 @@ def start_infrastructure(
     reset: bool = False,
     report: Report = print,
     settings: StackSettings | None = None,
+    durable: bool | None = None,
 ) -> Infrastructure:
     """Provide Kafka and PostgreSQL. `ephemeral` (tests): a fresh temporary state directory,
     deleted at stop(), and testcontainers where Docker answers; otherwise (`polku up`) the
-    persistent `state_dir` (default POLKU_STATE_DIR, `.polku/`), emptied first when `reset`."""
+    persistent `state_dir` (default POLKU_STATE_DIR, `.polku/`), emptied first when `reset`.
+    An ephemeral PostgreSQL skips fsync unless `durable` (benchmarks must not)."""
     settings = settings or StackSettings()
     kafka_env = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
     database_env = os.environ.get("DATABASE_URL") or None
@@ -142,6 +144,7 @@ def start_infrastructure(
         with_postgres=database_env is None,
         reset=reset and not ephemeral,
         report=report,
+        durable=durable,
     ).start()
     return Infrastructure(
         "embedded",

@@ -89,8 +89,10 @@ class LocalStack:
         with_postgres: bool = True,
         reset: bool = False,
         report: Report = print,
+        durable: bool | None = None,
     ) -> None:
         self.ephemeral = state_dir is None
+        self.durable = durable
         self.report = report
         self.kafka_port, self.postgres_port = kafka_port, postgres_port
         self.kafka_heap, self.kafka_lib_dir = kafka_heap, kafka_lib_dir
@@ -144,9 +146,9 @@ class LocalStack:
                     lib_dir=self.kafka_lib_dir,
                 )
             if self.with_postgres:
-                self.postgres = EmbeddedPostgres(
-                    self.state_dir, self.postgres_port, durable=not self.ephemeral
-                )
+                durable = not self.ephemeral if self.durable is None else self.durable
+                self.postgres = EmbeddedPostgres(self.state_dir, self.postgres_port,
+                                                 durable=durable)
             self._start_servers()
         except BaseException:
             self.stop()
