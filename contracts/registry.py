@@ -79,6 +79,8 @@ class Registry:
 
     def parse(self, type_: str, version: int, data: Mapping[str, Any]) -> Event:
         """Validate data of any known version with the newest model, upcasting first."""
+        if self._latest.get(type_) == version:  # the common case: no upcasting, no copy
+            return self._models[(type_, version)].model_validate(data)
         latest, upgraded = self.upcast(type_, version, data)
         return self.model_for(type_, latest).model_validate(upgraded)
 
