@@ -11,6 +11,7 @@ with the reason in headers; the consumer keeps going.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,6 +152,8 @@ class BatchConsumer:
         self.retries = retries
         self.backoff = backoff
         self.processed = 0
+        self._inflight: asyncio.Task[None] | None = None
+        self._inflight_records: list[ConsumerRecord] = []
         self.subscriber = broker.subscriber(
             *spec.topics,
             group_id=f"polku-{spec.name}",
@@ -178,21 +181,57 @@ class BatchConsumer:
         return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
     async def _on_batch(self, records: Any, msg: KafkaMessage) -> None:
+        """Parse this batch while the previous one commits, then commit this one in the
+        background: batches still commit one after another, in order."""
         records = list(records)
         if not records:
             return
+        sorted_ = classify(self.spec, records)
+        if not await self._settle(msg):
+            return  # rewound: this batch comes again after the one that failed
+        self._inflight = asyncio.create_task(self._commit_or_rewind(sorted_, records, msg))
+        self._inflight_records = records
+        self._update_lag(msg, records)
+
+    async def _settle(self, msg: KafkaMessage) -> bool:
+        """Wait for the batch being committed; on an infrastructure failure rewind to it."""
+        task, records = self._inflight, self._inflight_records
+        self._inflight, self._inflight_records = None, []
+        if task is None:
+            return True
         try:
-            await self.process(records)
-        except _INFRASTRUCTURE_ERRORS as error:
-            # Nothing was stored: rewind so the batch is fetched again, never skipped.
+            await task
+            return True
+        except Exception as error:
+            # Handler errors are retried and dead-lettered inside the commit; what escapes is
+            # the database or the broker failing. Nothing of that batch was stored: fetch it
+            # (and what followed) again rather than skip it.
             log.warning("consumer.rewind", consumer=self.spec.name, error=repr(error))
             _rewind(msg, records)
             await asyncio.sleep(1.0)
-        self._update_lag(msg, records)
+            return False
+
+    async def _commit_or_rewind(
+        self, sorted_: _Sorted, records: list[ConsumerRecord], msg: KafkaMessage
+    ) -> None:
+        try:
+            await self._commit(sorted_, records)
+        except Exception:
+            _rewind(msg, records)  # at once, even if no further batch arrives to notice
+            raise
+
+    async def drain(self) -> None:
+        """Let the batch being committed finish (at shutdown)."""
+        if self._inflight is not None:
+            with contextlib.suppress(Exception):
+                await self._inflight
+            self._inflight = None
 
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
         """Apply one batch effectively once; dead-letter what cannot be applied."""
-        sorted_ = classify(self.spec, records)
+        await self._commit(classify(self.spec, records), records)
+
+    async def _commit(self, sorted_: _Sorted, records: Sequence[ConsumerRecord]) -> None:
         await self._dead_letter(sorted_.dead)
         offsets = _next_offsets(records)
         for attempt in range(self.retries + 1):

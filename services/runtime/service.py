@@ -185,6 +185,8 @@ async def stop_context(ctx: ServiceContext) -> None:
             await task
     with contextlib.suppress(Exception):
         await ctx.broker.stop()
+    for consumer in ctx.consumers:
+        await consumer.drain()
     await ctx.pool.close()
     log.info("service.stopped")
 

@@ -326,3 +326,34 @@ async def test_failing_handler_is_retried_then_only_the_bad_event_is_dead_letter
     letters = await topic_messages_raw(kafka_bootstrap, dlq_topic(spec.name))
     assert [(h["dlq-reason"], json.loads(v)["id"]) for h, v in letters] == [
         ("handler-error", poison)]
+
+
+async def test_database_outage_during_a_batch_rewinds_and_skips_nothing(
+    pool: asyncpg.Pool, broker: KafkaBroker, new_topic: str, kafka_bootstrap: str
+) -> None:
+    store = EventStore(pool)
+    await append_contacts(store, uuid.uuid4(), uuid.uuid4(), count=10, expected_version=0)
+    failures = [ConnectionError("database went away")]
+
+    async def handler(conn: asyncpg.Connection, batch: list) -> None:
+        if failures:
+            raise failures.pop()
+        await record_effects(conn, batch)
+
+    spec = ConsumerSpec(name=f"test-{uuid.uuid4().hex[:8]}", topics=(new_topic,),
+                        subscribed_types=frozenset({"EmployerContacted"}), handler=handler)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        for e in await store.read_from_position(1, 100):
+            await producer.send_and_wait(new_topic, e.envelope.encode(), key=b"k")
+    finally:
+        await producer.stop()
+    BatchConsumer(spec, pool=pool, broker=broker)
+    await broker.start()
+    try:
+        await wait_for(lambda: _effects_reach(pool, 10), what="all ten after the outage")
+    finally:
+        await broker.stop()
+    assert failures == [], "the outage happened"
+    assert await effect_count(pool) == (10, 10)
