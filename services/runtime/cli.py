@@ -34,21 +34,28 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _settings() -> ServiceSettings:
+    """The environment's settings, or a clear refusal naming what is wrong."""
+    from pydantic import ValidationError
+
+    try:
+        return ServiceSettings()
+    except ValidationError as error:
+        _fail(f"invalid configuration: {error}")
+        raise
+
+
 @app.command()
 def serve(
     service: Annotated[str, typer.Argument(help="referral, assessment, coaching or reporting")],
 ) -> None:
     """Run one service (HTTP API, relay, consumers) with settings from the environment."""
     import uvicorn
-    from pydantic import ValidationError
 
     from services.runtime.service import configure, create_app
 
     definition = load_definition(service)
-    try:
-        settings = ServiceSettings()
-    except ValidationError as error:
-        _fail(f"invalid configuration: {error}")
+    settings = _settings()
     configure(definition, settings)
     uvicorn.run(
         create_app(definition, settings),
@@ -224,19 +231,15 @@ def rotate_master_key() -> None:
     wrapped again with POLKU_PERSONAL_DATA_MASTER_KEY (new), in one transaction, in the
     referral database (REFERRAL_DATABASE_URL or DATABASE_URL). See docs/OPERATIONS.md."""
     import asyncpg
-    from pydantic import ValidationError
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID
 
     from services.referral.personal_data import (
         PersonalDataUnreadable,
         PersonalDataVault,
         rewrap_all,
     )
+    from services.runtime.progress import phased_progress
 
-    try:
-        settings = ServiceSettings()
-    except ValidationError as error:
-        _fail(f"invalid configuration: {error}")
+    settings = _settings()
     if not settings.polku_personal_data_previous_master_key:
         _fail("POLKU_PERSONAL_DATA_PREVIOUS_MASTER_KEY is not set: set it to the old master "
               "key and POLKU_PERSONAL_DATA_MASTER_KEY to the new one (docs/OPERATIONS.md, "
@@ -257,17 +260,12 @@ def rotate_master_key() -> None:
     async def run() -> int:
         conn = await asyncpg.connect(url)
         try:
-            with Progress("[progress.description]{task.description}", BarColumn(),
-                          MofNCompleteColumn()) as bar:
-                task: TaskID | None = None
-
-                def progress(checked: int, total: int) -> None:
-                    nonlocal task
-                    if task is None:
-                        task = bar.add_task("checking client keys", total=total)
-                    bar.update(task, completed=checked, total=total)
-
-                return await rewrap_all(conn, vault, progress=progress)
+            with phased_progress() as progress:
+                return await rewrap_all(
+                    conn, vault,
+                    progress=lambda checked, total: progress("checking client keys",
+                                                             checked, total),
+                )
         finally:
             await conn.close()
 
@@ -293,33 +291,16 @@ def replay(
     chunk_size: Annotated[int, typer.Option(help="events per rebuild transaction")] = 20_000,
 ) -> None:
     """Rebuild reporting projections (shadow schema, then swap) while the service answers."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TaskID,
-        TimeRemainingColumn,
-    )
-
     from services.reporting.replay import ReplayResult
     from services.reporting.replay import replay as run_replay
+    from services.runtime.progress import phased_progress
 
-    settings = ServiceSettings()
+    settings = _settings()
     url = os.environ.get("REPORTING_DATABASE_URL") or settings.database_url
     labels = {"topics": "reading topics into event_log", "rebuild": "rebuilding projections"}
 
     async def run() -> ReplayResult:
-        with Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-            TimeRemainingColumn(),
-        ) as bar:
-            tasks: dict[str, TaskID] = {}
-
-            def progress(phase: str, done: int, total: int) -> None:
-                if phase not in tasks:
-                    tasks[phase] = bar.add_task(labels.get(phase, phase), total=total)
-                bar.update(tasks[phase], completed=done, total=total)
-
+        with phased_progress(labels) as progress:
             return await run_replay(
                 url, from_topics=from_topics, bootstrap=settings.kafka_bootstrap_servers,
                 chunk_size=chunk_size, progress=progress,

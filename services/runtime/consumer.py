@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -22,11 +21,16 @@ from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.middlewares import AckPolicy
-from pydantic import BaseModel, ValidationError
 
-from contracts.envelope import Envelope
-from contracts.registry import UnknownEventType, parse_data
 from contracts.topics import dlq_topic
+from services.runtime.intake import (
+    ConsumedEvent,
+    ConsumerSpec,
+    DeadLetter,
+    Sorted,
+    classify,
+    short_reason,
+)
 from services.runtime.logging import get_logger
 from services.runtime.metrics import (
     CONSUMER_DUPLICATES,
@@ -44,85 +48,6 @@ _INFRASTRUCTURE_ERRORS = (
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
 )
-
-
-@dataclass(frozen=True)
-class ConsumedEvent:
-    envelope: Envelope
-    data: BaseModel
-    topic: str
-    partition: int
-    offset: int
-
-    @property
-    def event_id(self) -> UUID:
-        return self.envelope.id
-
-    @property
-    def type(self) -> str:
-        return self.envelope.type
-
-
-Handler = Callable[[asyncpg.Connection, list[ConsumedEvent]], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class ConsumerSpec:
-    """What a service consumes: its name (consumer group, DLQ suffix), topics and handler."""
-
-    name: str
-    topics: tuple[str, ...]
-    subscribed_types: frozenset[str]
-    handler: Handler
-    # A consumer that deduplicates as part of its own effects (reporting's event_log)
-    # can switch off the shared processed_events bookkeeping.
-    dedup: bool = True
-    # Reporting wants raw envelopes even of types it does not interpret.
-    accept_unsubscribed: bool = False
-
-
-@dataclass
-class DeadLetter:
-    record: ConsumerRecord
-    reason: str
-    detail: str
-
-
-@dataclass
-class _Sorted:
-    events: list[ConsumedEvent] = field(default_factory=list)
-    dead: list[DeadLetter] = field(default_factory=list)
-
-
-def classify(spec: ConsumerSpec, records: Sequence[ConsumerRecord]) -> _Sorted:
-    """Parse records through the contracts registry; sort into events and dead letters."""
-    out = _Sorted()
-    for record in records:
-        try:
-            envelope = Envelope.model_validate_json(record.value or b"")
-        except ValidationError as error:
-            out.dead.append(DeadLetter(record, "unparseable", _short(error)))
-            continue
-        subscribed = envelope.type in spec.subscribed_types
-        if not subscribed and not spec.accept_unsubscribed:
-            continue
-        try:
-            data = parse_data(envelope)
-        except UnknownEventType as error:
-            if subscribed:
-                out.dead.append(DeadLetter(record, "unknown-type", _short(error)))
-            continue
-        except ValidationError as error:
-            out.dead.append(DeadLetter(record, "schema-invalid", _short(error)))
-            continue
-        out.events.append(
-            ConsumedEvent(envelope, data, record.topic, record.partition, record.offset)
-        )
-    return out
-
-
-def _short(error: Exception) -> str:
-    return str(error).replace("\n", " ")[:500]
 
 
 def _next_offsets(records: Sequence[ConsumerRecord]) -> dict[tuple[str, int], int]:
@@ -212,7 +137,7 @@ class BatchConsumer:
             return False
 
     async def _commit_or_rewind(
-        self, sorted_: _Sorted, records: list[ConsumerRecord], msg: KafkaMessage
+        self, sorted_: Sorted, records: list[ConsumerRecord], msg: KafkaMessage
     ) -> None:
         try:
             await self._commit(sorted_, records)
@@ -231,7 +156,7 @@ class BatchConsumer:
         """Apply one batch effectively once; dead-letter what cannot be applied."""
         await self._commit(classify(self.spec, records), records)
 
-    async def _commit(self, sorted_: _Sorted, records: Sequence[ConsumerRecord]) -> None:
+    async def _commit(self, sorted_: Sorted, records: Sequence[ConsumerRecord]) -> None:
         await self._dead_letter(sorted_.dead)
         offsets = _next_offsets(records)
         for attempt in range(self.retries + 1):
@@ -274,7 +199,7 @@ class BatchConsumer:
                 raise
             except Exception as error:
                 record = by_position[(event.topic, event.partition, event.offset)]
-                await self._dead_letter([DeadLetter(record, "handler-error", _short(error))])
+                await self._dead_letter([DeadLetter(record, "handler-error", short_reason(error))])
         async with self.pool.acquire() as conn, conn.transaction():
             await self._store_offsets(conn, offsets)
 
