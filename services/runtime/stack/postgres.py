@@ -153,6 +153,9 @@ class EmbeddedPostgres:
             entry = ensure_user_exists(self._user)
             assert entry is not None
             ensure_prefix_permissions(self.pgdata)
+            # The server runs as its own user: it must reach the binaries too, even when the
+            # checkout sits in a private (0700) folder such as one made by mktemp -d.
+            ensure_prefix_permissions(install / "bin")
             ensure_folder_permissions(install / "bin", 0o055)
             ensure_folder_permissions(install / "lib", 0o044)
             ensure_folder_permissions(install / "share", 0o044)
