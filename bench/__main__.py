@@ -8,6 +8,7 @@ import sys
 
 from bench.context import machine_context
 from services.runtime.infra import start_infrastructure
+from services.runtime.process import tune_gc
 
 
 def main() -> None:
@@ -20,6 +21,9 @@ def main() -> None:
         print(line, flush=True)
 
     report(f"machine: {machine_context()}")
+    # This process hosts the consumers and the replay, as `polku serve` and `polku replay`
+    # host them: with their garbage-collector settings.
+    tune_gc()
     # Durable PostgreSQL (fsync on), unlike the test stack: figures must mean something.
     infra = start_infrastructure(ephemeral=True, durable=True,
                                  report=lambda line: print(f"[stack] {line}"))

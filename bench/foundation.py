@@ -16,6 +16,7 @@ from services.runtime.application import Decision, stream_appends
 from services.runtime.consumer import BatchConsumer
 from services.runtime.eventstore import EventStore, StreamAppend
 from services.runtime.infra import Infrastructure
+from services.runtime.process import tune_gc
 from services.runtime.relay import Relay
 from services.runtime.service import make_broker
 from services.runtime.settings import ServiceSettings
@@ -133,6 +134,8 @@ async def _envelope_size(store: EventStore) -> int:
 def _relay_main(url: str, bootstrap: str, topic: str, count: int, ready, go) -> None:  # type: ignore[no-untyped-def]
     """The relay in its own process, as in production (it runs in the writing service).
     It connects first and starts publishing only on `go`, so start-up is not timed."""
+
+    tune_gc()  # as `polku serve`, which runs the relay, does
 
     async def run() -> None:
         pool = await asyncpg.create_pool(url, min_size=1, max_size=2)

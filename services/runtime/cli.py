@@ -52,11 +52,13 @@ def serve(
     """Run one service (HTTP API, relay, consumers) with settings from the environment."""
     import uvicorn
 
+    from services.runtime.process import tune_gc
     from services.runtime.service import configure, create_app
 
     definition = load_definition(service)
     settings = _settings()
     configure(definition, settings)
+    tune_gc()
     uvicorn.run(
         create_app(definition, settings),
         host=settings.polku_http_host,
@@ -293,10 +295,12 @@ def replay(
     """Rebuild reporting projections (shadow schema, then swap) while the service answers."""
     from services.reporting.replay import ReplayResult
     from services.reporting.replay import replay as run_replay
+    from services.runtime.process import tune_gc
     from services.runtime.progress import phased_progress
 
     settings = _settings()
     url = os.environ.get("REPORTING_DATABASE_URL") or settings.database_url
+    tune_gc()
     labels = {"topics": "reading topics into event_log", "rebuild": "rebuilding projections"}
 
     async def run() -> ReplayResult:
