@@ -1,10 +1,12 @@
-"""Rebuild reporting's projections: from the local event_log, or from the topics first.
+"""Rebuild reporting's projections: from the local event_log, and optionally the topics.
 
 `replay` is what `polku replay` and the bench call. The rebuild fills a shadow schema and
 swaps it in (projections.rebuild), so the running service keeps answering from the old
-fact tables meanwhile. `from_topics` first re-reads the three service topics from the
+fact tables meanwhile. `from_topics` then re-reads the three service topics from the
 beginning with a group-less consumer into event_log (deduplicated, so a partial log is
-completed, never doubled); messages the consumer would dead-letter are skipped here too.
+completed, never doubled), projecting each new event once, into both the served facts
+(which stay consistent with event_log whatever happens to the replay) and the shadow schema,
+before the swap; messages the consumer would dead-letter are skipped here too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -51,12 +52,6 @@ def valid_envelope(value: bytes | None) -> Envelope | None:
     return envelope
 
 
-def envelope_of(value: bytes | None) -> dict[str, Any] | None:
-    """The envelope as the consumer kit hands it to reporting, or None when it would not."""
-    envelope = valid_envelope(value)
-    return None if envelope is None else envelope.to_dict()
-
-
 async def _assign_all(
     consumer: AIOKafkaConsumer, bootstrap: str, topics: Sequence[str]
 ) -> list[TopicPartition]:
@@ -69,14 +64,20 @@ async def _assign_all(
 
 
 async def read_topics(
-    conn: asyncpg.Connection, bootstrap: str, topics: Sequence[str] = TOPICS, *,
-    batch_size: int = 10_000, progress: Progress | None = None,
+    conns: asyncpg.Connection | Sequence[asyncpg.Connection], bootstrap: str,
+    topics: Sequence[str] = TOPICS, *,
+    batch_size: int = 10_000, progress: Progress | None = None, shadow: bool = False,
 ) -> ReplayResult:
     """Every message of `topics`, from the beginning to the end offsets at the start, into
-    event_log and the current facts (one transaction per batch of about `batch_size`).
+    event_log and the current facts (one transaction per batch of about `batch_size`), and
+    with `shadow` into the schema a running rebuild fills as well.
 
-    Reading and parsing the next batch overlaps with the database writing the previous one.
+    Reading and parsing the next batch overlaps with the database writing the previous one;
+    given several connections, each writes batches in turn, in transactions of its own, so
+    the server works on two batches at once (the order of batches does not matter: event_log
+    deduplicates by id and fact rows are insert-only).
     """
+    writers = [conns] if isinstance(conns, asyncpg.Connection) else list(conns)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
         auto_offset_reset="earliest", max_poll_records=batch_size,
@@ -84,7 +85,7 @@ async def read_topics(
     )
     await consumer.start()
     read = new = skipped = 0
-    batches: asyncio.Queue[list[Prepared] | None] = asyncio.Queue(maxsize=2)
+    batches: asyncio.Queue[list[Prepared] | None] = asyncio.Queue(maxsize=len(writers))
 
     async def fetch(partitions: list[TopicPartition]) -> None:
         nonlocal read, skipped
@@ -106,7 +107,7 @@ async def read_topics(
                     if envelope is None:
                         skipped += 1
                     else:
-                        batch.append(prepare_model(envelope))
+                        batch.append(prepare_model(envelope, record.value))
             for tp in list(pending):
                 if await consumer.position(tp) >= end[tp]:
                     pending.discard(tp)
@@ -115,26 +116,28 @@ async def read_topics(
                 batch = []
             if progress is not None:
                 progress("topics", read, total)
-        await batches.put(None)
+        for _ in writers:
+            await batches.put(None)
 
-    async def write() -> None:
+    async def write(conn: asyncpg.Connection) -> None:
         nonlocal new
         while (batch := await batches.get()) is not None:
             async with conn.transaction():
-                new += await project_prepared(conn, batch)
+                added = await project_prepared(conn, batch, shadow=shadow)
+            new += added  # not `new += await ...`: the other writers update it meanwhile
 
     try:
         partitions = await _assign_all(consumer, bootstrap, topics)
         if not partitions:
             return ReplayResult()
-        reader = asyncio.create_task(fetch(partitions))
-        writer = asyncio.create_task(write())
+        tasks = [asyncio.create_task(fetch(partitions)),
+                 *(asyncio.create_task(write(conn)) for conn in writers)]
         try:
-            await asyncio.gather(reader, writer)  # the first failure of either stops both
+            await asyncio.gather(*tasks)  # the first failure of any stops all
         finally:
-            for task in (reader, writer):
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(reader, writer, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         await consumer.stop()
     log.info("replay.topics_read", read=read, new=new, skipped=skipped)
@@ -147,26 +150,32 @@ async def replay(
     progress: Progress | None = None,
 ) -> ReplayResult:
     """Rebuild the projections of the reporting database at `database_url`."""
+    if from_topics and not bootstrap:
+        raise ValueError("from_topics needs the Kafka bootstrap servers")
     conn = await asyncpg.connect(database_url)
     try:
         await apply_migrations(conn, "services.runtime", "services.reporting")
-        result = ReplayResult()
-        if from_topics:
-            if not bootstrap:
-                raise ValueError("from_topics needs the Kafka bootstrap servers")
-            result = await read_topics(conn, bootstrap, topics, progress=progress)
+        read = ReplayResult()
 
         def rebuilt(done: int, total: int) -> None:
             if progress is not None:
                 progress("rebuild", done, total)
 
+        async def from_the_topics(conn: asyncpg.Connection) -> int:
+            nonlocal read
+            assert bootstrap is not None
+            read = await read_topics([conn, reader], bootstrap, topics, progress=progress,
+                                     shadow=True)
+            return read.new
+
         # A second connection reads the next chunk while this one writes the current.
         reader = await asyncpg.connect(database_url)
         try:
-            count = await rebuild(conn, chunk_size=chunk_size, progress=rebuilt, reader=reader)
+            count = await rebuild(conn, chunk_size=chunk_size, progress=rebuilt, reader=reader,
+                                  then=from_the_topics if from_topics else None)
         finally:
             await reader.close()
     finally:
         await conn.close()
     log.info("replay.rebuilt", events=count)
-    return ReplayResult(result.read, result.new, result.skipped, count)
+    return ReplayResult(read.read, read.new, read.skipped, count)

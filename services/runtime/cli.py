@@ -301,7 +301,8 @@ def replay(
     settings = _settings()
     url = os.environ.get("REPORTING_DATABASE_URL") or settings.database_url
     tune_gc()
-    labels = {"topics": "reading topics into event_log", "rebuild": "rebuilding projections"}
+    labels = {"rebuild": "rebuilding projections from event_log",
+              "topics": "reading topics into event_log and the projections"}
 
     async def run() -> ReplayResult:
         with phased_progress(labels) as progress:

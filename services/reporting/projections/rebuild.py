@@ -18,7 +18,7 @@ fact rows are COPYed in one transaction; a failure anywhere abandons the shadow 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
@@ -26,6 +26,9 @@ from services.reporting.projections.facts import FACT_TABLES
 from services.reporting.projections.projector import copy_fact_rows, logged_fact_rows
 
 Progress = Callable[[int, int], None]
+# A further filling of the shadow schema after the chunks from event_log (replay from the
+# topics): it projects what it adds into `facts_next` itself and returns how many events.
+Fill = Callable[[asyncpg.Connection], Awaitable[int]]
 
 # What the fact rows need of each event: its id, and its envelope's type, time and data.
 _EVENT_COLUMNS = """e.event_id, e.envelope->>'type' AS type, e.envelope->>'time' AS time,
@@ -120,13 +123,13 @@ async def _swap(conn: asyncpg.Connection) -> int:
 
 async def rebuild(
     conn: asyncpg.Connection, *, chunk_size: int = 50_000, progress: Progress | None = None,
-    reader: asyncpg.Connection | None = None,
+    reader: asyncpg.Connection | None = None, then: Fill | None = None,
 ) -> int:
     """Re-project every event of `event_log` into fresh fact tables; returns events seen.
 
     Must not run inside a transaction: each chunk commits on its own. With a second
     connection to the same database as `reader`, the next chunk is read while the current
-    one is projected and written.
+    one is projected and written. `then` runs after the last chunk, before the swap.
     """
     restore = await _prepare_shadow(conn)
     total = await conn.fetchval("SELECT count(*) FROM event_log")
@@ -155,6 +158,8 @@ async def rebuild(
             rows = await following
         else:
             rows = await conn.fetch(_READ_CHUNK, rows[-1]["ingest_seq"], chunk_size)
+    if then is not None:
+        done += await then(conn)
     await _finish_shadow(conn, restore)
     done += await _swap(conn)
     return done

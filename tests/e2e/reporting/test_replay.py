@@ -103,3 +103,37 @@ def test_polku_replay_command(database_url: str) -> None:
                                                        "REPORTING_DATABASE_URL": ""})
     assert outcome.exit_code == 0, outcome.output
     assert "rebuilt reporting projections from 0 events" in outcome.output
+
+
+async def test_replay_from_topics_completes_a_partial_event_log(
+    database_url: str, second_url: str, kafka_bootstrap: str
+) -> None:
+    p = history(2018, 12)
+    await publish(kafka_bootstrap, p.envelopes)
+    half = len(p.envelopes) // 2
+    conn = await asyncpg.connect(database_url)
+    reference = await asyncpg.connect(second_url)
+    try:
+        await apply_migrations(conn, "services.runtime", "services.reporting")
+        async with conn.transaction():  # what the live consumer had logged before
+            await project(conn, p.dicts()[:half])
+        result = await replay(database_url, from_topics=True, bootstrap=kafka_bootstrap)
+        assert result.new >= len(p.envelopes) - half
+        ours = await conn.fetch(
+            "SELECT event_id FROM event_log WHERE event_id = ANY($1::uuid[])", p.ids)
+        assert len(ours) == len(p.envelopes)
+        await apply_migrations(reference, "services.runtime", "services.reporting")
+        async with reference.transaction():
+            await project(reference, p.dicts())
+        assert await answers(conn, 2018) == await answers(reference, 2018)
+        # Each event once in the new facts: as many fact rows as event_log has events.
+        assert await conn.fetchval(
+            "SELECT count(*) FROM facts.clients WHERE event_id = ANY($1::uuid[])", p.ids
+        ) == await conn.fetchval(
+            "SELECT count(*) FROM event_log WHERE type = 'ClientRegistered' "
+            "AND event_id = ANY($1::uuid[])", p.ids) == 12
+        assert await conn.fetchval("SELECT events FROM projection_position") == \
+            await conn.fetchval("SELECT count(*) FROM event_log")
+    finally:
+        await reference.close()
+        await conn.close()
