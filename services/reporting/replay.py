@@ -163,9 +163,8 @@ async def replay(
 
         async def from_the_topics(conn: asyncpg.Connection) -> int:
             nonlocal read
-            assert bootstrap is not None
-            read = await read_topics([conn, reader], bootstrap, topics, progress=progress,
-                                     shadow=True)
+            read = await read_topics([conn, reader], str(bootstrap), topics,
+                                     progress=progress, shadow=True)
             return read.new
 
         # A second connection reads the next chunk while this one writes the current.

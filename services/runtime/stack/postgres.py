@@ -25,13 +25,6 @@ from services.runtime.stack.processes import (
     run_sync,
 )
 
-# Server settings beyond initdb's minimal defaults (128 MB of shared buffers, a checkpoint
-# every 1 GB of WAL), sized for a development machine: a bulk load such as a replay of a
-# million events (about 2 GB of WAL) otherwise forces checkpoints mid-load, and every page
-# first touched after one is written to the WAL whole again.
-_TUNING = ("-c", "shared_buffers=256MB", "-c", "max_wal_size=8GB",
-           "-c", "checkpoint_timeout=15min")
-
 
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -205,7 +198,6 @@ class EmbeddedPostgres:
             "unix_socket_directories=",
             "-c",
             "max_connections=200",
-            *_TUNING,
         ]
         if not self.durable:  # tests: data is thrown away anyway
             cmd += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
