@@ -113,3 +113,32 @@ async def test_csv_and_request_validation(conn: asyncpg.Connection, history: His
         await compute(conn, "referrals_made", date_from=date(2024, 1, 1),
                       date_to=date(2024, 12, 31), group_by=[], as_of=LATER, threshold=2,
                       orgs=DemoOrgLookup())
+
+
+async def test_rebuild_takes_in_events_committed_late_or_meanwhile(
+    conn: asyncpg.Connection, database_url: str, history: History
+) -> None:
+    for _ in range(6):
+        history.client()
+    first, late, meanwhile = history.events[:2], history.events[2:4], history.events[4:]
+    async with conn.transaction():
+        await project(conn, first)
+    other = await asyncpg.connect(database_url)
+    third = await asyncpg.connect(database_url)
+    try:
+        late_tx = other.transaction()
+        await late_tx.start()
+        await project(other, late)  # logged before the chunks are read, committed after
+
+        async def while_rebuilding(_: asyncpg.Connection) -> int:
+            await late_tx.commit()
+            async with third.transaction():
+                await project(third, meanwhile)  # logged by a concurrent consumer
+            return 0
+
+        assert await rebuild(conn, chunk_size=1, then=while_rebuilding) == 6
+    finally:
+        await other.close()
+        await third.close()
+    assert await conn.fetchval("SELECT count(DISTINCT event_id) FROM facts.clients") == \
+        await conn.fetchval("SELECT count(*) FROM facts.clients") == 6
