@@ -30,6 +30,10 @@ _UTC = ZoneInfo("UTC")
 _LOG_COLUMNS = ("event_id", "source", "type", "subject", "client_id", "occurred_at",
                 "recorded_at", "envelope")
 
+# The exact number of events in event_log (migration 005): every writer of event_log comes
+# through project_prepared, which advances it in the same transaction.
+_ADVANCE_POSITION = "UPDATE projection_position SET events = events + $1"
+
 _ALREADY_LOGGED = "SELECT event_id FROM event_log WHERE event_id = ANY($1::uuid[])"
 
 _INSERT_LOG = """
@@ -166,6 +170,8 @@ async def project_prepared(
             "rebuild_seen", records=[(e.event_id,) for e in rows], columns=["event_id"],
             schema_name="facts_next",
         )
+    if rows:  # last: concurrent writers wait for this row's lock only until the commit
+        await conn.execute(_ADVANCE_POSITION, len(rows))
     return len(rows)
 
 
