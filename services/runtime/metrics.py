@@ -18,6 +18,10 @@ RELAY_LAG = Gauge(
     "polku_relay_lag_events", "Committed events not yet published by the relay.", ["service"],
     registry=REGISTRY,
 )
+RELAY_LEADER = Gauge(
+    "polku_relay_leader", "1 while this replica's relay holds the leader lock and publishes.",
+    ["service"], registry=REGISTRY,
+)
 RELAY_ERRORS = Counter(
     "polku_relay_errors_total", "Relay batches that failed and will be retried.", ["service"],
     registry=REGISTRY,

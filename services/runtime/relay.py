@@ -3,11 +3,19 @@
 At-least-once: the checkpoint in PostgreSQL advances only after the broker acknowledged
 every event of the batch (idempotent producer, acks=all). A crash between publish and
 checkpoint re-sends the batch; consumers deduplicate by event id.
+
+Every replica of a service runs a relay, but only one publishes: the one holding the
+service's leader lock, a PostgreSQL session advisory lock on the service's own database. The
+others stand by and try again every `standby_seconds`; when the leader stops, or its session
+ends, one of them takes over from the stored checkpoint. The leader checks its session after
+every batch, so a leader that lost it stops within a batch (a batch may then be sent twice).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -17,7 +25,7 @@ from faststream.kafka import KafkaBroker, KafkaPublishMessage
 from services.runtime.dlq import partitions_of
 from services.runtime.eventstore import Checkpoint, EventStore, StoredEvent
 from services.runtime.logging import get_logger
-from services.runtime.metrics import RELAY_ERRORS, RELAY_LAG, RELAY_PUBLISHED
+from services.runtime.metrics import RELAY_ERRORS, RELAY_LAG, RELAY_LEADER, RELAY_PUBLISHED
 
 log = get_logger(__name__)
 
@@ -25,6 +33,12 @@ log = get_logger(__name__)
 def kafka_key(event: StoredEvent) -> bytes:
     """Key = clientid, else subject (EVENTS.md): one client's events stay in order."""
     return (str(event.client_id) if event.client_id else event.stream_id).encode()
+
+
+def leader_lock_key(name: str) -> int:
+    """The advisory lock (a signed 64-bit key) that the relays of service `name` contend for."""
+    digest = hashlib.blake2b(f"polku.relay:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def partition_for(key: bytes, partitions: int) -> int:
@@ -91,6 +105,7 @@ class Relay:
         topic: str,
         batch_size: int = 1000,
         idle_seconds: float = 0.05,
+        standby_seconds: float = 1.0,
         before_checkpoint: Callable[[list[StoredEvent]], Awaitable[None]] | None = None,
     ) -> None:
         self.name = name
@@ -100,8 +115,11 @@ class Relay:
         self.topic = topic
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
+        self.standby_seconds = standby_seconds
+        self._lock_key = leader_lock_key(name)
         self._before_checkpoint = before_checkpoint  # a seam for crash tests
-        self.running = False
+        self.running = False  # the task runs, leading or standing by (readiness)
+        self.leading = False
         self.published = 0
         self._partitions: int | None = None
 
@@ -140,21 +158,44 @@ class Relay:
         self.published += len(events)
         return new, len(events)
 
+    def _lead(self, leading: bool) -> None:
+        if leading != self.leading:
+            log.info("relay.leading" if leading else "relay.standing_by", relay=self.name)
+        self.leading = leading
+        RELAY_LEADER.labels(self.name).set(int(leading))
+
     async def run(self) -> None:
-        """Publish until cancelled; survive broker and database outages by retrying."""
+        """Publish while this replica holds the leader lock, stand by while another does,
+        until cancelled; survive broker and database outages by retrying."""
         self.running = True
         backoff = 0.1
-        checkpoint: Checkpoint | None = None
         try:
             while True:
                 try:
-                    if checkpoint is None:
-                        checkpoint = await self.checkpoint()
-                    checkpoint, count = await self.run_once(checkpoint)
-                    backoff = 0.1
-                    if count < self.batch_size:  # caught up with what is committed
-                        RELAY_LAG.labels(self.name).set(0)
-                        await asyncio.sleep(self.idle_seconds)
+                    async with self.pool.acquire() as session:
+                        if not await session.fetchval(
+                            "SELECT pg_try_advisory_lock($1)", self._lock_key
+                        ):
+                            self._lead(False)
+                            await asyncio.sleep(self.standby_seconds)
+                            continue
+                        try:
+                            self._lead(True)
+                            # A new leader starts from the stored checkpoint, never from what
+                            # it may have kept in memory while another replica published.
+                            checkpoint = await self.checkpoint()
+                            while True:
+                                checkpoint, count = await self.run_once(checkpoint)
+                                backoff = 0.1
+                                if count < self.batch_size:  # caught up with what is committed
+                                    RELAY_LAG.labels(self.name).set(0)
+                                    await asyncio.sleep(self.idle_seconds)
+                                await session.fetchval("SELECT 1")  # the lock's session lives
+                        finally:
+                            self._lead(False)
+                            with contextlib.suppress(Exception):  # gone with a lost session
+                                await session.execute(
+                                    "SELECT pg_advisory_unlock($1)", self._lock_key)
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # broker or database down: retry from the checkpoint
@@ -162,7 +203,6 @@ class Relay:
                     log.warning(
                         "relay.retry", relay=self.name, error=repr(error), backoff=backoff
                     )
-                    checkpoint = None
                     self._partitions = None  # the topic may have been recreated or grown
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
