@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import asyncpg
+from aiokafka import AIOKafkaConsumer
 
 from contracts.codes import EmployerContactPurpose, Role
 from contracts.events.coaching import EmployerContacted
@@ -78,3 +80,25 @@ async def wait_for(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.1)
+
+
+async def topic_messages(bootstrap: str, topic: str) -> list[tuple[int, int, dict]]:
+    """Every message on the topic: (partition, offset, envelope)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        for _ in range(100):
+            tps = list(consumer.assignment())
+            if tps:
+                break
+            await asyncio.sleep(0.1)
+        await consumer.seek_to_beginning(*tps)
+        end = await consumer.end_offsets(tps)
+        out: list[tuple[int, int, dict]] = []
+        while [tp for tp in tps if await consumer.position(tp) < end[tp]]:
+            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
+                out.extend((tp.partition, r.offset, json.loads(r.value)) for r in records)
+        return out
+    finally:
+        await consumer.stop()

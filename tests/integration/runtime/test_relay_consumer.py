@@ -26,6 +26,7 @@ from tests.integration.runtime.support import (
     effects_consumer,
     migrated_pool,
     record_effects,
+    topic_messages,
     wait_for,
 )
 
@@ -45,28 +46,6 @@ def broker(kafka_bootstrap: str) -> KafkaBroker:
 async def effect_count(pool: asyncpg.Pool) -> tuple[int, int]:
     row = await pool.fetchrow("SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM effects")
     return row["n"], row["d"]
-
-
-async def topic_messages(bootstrap: str, topic: str) -> list[tuple[int, int, dict]]:
-    """Every message on the topic: (partition, offset, envelope)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        for _ in range(100):
-            tps = list(consumer.assignment())
-            if tps:
-                break
-            await asyncio.sleep(0.1)
-        await consumer.seek_to_beginning(*tps)
-        end = await consumer.end_offsets(tps)
-        out: list[tuple[int, int, dict]] = []
-        while [tp for tp in tps if await consumer.position(tp) < end[tp]]:
-            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
-                out.extend((tp.partition, r.offset, json.loads(r.value)) for r in records)
-        return out
-    finally:
-        await consumer.stop()
 
 
 async def test_concurrent_writers_every_event_once_in_stream_order(
@@ -357,67 +336,3 @@ async def test_database_outage_during_a_batch_rewinds_and_skips_nothing(
         await broker.stop()
     assert failures == [], "the outage happened"
     assert await effect_count(pool) == (10, 10)
-
-
-async def test_one_relay_publishes_per_service_and_a_standby_takes_over(
-    pool: asyncpg.Pool, database_url: str, kafka_bootstrap: str, new_topic: str
-) -> None:
-    # Two replicas of one service: pools and brokers of their own, one database, one topic.
-    pools = [pool, await migrated_pool(database_url)]
-    settings = ServiceSettings(kafka_bootstrap_servers=kafka_bootstrap)
-    brokers = [make_broker(settings, f"replica-{i}") for i in range(2)]
-    relays = [Relay(name="svc", pool=p, broker=b, topic=new_topic, batch_size=50,
-                    standby_seconds=0.2) for p, b in zip(pools, brokers, strict=True)]
-    store = EventStore(pool)
-    for b in brokers:
-        await b.connect()
-    tasks = [asyncio.create_task(r.run()) for r in relays]
-
-    async def published(n: int) -> bool:
-        return sum(r.published for r in relays) >= n
-
-    async def one_leads() -> bool:
-        return sum(r.leading for r in relays) == 1
-
-    async def checkpoint_at_end(pool: asyncpg.Pool) -> bool:
-        return bool(await pool.fetchval(
-            """SELECT (SELECT position FROM relay_checkpoints WHERE name = 'svc')
-                      = (SELECT max(position) FROM events)"""))
-
-    try:
-        await wait_for(one_leads, what="a leader")
-        await append_contacts(store, uuid.uuid4(), uuid.uuid4(), count=300, expected_version=0)
-        await wait_for(lambda: published(300), what="300 published")
-        leader = next(i for i, r in enumerate(relays) if r.leading)
-        standby = relays[1 - leader]
-        assert (relays[leader].published, standby.published) == (300, 0)
-        assert not standby.leading
-
-        # The leader's replica stops: the standby takes over from the stored checkpoint.
-        tasks[leader].cancel()
-        await asyncio.gather(tasks[leader], return_exceptions=True)
-        await append_contacts(store, uuid.uuid4(), uuid.uuid4(), count=200, expected_version=0)
-        await wait_for(lambda: published(500), what="500 published")
-        assert standby.leading and standby.published == 200
-
-        # The new leader loses its database session: a relay (the restarted replica or
-        # the old leader, reconnected) leads again and nothing is lost.
-        tasks[leader] = asyncio.create_task(relays[leader].run())
-        await pool.execute(
-            """SELECT pg_terminate_backend(pid) FROM pg_locks
-               WHERE locktype = 'advisory' AND granted
-                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())""")
-        await append_contacts(store, uuid.uuid4(), uuid.uuid4(), count=100, expected_version=0)
-        await wait_for(lambda: checkpoint_at_end(pool), what="all 600 published")
-        await wait_for(one_leads, what="one leader again")
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for b in brokers:
-            await b.stop()
-        await pools[1].close()
-
-    ids = [m[2]["id"] for m in await topic_messages(kafka_bootstrap, new_topic)]
-    assert len(set(ids)) == 600
-    assert len(ids) - 600 <= 50, "at most the batch in flight at the change is sent twice"
