@@ -1,8 +1,9 @@
 """Command handlers: authorise, load the aggregate, run its decider, append (via the bus).
 
-Every command about a client passes `require_client_access`: the client must be known
-from `polku.referral.v1` (else 404) and the caller's organisation involved with the client
-or named in an active data-sharing consent (else 403, saying why).
+Every command about a client passes `require_write_access`: the client must be known
+from `polku.referral.v1` (else 404) and the access policy (services/runtime/access/policy.py)
+must let the caller record data about the client on the command's business date (else 403,
+saying why).
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from contracts.commands.assessment import (
     ReviseSupportPlan,
     StartAssessment,
 )
+from contracts.commands.base import Command
 from contracts.organisations import UnknownOrganisation
 from services.assessment.domain import assessment, consultation, health_check, measurement, plan
 from services.assessment.domain.errors import Conflict, Rejected
 from services.assessment.domain.rules import CaseView
-from services.runtime.access import find_case, require_client_access
+from services.runtime.access import business_day, find_case, require_write_access, windows_of
 from services.runtime.application import CommandMeta, Decision
 from services.runtime.errors import InvalidTransition, NotAuthorised, NotFound, ValidationFailed
 from services.runtime.service import ServiceContext
@@ -52,6 +54,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+async def _may_write(ctx: ServiceContext, meta: CommandMeta, client_id: UUID,
+                     body: Command) -> None:
+    await require_write_access(ctx.pool, ctx.organisations, meta.principal, client_id,
+                               business_day(body), windows_of(ctx.settings))
+
+
 async def _case(ctx: ServiceContext, case_id: UUID) -> CaseView:
     info = await find_case(ctx.pool, case_id)
     if info is None:
@@ -66,7 +74,7 @@ async def start_assessment(
     ctx: ServiceContext, meta: CommandMeta, body: StartAssessment
 ) -> JSONResponse:
     async def decide() -> Decision:
-        await require_client_access(ctx.pool, body.client_id, meta.principal.org)
+        await _may_write(ctx, meta, body.client_id, body)
         case = await _case(ctx, body.case_id) if body.case_id is not None else None
         assessment_id = uuid.uuid4()
         with domain_errors():
@@ -91,7 +99,7 @@ async def decide_assessment(
         loaded = await ctx.bus.load(stream, assessment.initial_state, assessment.evolve)
         if loaded.version == 0 or loaded.state.client_id is None:
             raise NotFound(f"assessment {assessment_id} does not exist")
-        await require_client_access(ctx.pool, loaded.state.client_id, meta.principal.org)
+        await _may_write(ctx, meta, loaded.state.client_id, body)
         with domain_errors():
             events = assessment.decide(
                 body, loaded.state, assessment_id=assessment_id,
@@ -117,7 +125,7 @@ async def record_measurement(
     body: RecordWorkAbilityScore | RecordSelfAssessment | RecordLabourMarketStatus,
 ) -> JSONResponse:
     async def decide() -> Decision:
-        await require_client_access(ctx.pool, client_id, meta.principal.org)
+        await _may_write(ctx, meta, client_id, body)
         measurement_id = uuid.uuid4()
         with domain_errors():
             events = measurement.decide(
@@ -139,7 +147,7 @@ async def complete_health_check(
     ctx: ServiceContext, meta: CommandMeta, body: CompleteHealthCheck
 ) -> JSONResponse:
     async def decide() -> Decision:
-        await require_client_access(ctx.pool, body.client_id, meta.principal.org)
+        await _may_write(ctx, meta, body.client_id, body)
         health_check_id = uuid.uuid4()
         with domain_errors():
             events = health_check.decide(
@@ -160,7 +168,7 @@ async def agree_support_plan(
     ctx: ServiceContext, meta: CommandMeta, body: AgreeSupportPlan
 ) -> JSONResponse:
     async def decide() -> Decision:
-        await require_client_access(ctx.pool, body.client_id, meta.principal.org)
+        await _may_write(ctx, meta, body.client_id, body)
         case = await _case(ctx, body.case_id)
         plan_id = uuid.uuid4()
         with domain_errors():
@@ -180,7 +188,7 @@ async def revise_support_plan(
         loaded = await ctx.bus.load(stream, plan.initial_state, plan.evolve)
         if loaded.version == 0 or loaded.state.client_id is None:
             raise NotFound(f"support plan {plan_id} does not exist")
-        await require_client_access(ctx.pool, loaded.state.client_id, meta.principal.org)
+        await _may_write(ctx, meta, loaded.state.client_id, body)
         with domain_errors():
             events = plan.decide(body, loaded.state, plan_id=plan_id, now=_now())
         return Decision(events, {stream: loaded.version}, 200, {"plan_id": str(plan_id)})
@@ -203,7 +211,7 @@ async def give_consultation(
                 f"organisation {principal.org} is not in the organisation registry"
             ) from None
         if body.client_id is not None:
-            await require_client_access(ctx.pool, body.client_id, principal.org)
+            await _may_write(ctx, meta, body.client_id, body)
         consultation_id = uuid.uuid4()
         with domain_errors():
             events = consultation.decide(

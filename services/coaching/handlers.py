@@ -1,13 +1,10 @@
 """Command handlers of the coaching service: authorise, load, decide, and return a Decision.
 
-Authorisation (API.md leaves the details to the service):
-* a command about a client (start an engagement or a placement) needs access to the client:
-  the caller's organisation is involved with the client or named in an active data-sharing
-  consent (as learned from polku.referral.v1);
-* a command on an existing engagement or placement (404 when unknown) is allowed to the
-  engagement's organisation and otherwise needs the same access to the client, so a case
-  holder after a responsibility transfer can carry on;
-* a fidelity review is the caller's organisation's own.
+Authorisation: every command about a client — starting an engagement or a placement, and
+every command on an existing one (404 when unknown) — passes the access policy
+(services/runtime/access/policy.py) on the command's business date, so a case holder after a
+responsibility transfer carries on and an organisation whose rights ended does not; a
+fidelity review is the caller's organisation's own.
 """
 
 from __future__ import annotations
@@ -28,7 +25,7 @@ from services.coaching.domain import (
     fidelity,
     placement,
 )
-from services.runtime.access import find_case, require_client_access
+from services.runtime.access import find_case, require_write_access, windows_of
 from services.runtime.application import CommandMeta, Decision, Loaded
 from services.runtime.errors import InvalidTransition, NotFound, ValidationFailed
 from services.runtime.service import ServiceContext
@@ -75,13 +72,13 @@ def _require_employer(ctx: ServiceContext, employer_id: str) -> None:
 
 
 async def _authorise(
-    ctx: ServiceContext, client_id: uuid.UUID | None, org: str, owner: str | None
+    ctx: ServiceContext, meta: CommandMeta, client_id: uuid.UUID | None, on: datetime
 ) -> None:
-    if owner is not None and owner == org:
-        return
+    """The access policy: may the caller record data about the client on this date."""
     if client_id is None:
         raise NotFound("the stream has no client")
-    await require_client_access(ctx.pool, client_id, org)
+    await require_write_access(ctx.pool, ctx.organisations, meta.principal, client_id,
+                               on.date(), windows_of(ctx.settings))
 
 
 # --- engagements -------------------------------------------------------------------------
@@ -100,7 +97,7 @@ async def start_coaching(
     ctx: ServiceContext, meta: CommandMeta, command: body.StartCoaching
 ) -> Decision:
     org = meta.principal.org
-    await require_client_access(ctx.pool, command.client_id, org)
+    await _authorise(ctx, meta, command.client_id, _now(command))
     engagement_id = uuid.uuid4()
     if command.case_id is not None:
         case = await find_case(ctx.pool, command.case_id)
@@ -138,7 +135,7 @@ async def on_engagement(
 ) -> Decision:
     loaded = await load_engagement(ctx, engagement_id)
     state: engagement.Engagement = loaded.state
-    await _authorise(ctx, state.client_id, meta.principal.org, state.organisation_id)
+    await _authorise(ctx, meta, state.client_id, command.occurred_at)
     events = run_decider(engagement.decide, command, state)
     return Decision(events, {engagement_stream(engagement_id): loaded.version})
 
@@ -175,7 +172,7 @@ async def start_placement(
     ctx: ServiceContext, meta: CommandMeta, command: body.StartPlacement
 ) -> Decision:
     _require_employer(ctx, command.employer_id)
-    await require_client_access(ctx.pool, command.client_id, meta.principal.org)
+    await _authorise(ctx, meta, command.client_id, _now(command))
     linked = None
     if command.engagement_id is not None:
         linked = (await load_engagement(ctx, command.engagement_id)).state
@@ -200,10 +197,7 @@ async def on_placement(
     if loaded.version == 0:
         raise NotFound(f"placement {placement_id} does not exist")
     state: placement.Placement = loaded.state
-    owner = None
-    if state.engagement_id is not None:
-        owner = (await load_engagement(ctx, state.engagement_id)).state.organisation_id
-    await _authorise(ctx, state.client_id, meta.principal.org, owner)
+    await _authorise(ctx, meta, state.client_id, command.occurred_at)
     events = run_decider(placement.decide, command, state)
     return Decision(events, {placement_stream(placement_id): loaded.version})
 

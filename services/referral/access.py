@@ -1,28 +1,25 @@
-"""Who may read a client's personal data, and the record of every read.
+"""The access policy's adapter in the referral service: the client's facts from its own event
+store, the verdict as a typed error, the read audit and the accountability metrics.
 
-An organisation may read when it is involved with the client — it made or received one of
-the client's referrals, or holds or has held one of the client's cases — or when the client
-named it in an active data_sharing consent. Every attempt, granted or refused, is recorded.
+The rules are in services/runtime/access/policy.py; nothing here decides.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
+import json
 from enum import StrEnum
 from uuid import UUID
 
 import asyncpg
 
-from contracts.envelope import Envelope
-from contracts.events.base import Event
-from contracts.events.referral import CaseOpened, ReferralMade, ResponsibilityTransferred
-from contracts.registry import parse_data
-from services.referral.domain.client import ClientState
+from services.runtime.access import actor_of, enforce, facts_from_rows
+from services.runtime.access.facts import ACCESS_EVENT_TYPES, ClientFacts
+from services.runtime.access.policy import Actor, Basis, Verdict
 from services.runtime.http import Principal
+from services.runtime.metrics import CONSENTS_BY_REFERRERS, OWN_CONSENT_READS, SELF_REFERRALS
 
-_INVOLVING = ("ReferralMade", "CaseOpened", "ResponsibilityTransferred")
+__all__ = ["ReadPurpose", "actor_of", "count_consent", "count_read", "count_referral",
+           "enforce", "load_facts", "record_read"]
 
 
 class ReadPurpose(StrEnum):
@@ -34,61 +31,42 @@ class ReadPurpose(StrEnum):
     DATA_SUBJECT_REQUEST = "data_subject_request"
 
 
-@dataclass(frozen=True)
-class AccessDecision:
-    granted: bool
-    basis: str  # why: "involved", "consent:<id>" or the refusal reason
-
-
-def involved_organisations(events: Iterable[Event]) -> set[str]:
-    """Organisations that referred, received a referral, or held a case of the client."""
-    involved: set[str] = set()
-    for event in events:
-        match event:
-            case ReferralMade():
-                involved.add(event.target_organisation_id)
-                if event.referring_organisation_id is not None:
-                    involved.add(event.referring_organisation_id)
-            case CaseOpened():
-                involved.add(event.organisation_id)
-            case ResponsibilityTransferred():
-                involved.update((event.from_organisation_id, event.to_organisation_id))
-    return involved
-
-
-def decide_read(
-    organisation_id: str, client: ClientState, involved: set[str], today: date
-) -> AccessDecision:
-    if organisation_id in involved:
-        return AccessDecision(True, "involved")
-    for consent in client.consents.values():
-        if consent.shares_with(organisation_id, today):
-            return AccessDecision(True, f"consent:{consent.consent_id}")
-    return AccessDecision(
-        False,
-        "your organisation is not involved with this client (no referral or case) and is "
-        "not named in an active data_sharing consent",
-    )
-
-
-async def client_events(pool: asyncpg.Pool, client_id: UUID) -> list[Event]:
-    """The events of other streams (referrals, cases) that involve organisations."""
-    rows = await pool.fetch(
+async def load_facts(conn: asyncpg.Connection | asyncpg.Pool, client_id: UUID) -> ClientFacts:
+    """The client's facts from every stream about it (client, referrals, cases)."""
+    rows = await conn.fetch(
         """SELECT envelope FROM events WHERE client_id = $1 AND event_type = ANY($2::text[])
            ORDER BY position""",
-        client_id, list(_INVOLVING),
+        client_id, list(ACCESS_EVENT_TYPES),
     )
-    return [parse_data(Envelope.model_validate_json(row["envelope"])) for row in rows]
+    envelopes = [json.loads(row["envelope"]) for row in rows]
+    return facts_from_rows((e["type"], e["dataversion"], e["data"], e["actororg"])
+                           for e in envelopes)
 
 
 async def record_read(
-    pool: asyncpg.Pool, client_id: UUID, principal: Principal, purpose: ReadPurpose,
-    decision: AccessDecision,
+    pool: asyncpg.Pool | asyncpg.Connection, client_id: UUID, principal: Principal,
+    purpose: ReadPurpose, verdict: Verdict,
 ) -> None:
+    """Every read of personal data, granted or refused, is recorded (DESIGN.md)."""
     await pool.execute(
         """INSERT INTO personal_data_reads
                (client_id, reader_org, reader_sub, reader_role, purpose, granted, basis)
            VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         client_id, principal.org, principal.sub, principal.role.value, purpose.value,
-        decision.granted, decision.basis,
+        verdict.allowed, verdict.basis.value if verdict.basis else verdict.reason[:200],
     )
+
+
+def count_read(actor: Actor, verdict: Verdict, read: str) -> None:
+    if verdict.basis is Basis.OWN_CONSENT:
+        OWN_CONSENT_READS.labels(actor.organisation_id, read).inc()
+
+
+def count_referral(referrer: str | None, target: str) -> None:
+    if referrer is not None and referrer == target:
+        SELF_REFERRALS.labels(referrer).inc()
+
+
+def count_consent(actor: Actor, verdict: Verdict) -> None:
+    if verdict.basis is Basis.REFERRER:
+        CONSENTS_BY_REFERRERS.labels(actor.organisation_id).inc()

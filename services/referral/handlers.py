@@ -16,8 +16,10 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from fastapi.responses import JSONResponse
 
+from contracts.codes import ReferringOrgKind
 from contracts.commands.referral import (
     AcceptReferral,
     CloseCase,
@@ -41,6 +43,7 @@ from services.referral.domain.errors import (
     UnknownAggregate,
 )
 from services.referral.personal_data import PersonalData, PersonalDataVault
+from services.runtime.access import policy, windows_of
 from services.runtime.application import CommandMeta, Decision
 from services.runtime.errors import (
     ConcurrencyConflict,
@@ -93,6 +96,22 @@ async def _load_client(ctx: ServiceContext, client_id: UUID) -> tuple[ClientStat
     return loaded.state, loaded.version
 
 
+def _actor(ctx: ServiceContext, meta: CommandMeta | Principal) -> policy.Actor:
+    principal = meta.principal if isinstance(meta, CommandMeta) else meta
+    return access.actor_of(principal, ctx.organisations)
+
+
+def _client_work(ctx: ServiceContext, meta: CommandMeta, action: str) -> policy.Actor:
+    """Commands that act on clients need a client-work role of an organisation that acts."""
+    actor = _actor(ctx, meta)
+    access.enforce(policy.client_work_verdict(actor), action)
+    return actor
+
+
+def _day(body: Any) -> Any:
+    return body.occurred_at_or(datetime.now(UTC)).date()
+
+
 async def _run(ctx: ServiceContext, meta: CommandMeta, decide: Any) -> JSONResponse:
     with domain_errors():
         return await ctx.bus.execute(meta, decide)
@@ -101,13 +120,27 @@ async def _run(ctx: ServiceContext, meta: CommandMeta, decide: Any) -> JSONRespo
 # Clients, consents, erasure
 
 
+async def _client_id_for(ctx: ServiceContext, identity_code: str) -> UUID:
+    """The client the identity code leads to (the identity index), else the id a new client
+    gets: the code's derived id, unless that client was erased — erasure unlinks the code,
+    and a later registration is a new, unrelated client (DESIGN.md)."""
+    vault = vault_of(ctx)
+    indexed = await personal_data.indexed_client(ctx.pool, vault.identity_digest(identity_code))
+    if indexed is not None:
+        return indexed
+    derived = vault.client_id_for(identity_code)
+    state, _ = await _load_client(ctx, derived)
+    return uuid.uuid4() if state.erased else derived
+
+
 async def register_client(
     ctx: ServiceContext, meta: CommandMeta, body: RegisterClient
 ) -> JSONResponse:
+    _client_work(ctx, meta, "register_client")
     vault = vault_of(ctx)
-    client_id = vault.client_id_for(body.identity_code)
 
     async def decide() -> Decision:
+        client_id = await _client_id_for(ctx, body.identity_code)
         state, version = await _load_client(ctx, client_id)
         events = client.decide(body, state, _context(ctx, meta, new_id=client_id))
         answer = {"client_id": str(client_id)}
@@ -115,39 +148,62 @@ async def register_client(
             return Decision([], {}, 200, answer, f"/clients/{client_id}")
         sealed = vault.seal(client_id, PersonalData(body.identity_code, body.first_name,
                                                     body.last_name))
+        digest = vault.identity_digest(body.identity_code)
+
+        async def store(conn: Any) -> None:
+            await personal_data.insert(conn, sealed)
+            await personal_data.index_client(conn, digest, client_id)
+
         return Decision(events, {f"client:{client_id}": version}, 201, answer,
-                        f"/clients/{client_id}",
-                        in_transaction=partial(personal_data.insert, record=sealed))
+                        f"/clients/{client_id}", in_transaction=store)
 
     try:
         response = await _run(ctx, meta, decide)
-    except ConcurrencyConflict:
+    except (ConcurrencyConflict, asyncpg.UniqueViolationError):
         # The same identity code registered concurrently: the retry finds it registered.
         response = await _run(ctx, meta, decide)
-    log.info("client.register_answered", client_id=str(client_id),
-             status=response.status_code)
+    log.info("client.register_answered", status=response.status_code)
     return response
 
 
 async def give_consent(
     ctx: ServiceContext, meta: CommandMeta, client_id: UUID, body: GiveConsent
 ) -> JSONResponse:
+    actor = _client_work(ctx, meta, "record_consent")
+    verdicts: list[policy.Verdict] = []
+
     async def decide() -> Decision:
         state, version = await _load_client(ctx, client_id)
+        client.require_registered(state)
+        facts = await access.load_facts(ctx.pool, client_id)
+        verdicts.append(access.enforce(policy.may_record_consent(
+            actor, facts, _day(body), windows_of(ctx.settings)), "record_consent"))
         consent_id = uuid.uuid4()
         events = client.decide(body, state, _context(ctx, meta, new_id=consent_id))
         return Decision(events, {f"client:{client_id}": version}, 201,
                         {"consent_id": str(consent_id), "client_id": str(client_id)},
                         f"/clients/{client_id}/consents/{consent_id}")
 
-    return await _run(ctx, meta, decide)
+    response = await _run(ctx, meta, decide)
+    if verdicts and response.status_code == 201:
+        access.count_consent(actor, verdicts[-1])
+    return response
 
 
 async def withdraw_consent(
     ctx: ServiceContext, meta: CommandMeta, client_id: UUID, command: WithdrawConsentById
 ) -> JSONResponse:
+    actor = _client_work(ctx, meta, "withdraw_consent")
+
     async def decide() -> Decision:
         state, version = await _load_client(ctx, client_id)
+        client.require_registered(state)
+        if command.consent_id not in state.consents:
+            raise UnknownAggregate("the client has no consent with this consent_id")
+        facts = await access.load_facts(ctx.pool, client_id)
+        access.enforce(policy.may_withdraw_consent(
+            actor, facts, command.consent_id, _day(command.body), windows_of(ctx.settings)),
+            "withdraw_consent")
         events = client.decide(command, state, _context(ctx, meta))
         return Decision(events, {f"client:{client_id}": version}, 200,
                         {"client_id": str(client_id), "consent_id": str(command.consent_id)})
@@ -158,8 +214,13 @@ async def withdraw_consent(
 async def erase_personal_data(
     ctx: ServiceContext, meta: CommandMeta, client_id: UUID, body: ErasePersonalData
 ) -> JSONResponse:
+    actor = _actor(ctx, meta)
+
     async def decide() -> Decision:
         state, version = await _load_client(ctx, client_id)
+        client.require_registered(state)
+        facts = await access.load_facts(ctx.pool, client_id)
+        access.enforce(policy.may_erase(actor, facts), "erase")
         events = client.decide(body, state, _context(ctx, meta))
         return Decision(events, {f"client:{client_id}": version}, 200,
                         {"client_id": str(client_id), "erased": True},
@@ -173,21 +234,27 @@ async def erase_personal_data(
 async def read_client(
     ctx: ServiceContext, principal: Principal, client_id: UUID, purpose: access.ReadPurpose
 ) -> dict[str, Any]:
+    """Personal data to whom the policy allows; every read, granted or refused, recorded.
+    An erased client is a 404 to every caller (recorded too)."""
     state, _ = await _load_client(ctx, client_id)
     if not state.registered:
         raise NotFound("no client with this client_id")
+    actor = _actor(ctx, principal)
     if state.erased:
-        return {"client_id": str(client_id), "erased": True}
-    involved = access.involved_organisations(await access.client_events(ctx.pool, client_id))
-    decision = access.decide_read(principal.org, state, involved, datetime.now(UTC).date())
-    await access.record_read(ctx.pool, client_id, principal, purpose, decision)
-    if not decision.granted:
-        raise NotAuthorised(decision.basis)
+        refused = policy.Verdict.refuse("the client's personal data have been erased")
+        await access.record_read(ctx.pool, client_id, principal, purpose, refused)
+        raise NotFound("no client with this client_id")
+    facts = await access.load_facts(ctx.pool, client_id)
+    verdict = policy.may_read_personal_data(actor, facts, datetime.now(UTC).date(),
+                                            windows_of(ctx.settings))
+    await access.record_read(ctx.pool, client_id, principal, purpose, verdict)
+    access.enforce(verdict, "read_personal_data")
+    access.count_read(actor, verdict, "personal_data")
     sealed = await personal_data.load(ctx.pool, client_id)
     if sealed is None:
         raise NotFound("no personal data are stored for this client")
     data = vault_of(ctx).open(sealed)
-    log.info("client.personal_data_read", client_id=str(client_id), basis=decision.basis,
+    log.info("client.personal_data_read", client_id=str(client_id), basis=verdict.reason,
              purpose=purpose.value)
     return {
         "client_id": str(client_id), "erased": False,
@@ -202,6 +269,8 @@ async def read_client(
 
 
 async def make_referral(ctx: ServiceContext, meta: CommandMeta, body: MakeReferral) -> JSONResponse:
+    _client_work(ctx, meta, "make_referral")
+
     async def decide() -> Decision:
         client_state, _ = await _load_client(ctx, body.client_id)
         referral_id = uuid.uuid4()
@@ -210,13 +279,18 @@ async def make_referral(ctx: ServiceContext, meta: CommandMeta, body: MakeReferr
         return Decision(events, {f"referral:{referral_id}": 0}, 201,
                         {"referral_id": str(referral_id)}, f"/referrals/{referral_id}")
 
-    return await _run(ctx, meta, decide)
+    response = await _run(ctx, meta, decide)
+    if response.status_code == 201 and body.referring_org_kind is not ReferringOrgKind.CLIENT_SELF:
+        access.count_referral(meta.principal.org, body.target_organisation_id)
+    return response
 
 
 async def decide_referral(
     ctx: ServiceContext, meta: CommandMeta, referral_id: UUID,
     body: AcceptReferral | DeclineReferral | WithdrawReferral,
 ) -> JSONResponse:
+    _client_work(ctx, meta, "decide_referral")
+
     async def decide() -> Decision:
         stream = f"referral:{referral_id}"
         loaded = await ctx.bus.load(stream, referral.initial_state, referral.evolve)
@@ -239,6 +313,8 @@ async def change_case(
     ctx: ServiceContext, meta: CommandMeta, case_id: UUID,
     body: TransferResponsibility | CloseCase,
 ) -> JSONResponse:
+    _client_work(ctx, meta, "change_case")
+
     async def decide() -> Decision:
         stream = f"case:{case_id}"
         loaded = await ctx.bus.load(stream, case.initial_state, case.evolve)
@@ -252,10 +328,16 @@ async def change_case(
 
 
 async def give_feedback(ctx: ServiceContext, meta: CommandMeta, body: GiveFeedback) -> JSONResponse:
+    actor = _client_work(ctx, meta, "give_feedback")
+
     async def decide() -> Decision:
         client_state = None
         if body.client_id is not None:
             client_state, _ = await _load_client(ctx, body.client_id)
+            client.require_registered(client_state)
+            facts = await access.load_facts(ctx.pool, body.client_id)
+            access.enforce(policy.may_write_about(actor, facts, _day(body),
+                                                  windows_of(ctx.settings)), "give_feedback")
         feedback_id = uuid.uuid4()
         events = feedback.decide(body, feedback.initial_state, _context(
             ctx, meta, new_id=feedback_id, client_state=client_state))

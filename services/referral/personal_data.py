@@ -95,10 +95,15 @@ class PersonalDataVault:
         """Whether a previous master key (different from the current one) is configured."""
         return self._previous is not None
 
-    def client_id_for(self, identity_code: str) -> UUID:
-        """Deterministic pseudonymous id: an RFC 9562 version 8 UUID from a keyed hash."""
+    def identity_digest(self, identity_code: str) -> bytes:
+        """The keyed hash of the normalised identity code: the key of the identity index."""
         normalised = identity_code.strip().upper().encode()
-        digest = bytearray(hmac.new(self._client_id_key, normalised, hashlib.sha256).digest()[:16])
+        return hmac.new(self._client_id_key, normalised, hashlib.sha256).digest()
+
+    def client_id_for(self, identity_code: str) -> UUID:
+        """The first client id a code gets: an RFC 9562 version 8 UUID from the keyed hash
+        (a code whose client was erased gets a random one: see `identity_index`)."""
+        digest = bytearray(self.identity_digest(identity_code)[:16])
         digest[6] = (digest[6] & 0x0F) | 0x80
         digest[8] = (digest[8] & 0x3F) | 0x80
         return UUID(bytes=bytes(digest))
@@ -168,12 +173,28 @@ async def insert(conn: asyncpg.Connection, record: SealedRecord) -> None:
 
 
 async def shred(conn: asyncpg.Connection, client_id: UUID) -> None:
-    """Destroy the client's wrapped data key (crypto-shredding); the ciphertext stays."""
+    """Destroy the client's wrapped data key (crypto-shredding; the ciphertext stays) and
+    unlink the identity code: the code no longer leads to this client."""
     await conn.execute(
         """UPDATE personal_data SET wrapped_key = NULL, key_nonce = NULL, erased_at = now()
            WHERE client_id = $1""",
         client_id,
     )
+    await conn.execute("DELETE FROM identity_index WHERE client_id = $1", client_id)
+
+
+async def indexed_client(pool: asyncpg.Pool, digest: bytes) -> UUID | None:
+    """The client the identity code leads to, if it was registered since the index began."""
+    client_id: UUID | None = await pool.fetchval(
+        "SELECT client_id FROM identity_index WHERE code_digest = $1", digest)
+    return client_id
+
+
+async def index_client(conn: asyncpg.Connection, digest: bytes, client_id: UUID) -> None:
+    """Link the code to its new client, in the registration's transaction: a concurrent
+    registration of the same code fails here (unique key) and retries."""
+    await conn.execute(
+        "INSERT INTO identity_index (code_digest, client_id) VALUES ($1, $2)", digest, client_id)
 
 
 async def load(pool: asyncpg.Pool, client_id: UUID) -> SealedRecord | None:

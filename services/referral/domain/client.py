@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from uuid import UUID
 
-from contracts.codes import ConsentScope, RegionCode, Role, Sex
+from contracts.codes import ConsentScope, RegionCode, Sex
 from contracts.commands.referral import (
     ErasePersonalData,
     GiveConsent,
@@ -28,7 +28,6 @@ from contracts.identity import parse_identity_code
 from services.referral.domain.context import CommandContext
 from services.referral.domain.errors import (
     InvalidCommand,
-    NotPermitted,
     StateConflict,
     UnknownAggregate,
 )
@@ -128,6 +127,8 @@ def require_active(state: ClientState) -> ClientState:
 
 def _register(command: RegisterClient, state: ClientState, ctx: CommandContext) -> list[Event]:
     if state.erased:
+        # The handler gives a code whose client was erased a new client_id (erasure unlinks
+        # the code), so only a caller reusing the old id gets here.
         raise StateConflict("this client's personal data were erased; the client cannot be "
                             "registered again under the same client_id")
     if state.registered:
@@ -172,8 +173,8 @@ def _withdraw_consent(
 def _erase(command: ErasePersonalData, state: ClientState, ctx: CommandContext) -> list[Event]:
     require_registered(state)
     assert state.client_id is not None
-    if ctx.actor_role is not Role.ADMIN:
-        raise NotPermitted("only the admin role may erase a client's personal data")
+    # Who may erase (the registrar's admin or data protection officer) is the access
+    # policy's to say (services/runtime/access/policy.py), judged before this decider runs.
     if state.erased:
         raise StateConflict("the client's personal data have already been erased")
     return [PersonalDataErased(client_id=state.client_id,

@@ -54,12 +54,14 @@ async def test_full_pathway_publishes_exactly_the_specified_events(
 ) -> None:
     async with referral.client() as http:
         client_id, _ = await register(http)
+        referral_id = await refer(http, client_id)
+        # The client consents where they are referred (v2: only a referrer or an involved
+        # organisation records a consent).
         consent = await http.post(
             f"/clients/{client_id}/consents", headers=auth(EMPLOYMENT, "employment_expert"),
             json={"scope": "data_sharing", "organisation_ids": [KELA],
                   "valid_until": str(date.today() + timedelta(days=365))})
         assert consent.status_code == 201, consent.text
-        referral_id = await refer(http, client_id)
         accepted = await http.post(f"/referrals/{referral_id}/accept",
                                    headers=auth(SOTE, "team_lead", WORKER),
                                    json={"responsible_worker_id": WORKER})
@@ -75,16 +77,18 @@ async def test_full_pathway_publishes_exactly_the_specified_events(
                                  json={"exit_destination": "employment",
                                        "occurred_at": "2025-01-31T12:00:00+02:00"})
         assert closed.status_code == 200, closed.text
+        # Given at the close: the holder's involvement ends 180 days after it (v2).
         feedback = await http.post("/feedback", headers=auth(NGO, "job_coach"), json={
             "client_id": client_id, "organisation_id": NGO, "service": "job_coaching",
-            "score": 9, "felt_heard": True, "helped": True})
+            "score": 9, "felt_heard": True, "helped": True,
+            "occurred_at": "2025-01-31T12:00:00+02:00"})
         assert feedback.status_code == 201, feedback.text
         correlation = accepted.headers["X-Correlation-Id"]
 
     await wait_until_published(referral)
     envelopes = envelopes_of(await topic_records(kafka_bootstrap), client_id)
     assert [e["type"] for e in envelopes] == [
-        "ClientRegistered", "ConsentGiven", "ReferralMade", "ReferralAccepted", "CaseOpened",
+        "ClientRegistered", "ReferralMade", "ConsentGiven", "ReferralAccepted", "CaseOpened",
         "ResponsibilityTransferred", "CaseClosed", "ClientFeedbackGiven"]
     for envelope in envelopes:
         parsed = Envelope.model_validate(envelope)  # the CloudEvents envelope, validated
@@ -162,34 +166,39 @@ async def test_personal_data_only_for_involved_or_consented_and_every_read_recor
     referral: RunningService,
 ) -> None:
     async with referral.client() as http:
-        client_id, person = await register(http)
-        # Registering alone does not involve an organisation: a referral or case does.
+        client_id, person = await register(http, org=NGO)
+        # Registering involves no other organisation: a referral or case does.
         refused = await http.get(f"/clients/{client_id}", headers=auth(EMPLOYMENT, "nurse"))
         assert refused.status_code == 403
         assert "not involved" in refused.json()["detail"]
         referral_id = await refer(http, client_id)
-        for org in (EMPLOYMENT, SOTE):
-            read = await http.get(f"/clients/{client_id}", headers=auth(org, "nurse"),
-                                  params={"purpose": "referral_handling"})
-            assert read.status_code == 200, read.text
-            assert read.headers["Cache-Control"] == "no-store"
-            assert read.json() == {
-                "client_id": client_id, "erased": False,
-                "identity_code": person["identity_code"], "first_name": person["first_name"],
-                "last_name": person["last_name"], "birth_year": read.json()["birth_year"],
-                "sex": read.json()["sex"], "home_region": "kymenlaakso"}
+        # The target of a waiting referral identifies the client before accepting.
+        read = await http.get(f"/clients/{client_id}", headers=auth(SOTE, "nurse"),
+                              params={"purpose": "referral_handling"})
+        assert read.status_code == 200, read.text
+        assert read.headers["Cache-Control"] == "no-store"
+        assert read.json() == {
+            "client_id": client_id, "erased": False,
+            "identity_code": person["identity_code"], "first_name": person["first_name"],
+            "last_name": person["last_name"], "birth_year": read.json()["birth_year"],
+            "sex": read.json()["sex"], "home_region": "kymenlaakso"}
+        # The referrer records and withdraws; reading personal data is not a referrer's right.
+        assert (await http.get(f"/clients/{client_id}", headers=auth(EMPLOYMENT, "nurse"))
+                ).status_code == 403
         assert (await http.get(f"/clients/{client_id}", headers=auth(KELA, "kela_expert"))
                 ).status_code == 403
-        consent = await http.post(f"/clients/{client_id}/consents", headers=auth(SOTE, "nurse"),
+        consent = await http.post(f"/clients/{client_id}/consents",
+                                  headers=auth(EMPLOYMENT, "nurse"),
                                   json={"scope": "data_sharing", "organisation_ids": [KELA]})
+        assert consent.status_code == 201, consent.text
         consent_id = consent.json()["consent_id"]
         assert (await http.get(f"/clients/{client_id}", headers=auth(KELA, "kela_expert"))
                 ).status_code == 200
         withdrawn = await http.delete(f"/clients/{client_id}/consents/{consent_id}",
-                                      headers=auth(SOTE, "nurse"))
+                                      headers=auth(EMPLOYMENT, "nurse"))
         assert withdrawn.status_code == 200 and withdrawn.json()["stream_version"] == 3
         assert (await http.delete(f"/clients/{client_id}/consents/{consent_id}",
-                                  headers=auth(SOTE, "nurse"))).status_code == 409
+                                  headers=auth(EMPLOYMENT, "nurse"))).status_code == 409
         assert (await http.get(f"/clients/{client_id}", headers=auth(KELA, "kela_expert"))
                 ).status_code == 403
         assert (await http.get(f"/clients/{uuid.uuid4()}", headers=auth(SOTE, "nurse"))
@@ -201,27 +210,40 @@ async def test_personal_data_only_for_involved_or_consented_and_every_read_recor
         "SELECT reader_org, purpose, granted, basis FROM personal_data_reads "
         "WHERE client_id = $1 ORDER BY read_id", uuid.UUID(client_id))
     assert [(r["reader_org"], r["granted"]) for r in reads] == [
-        (EMPLOYMENT, False), (EMPLOYMENT, True), (SOTE, True), (KELA, False), (KELA, True),
+        (EMPLOYMENT, False), (SOTE, True), (EMPLOYMENT, False), (KELA, False), (KELA, True),
         (KELA, False)]
-    assert reads[1]["purpose"] == "referral_handling" and reads[1]["basis"] == "involved"
-    assert reads[4]["basis"] == f"consent:{consent_id}"
+    assert reads[1]["purpose"] == "referral_handling" and reads[1]["basis"] == "target"
+    assert reads[4]["basis"] == "consent"
 
 
-async def test_erasure_shreds_the_key_for_good(referral: RunningService) -> None:
+async def test_erasure_shreds_the_key_for_good_and_unlinks_the_identity_code(
+    referral: RunningService,
+) -> None:
     async with referral.client() as http:
         client_id, person = await register(http)
         await refer(http, client_id)
         url = f"/clients/{client_id}/erase"
         assert (await http.post(url, headers=auth(EMPLOYMENT, "team_lead"))).status_code == 403
+        assert (await http.post(url, headers=auth(SOTE, "admin"))).status_code == 403
         erased = await http.post(url, headers=auth(EMPLOYMENT, "admin"))
         assert erased.status_code == 200, erased.text
         assert erased.json() == {"client_id": client_id, "erased": True, "stream_version": 2}
         assert (await http.post(url, headers=auth(EMPLOYMENT, "admin"))).status_code == 409
-        read = await http.get(f"/clients/{client_id}", headers=auth(EMPLOYMENT, "nurse"))
-        assert read.status_code == 200 and read.json() == {"client_id": client_id,
-                                                           "erased": True}
+        # An erased client is a 404 to every caller, and the read is recorded.
+        for org in (EMPLOYMENT, SOTE):
+            read = await http.get(f"/clients/{client_id}", headers=auth(org, "nurse"))
+            assert read.status_code == 404, read.text
+        # The code no longer leads to the old client: a new, unrelated client (no oracle).
         again = await http.post("/clients", json=person, headers=auth(SOTE, "nurse"))
-        assert again.status_code == 409
+        assert again.status_code == 201, again.text
+        assert again.json()["client_id"] != client_id
+        same = await http.post("/clients", json=person, headers=auth(KELA, "kela_expert"))
+        assert (same.status_code, same.json()) == (200, again.json())
+    recorded = await referral.ctx.pool.fetch(
+        "SELECT reader_org, granted FROM personal_data_reads WHERE client_id = $1 "
+        "ORDER BY read_id", uuid.UUID(client_id))
+    assert [(r["reader_org"], r["granted"]) for r in recorded] == [
+        (EMPLOYMENT, False), (SOTE, False)]
 
     sealed = await load_sealed(referral.ctx.pool, uuid.UUID(client_id))
     assert sealed is not None and sealed.wrapped_key is None and sealed.key_nonce is None

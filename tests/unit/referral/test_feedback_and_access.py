@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
 
-from contracts.codes import ConsentScope, ReferralReason, ReferringOrgKind, RegionCode, Sex
+from contracts.codes import RegionCode, Sex
 from contracts.codes import ServiceKind as SK
 from contracts.commands.referral import GiveFeedback
 from contracts.events.referral import (
-    CaseOpened,
     ClientFeedbackGiven,
     ClientRegistered,
-    ConsentGiven,
-    ConsentWithdrawn,
-    ReferralMade,
-    ResponsibilityTransferred,
 )
-from services.referral import access
 from services.referral.domain import client, feedback
 from services.referral.domain.errors import InvalidCommand, StateConflict, UnknownAggregate
-from tests.unit.referral.builders import EMPLOYMENT, KELA, NGO, NOW, SOTE, context, given
+from tests.unit.referral.builders import NOW, SOTE, context, given
 
 CLIENT_ID, FEEDBACK_ID = uuid.uuid4(), uuid.uuid4()
 CLIENT = given(client.initial_state, client.evolve, [ClientRegistered(
@@ -73,37 +66,3 @@ def test_feedback_stream_is_written_once() -> None:
 def test_score_out_of_range(score: object) -> None:
     with pytest.raises(ValidationError):
         feedback_body(score=score)
-
-
-def test_involved_organisations_include_past_holders_and_both_referral_parties() -> None:
-    referral_id, case_id, worker = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    events = [
-        ReferralMade(referral_id=referral_id, client_id=CLIENT_ID,
-                     referring_organisation_id=EMPLOYMENT,
-                     referring_org_kind=ReferringOrgKind.EMPLOYMENT_SERVICES,
-                     target_organisation_id=SOTE, target_service=SK.WORK_ABILITY_ASSESSMENT,
-                     reasons=[ReferralReason.OTHER], triage=None, unemployment_months=None,
-                     occurred_at=NOW),
-        CaseOpened(case_id=case_id, client_id=CLIENT_ID, organisation_id=SOTE,
-                   service=SK.WORK_ABILITY_ASSESSMENT, referral_id=referral_id,
-                   responsible_worker_id=worker, occurred_at=NOW),
-        ResponsibilityTransferred(case_id=case_id, client_id=CLIENT_ID,
-                                  from_organisation_id=SOTE, from_worker_id=worker,
-                                  to_organisation_id=NGO, to_worker_id=worker, occurred_at=NOW),
-    ]
-    assert access.involved_organisations(events) == {EMPLOYMENT, SOTE, NGO}
-
-
-def test_read_needs_involvement_or_an_active_data_sharing_consent() -> None:
-    consent_id = uuid.uuid4()
-    today = NOW.date()
-    assert access.decide_read(SOTE, CLIENT, {SOTE}, today).granted
-    assert not access.decide_read(KELA, CLIENT, {SOTE}, today).granted
-    consented = client.evolve(CLIENT, ConsentGiven(
-        client_id=CLIENT_ID, consent_id=consent_id, scope=ConsentScope.DATA_SHARING,
-        organisation_ids=[KELA], valid_until=today + timedelta(days=1), occurred_at=NOW))
-    assert access.decide_read(KELA, consented, set(), today).basis == f"consent:{consent_id}"
-    assert not access.decide_read(KELA, consented, set(), today + timedelta(days=2)).granted
-    withdrawn = client.evolve(consented, ConsentWithdrawn(
-        client_id=CLIENT_ID, consent_id=consent_id, occurred_at=NOW))
-    assert not access.decide_read(KELA, withdrawn, set(), today).granted
