@@ -12,8 +12,8 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime
 
+from contracts.bounded import BoundedDate, BoundedDateTime
 from contracts.codes import Role
 from services.reporting import lists, research
 from services.reporting.access import require_role
@@ -27,6 +27,7 @@ from services.reporting.indicators import (
 )
 from services.reporting.projections import local_date
 from services.reporting.timeline import read_timeline
+from services.runtime.access import windows_of
 from services.runtime.errors import NotFound, ValidationFailed
 from services.runtime.service import Auth, Ctx
 
@@ -35,7 +36,7 @@ router = APIRouter(tags=["reporting"])
 Format = Literal["json", "csv"]
 FormatQuery = Annotated[Format, Query(description="json (default) or csv")]
 AsOfQuery = Annotated[
-    AwareDatetime | None,
+    BoundedDateTime | None,
     Query(description="RFC 3339 recorded time the answer is as of; default now"),
 ]
 
@@ -65,8 +66,8 @@ async def indicator_rows(
     indicator_id: str,
     ctx: Ctx,
     principal: Auth,
-    date_from: Annotated[date | None, Query(alias="from", description="YYYY-MM-DD")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="YYYY-MM-DD")] = None,
+    date_from: Annotated[BoundedDate | None, Query(alias="from", description="YYYY-MM-DD")] = None,
+    date_to: Annotated[BoundedDate | None, Query(alias="to", description="YYYY-MM-DD")] = None,
     group_by: Annotated[str | None, Query(description="comma list of group keys")] = None,
     as_of: AsOfQuery = None,
     format: FormatQuery = "json",
@@ -161,14 +162,15 @@ for _path, (_query, _columns, _summary) in OPERATIONAL_LISTS.items():
 async def timeline(client_id: UUID, ctx: Ctx, principal: Auth) -> dict[str, Any]:
     today = local_date(datetime.now(UTC))
     async with ctx.pool.acquire() as conn:
-        events = await read_timeline(conn, principal, client_id, today)
+        events = await read_timeline(conn, principal, ctx.organisations, client_id, today,
+                                     windows_of(ctx.settings))
     return {"client_id": str(client_id), "events": events}
 
 
 @router.get("/research/extract", summary="Pseudonymous research extract (CSV)",
             response_class=Response)
 async def research_extract(ctx: Ctx, principal: Auth) -> Response:
-    require_role(principal, Role.RESEARCHER)
+    require_role(principal, ctx.organisations, Role.RESEARCHER)
     now = datetime.now(UTC)
     today = local_date(now)
     async with ctx.pool.acquire() as conn:

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from contracts.codes import OrganisationKind, Role
+from contracts.codes import ConsentScope, OrganisationKind, Role
 from services.runtime.access.facts import ClientFacts, ReferralStatus
 
 # Roles that read figures or administer, never clients themselves (DESIGN.md, Roles).
@@ -180,10 +180,30 @@ def _about_client(actor: Actor, facts: ClientFacts, day: date, windows: Windows,
         return verdict
     basis = _first_basis(facts, actor.organisation_id, day, windows, allowed)
     if basis is None:
-        rights = " or ".join(b.value for b in allowed)
+        rights = " or ".join(_NAMES[b] for b in allowed)
         return Verdict.refuse(f"organisation {actor.organisation_id} may not {what}: it is "
-                              f"not {rights} for this client on {day.isoformat()}")
+                              f"not {rights} for this client on {day.isoformat()}"
+                              f"{_consent_note(facts, actor.organisation_id, day, allowed)}")
     return Verdict.allow(basis)
+
+
+_NAMES = {Basis.INVOLVED: "involved (a case open or closed within the window)",
+          Basis.REFERRER: "the referrer", Basis.TARGET: "the target of a waiting referral",
+          Basis.REGISTRAR: "the registrar (30 days)",
+          Basis.CONSENT: "named in an active data-sharing consent"}
+
+
+def _consent_note(facts: ClientFacts, org: str, day: date, allowed: Collection[Basis]) -> str:
+    """Why a consent naming the organisation does not count (withdrawn or expired)."""
+    if Basis.CONSENT not in allowed:
+        return ""
+    naming = [c for c in facts.consents.values()
+              if c.scope is ConsentScope.DATA_SHARING and org in c.organisation_ids]
+    if any(c.withdrawn_on is not None and day >= c.withdrawn_on for c in naming):
+        return "; the data-sharing consent naming it was withdrawn"
+    if naming:
+        return "; the data-sharing consent naming it has expired"
+    return ""
 
 
 # The rights ------------------------------------------------------------------------------

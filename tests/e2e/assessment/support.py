@@ -42,8 +42,7 @@ TEAM = "kymenlaakso-sote"
 CONSENTED = "kymenlaakso-kela"
 STRANGER = "kymenlaakso-ngo"
 
-ACCESS_TABLES = ("access_clients", "access_cases", "access_involvement", "access_referrals",
-                 "access_consents")
+ACCESS_TABLES = ("access_events", "access_cases")
 
 
 @dataclass
@@ -152,7 +151,7 @@ async def access_tables(pool: asyncpg.Pool) -> dict[str, list[tuple[Any, ...]]]:
     snapshot = {}
     for table in ACCESS_TABLES:
         rows = await pool.fetch(f"SELECT * FROM {table}")  # table names are constants
-        snapshot[table] = sorted(tuple(r.values()) for r in rows)
+        snapshot[table] = sorted((tuple(str(v) for v in r.values()) for r in rows))
     return snapshot
 
 
