@@ -10,7 +10,7 @@ import math
 import random
 from datetime import UTC, date, datetime, timedelta
 
-from contracts.codes import ConsentScope, Role
+from contracts.codes import ConsentScope, ReferringOrgKind, Role
 from contracts.commands import GiveConsent, RegisterClient
 from services.demo.coaching import coaching_episode
 from services.demo.episodes import sote_episode
@@ -123,19 +123,41 @@ def _client_track(rng: random.Random, context: RegionContext, index: int, until:
         sote_episode(pathway, kind, referred)
     first = pathway.drafts[0]
     head = _registration(pathway, first.fields["actor"], first.day, used_codes)
+    head += _consents(pathway)
     return Track(f"client:{index:06d}", "client", context.profile.code.value,
                  pathway.finalise(head))
 
 
 def _registration(pathway: ClientPathway, actor: Actor, day: date,
                   used_codes: set[str]) -> list[Draft]:
-    """Registration and consents by whoever made the first referral, on its day."""
+    """Registration by whoever made the first referral, first on its day."""
+    person = synthetic_person(pathway.rng, used_codes)
+    return [Draft(day, -1, {
+        "key": "register", "service": "referral", "path": "/clients", "command": RegisterClient,
+        "actor": actor, "produces": ("client", "client_id"),
+        "body": {"identity_code": person.identity_code, "first_name": person.first_name,
+                 "last_name": person.last_name,
+                 "home_region": pathway.region.profile.code.value}})]
+
+
+def _consent_anchor(pathway: ClientPathway) -> Draft | None:
+    """The step after which the client's consents are recorded: the client consents where
+    they are referred or served (the access policy), so by the referrer right after the
+    first referral — or, for a self-referral, by the receiving team once it accepted."""
+    referral = next(d for d in pathway.drafts if d.fields["path"] == "/referrals")
+    if referral.fields["body"].get("referring_org_kind") != ReferringOrgKind.CLIENT_SELF.value:
+        return referral
+    accept = f"{referral.fields['key'].split('.')[0]}.accept"
+    return next((d for d in pathway.drafts if d.fields["key"] == accept), None)
+
+
+def _consents(pathway: ClientPathway) -> list[Draft]:
     rng, profile = pathway.rng, pathway.region.profile
-    person = synthetic_person(rng, used_codes)
-    fields = [{"key": "register", "service": "referral", "path": "/clients",
-               "command": RegisterClient, "actor": actor, "produces": ("client", "client_id"),
-               "body": {"identity_code": person.identity_code, "first_name": person.first_name,
-                        "last_name": person.last_name, "home_region": profile.code.value}}]
+    anchor = _consent_anchor(pathway)
+    if anchor is None:  # a declined self-referral: no one the client consented with
+        return []
+    actor, day = anchor.fields["actor"], anchor.day
+    fields = []
     # The services learn who may act from consents: name every organisation that records
     # something about the client outside a case the assessment service knows of (EVENTS.md).
     named = {profile.org("employment"), profile.org("kela")} | pathway.acting_orgs
@@ -157,6 +179,7 @@ def _registration(pathway: ClientPathway, actor: Actor, day: date,
                        "actor": actor, "produces": ("consent_research", "consent_id"),
                        "body": {"scope": ConsentScope.RESEARCH.value, "organisation_ids": [],
                                 "valid_until": None}})
-    return [Draft(day, -len(fields) + position, {**item})
+    # Ordered right after the anchor on its day (fractional positions between its own and
+    # the next step's).
+    return [Draft(day, anchor.seq + (position + 1) / (len(fields) + 1), {**item})  # type: ignore[arg-type]
             for position, item in enumerate(fields)]
-

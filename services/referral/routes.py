@@ -25,7 +25,7 @@ from contracts.commands.referral import (
 from services.referral import handlers
 from services.referral.access import ReadPurpose
 from services.referral.domain.client import WithdrawConsentById
-from services.runtime.service import Auth, Ctx, Meta
+from services.runtime.service import Ctx, Meta, Reader
 
 router = APIRouter()
 
@@ -121,7 +121,7 @@ async def erase_personal_data(
 @router.get("/clients/{client_id}", tags=["clients"], response_model=ClientRecord,
             response_model_exclude_none=True, responses=_problems(403, 404))
 async def read_client(
-    client_id: UUID, ctx: Ctx, principal: Auth,
+    client_id: UUID, ctx: Ctx, principal: Reader,
     purpose: ReadPurpose = Query(ReadPurpose.CLIENT_SERVICE),
 ) -> JSONResponse:
     """Personal data, only to an involved or consented organisation; every read is recorded."""

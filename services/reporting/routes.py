@@ -29,7 +29,7 @@ from services.reporting.projections import local_date
 from services.reporting.timeline import read_timeline
 from services.runtime.access import windows_of
 from services.runtime.errors import NotFound, ValidationFailed
-from services.runtime.service import Auth, Ctx
+from services.runtime.service import Auth, Ctx, Reader
 
 router = APIRouter(tags=["reporting"])
 
@@ -159,7 +159,7 @@ for _path, (_query, _columns, _summary) in OPERATIONAL_LISTS.items():
 
 
 @router.get("/clients/{client_id}/timeline", summary="Every event about a client")
-async def timeline(client_id: UUID, ctx: Ctx, principal: Auth) -> dict[str, Any]:
+async def timeline(client_id: UUID, ctx: Ctx, principal: Reader) -> dict[str, Any]:
     today = local_date(datetime.now(UTC))
     async with ctx.pool.acquire() as conn:
         events = await read_timeline(conn, principal, ctx.organisations, client_id, today,

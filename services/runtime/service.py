@@ -22,11 +22,14 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from prometheus_client import generate_latest
 
+from contracts.codes import OrganisationKind
 from contracts.envelope import Envelope
 from contracts.organisations import OrganisationRegistry, load_registry
 from contracts.topics import SOURCES
 from services.runtime.application import CommandBus, CommandMeta, command_meta
 from services.runtime.consumer import BatchConsumer, ConsumerSpec
+from services.runtime.environment import refuse_development_defaults
+from services.runtime.errors import NotAuthorised
 from services.runtime.eventstore import EventStore
 from services.runtime.http import (
     ObservabilityMiddleware,
@@ -37,7 +40,9 @@ from services.runtime.http import (
 from services.runtime.logging import configure_logging, get_logger
 from services.runtime.metrics import REGISTRY, RELAY_LAG
 from services.runtime.migrate import apply_migrations
+from services.runtime.openapi_problems import install_problem_documentation
 from services.runtime.relay import Relay
+from services.runtime.retention import idempotency_ttl, start_retention
 from services.runtime.settings import ServiceSettings
 from services.runtime.topics import KEEP_FOREVER, ensure_topics
 
@@ -74,6 +79,8 @@ class ServiceDefinition:
     migrations: Sequence[str] = ()
     on_start: Callable[[ServiceContext], Awaitable[None]] | None = None
     description: str = ""
+    # Read-audit tables (each with `read_at`) kept for the statutory period (retention.py).
+    read_audit_tables: Sequence[str] = ()
 
 
 def make_broker(settings: ServiceSettings, name: str) -> KafkaBroker:
@@ -131,17 +138,14 @@ async def start_context(
         raise
     broker = make_broker(settings, definition.name)
     document_broker(definition, broker)
-    store = EventStore(pool)
+    store = EventStore(pool, idempotency_ttl=idempotency_ttl(settings))
     ctx = ServiceContext(
         name=definition.name,
         settings=settings,
         pool=pool,
         broker=broker,
         organisations=load_registry(settings.polku_organisations_file),
-        verifier=TokenVerifier(
-            hs256_secret=settings.polku_jwt_secret,
-            rs256_public_key=settings.polku_jwt_public_key,
-        ),
+        verifier=TokenVerifier.from_settings(settings),
         store=store,
         bus=CommandBus(store, service=definition.name,
                        source=SOURCES.get(definition.name, f"polku/{definition.name}")),
@@ -173,6 +177,8 @@ async def start_context(
             idle_seconds=settings.polku_relay_idle_seconds,
         )
         ctx.tasks.append(asyncio.create_task(ctx.relay.run(), name=f"{definition.name}-relay"))
+    ctx.tasks.append(start_retention(pool, settings, service=definition.name,
+                                     read_audit_tables=definition.read_audit_tables))
     log.info("service.started", topics=_topics(definition), consumers=len(ctx.consumers))
     return ctx
 
@@ -204,7 +210,23 @@ def authenticate(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     ctx = get_context(request)
-    return ctx.verifier.verify(request.headers.get("Authorization"))
+    principal = ctx.verifier.verify(request.headers.get("Authorization"))
+    # DESIGN.md, the access policy: only organisations in the registry act, and employers
+    # (placement partners, not services) have no rights at all.
+    if principal.org not in ctx.organisations:
+        raise NotAuthorised("the token's organisation is not in the organisation registry")
+    if ctx.organisations.kind_of(principal.org) is OrganisationKind.EMPLOYER:
+        raise NotAuthorised("organisations of kind employer have no rights in Polku")
+    return principal
+
+
+def authenticate_reader(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """A valid token only: the reads of clients (personal data, timelines) leave the
+    organisation's rights to the access policy, so that a refused read is recorded too."""
+    return get_context(request).verifier.verify(request.headers.get("Authorization"))
 
 
 async def meta_of(
@@ -215,6 +237,7 @@ async def meta_of(
 
 Ctx = Annotated[ServiceContext, Depends(get_context)]
 Auth = Annotated[Principal, Depends(authenticate)]
+Reader = Annotated[Principal, Depends(authenticate_reader)]
 Meta = Annotated[CommandMeta, Depends(meta_of)]
 
 
@@ -266,6 +289,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        refuse_development_defaults(settings, definition.name)
         ctx = await start_context(definition, settings)
         app.state.ctx = ctx
         try:
@@ -280,6 +304,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    install_problem_documentation(app)
     app.add_middleware(ObservabilityMiddleware, service=definition.name)
     app.include_router(operational_router(definition))
     for router in definition.routers:
