@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaProducer
 
 from bench.context import fmt, median_rate
 from bench.synthetic import events
+from contracts.envelope import Envelope
 from services.reporting.consumer import reporting_consumer
 from services.reporting.projections import project
 from services.reporting.replay import replay
@@ -78,10 +79,10 @@ async def _reporting_db(infra: Infrastructure, label: str) -> tuple[str, str]:
     return name, url
 
 
-def _batches(count: int, size: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
+def _batches(count: int, size: int) -> Iterator[list[Envelope]]:
+    batch: list[Envelope] = []
     for _, envelope in events(count, SEED):
-        batch.append(envelope)
+        batch.append(Envelope.model_validate(envelope))
         if len(batch) >= size:
             yield batch
             batch = []

@@ -205,6 +205,8 @@ class Role(StrEnum):
     ANALYST = "analyst"
     RESEARCHER = "researcher"
     ADMIN = "admin"
+    DATA_PROTECTION_OFFICER = "data_protection_officer"
+    INTEGRATION = "integration"
 
 
 class ConsultationTopic(StrEnum):

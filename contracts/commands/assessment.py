@@ -1,11 +1,11 @@
 """Command bodies of the assessment service's HTTP API (API.md)."""
 
-from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
 
+from contracts.bounded import BoundedDate
 from contracts.codes import (
     AssessmentCancelReason,
     AssessmentKind,
@@ -18,15 +18,11 @@ from contracts.codes import (
     ServiceKind,
     WorkAbilityConclusion,
 )
-from contracts.commands.base import Command
+from contracts.commands.base import Command, StrictNumber0To10, StrictScore0To10
 from contracts.events.base import OrganisationId
 
 PlannedServices = Annotated[list[ServiceKind], Field(min_length=1)]
 
-# Strict on the way in: a score is a JSON number, never `true` or `"7"` coerced into one,
-# and the work ability score is an integer (2.5 and 2.0 alike are refused).
-StrictScore0To10 = Annotated[int, Field(ge=0, le=10, strict=True)]
-StrictNumber0To10 = Annotated[float, Field(ge=0, le=10, strict=True, allow_inf_nan=False)]
 StrictDomainScores = dict[KykyviisariDomain, StrictNumber0To10]
 
 
@@ -73,12 +69,12 @@ class AgreeSupportPlan(Command):
     client_id: UUID
     case_id: UUID
     planned_services: PlannedServices
-    review_on: date
+    review_on: BoundedDate
 
 
 class ReviseSupportPlan(Command):
     planned_services: PlannedServices
-    review_on: date
+    review_on: BoundedDate
 
 
 class GiveConsultation(Command):

@@ -14,7 +14,14 @@ from contracts.codes import (
 )
 from contracts.commands.base import Command
 from contracts.events.base import OrganisationId
-from contracts.events.coaching import ItemScores
+from contracts.events.coaching import FidelityItem
+
+# Strict: a number of hours or an item score is a JSON number, never `true` or `"3"`.
+StrictItemScores = Annotated[
+    dict[FidelityItem, Annotated[int, Field(ge=1, le=5, strict=True)]],
+    Field(min_length=25, max_length=25),
+]
+"""IPS fidelity scale: every item "1".."25" scored 1–5 (ItemScores of the event, strict)."""
 
 
 class StartCoaching(Command):
@@ -41,7 +48,9 @@ class StartPlacement(Command):
     engagement_id: UUID | None = None
     employer_id: OrganisationId
     kind: PlacementKind
-    hours_per_week: Annotated[float, Field(ge=0, le=80, allow_inf_nan=False)] | None = None
+    hours_per_week: Annotated[
+        float, Field(ge=0, le=80, strict=True, allow_inf_nan=False)
+    ] | None = None
     wage_subsidy: bool = False
 
 
@@ -56,4 +65,4 @@ class EndPlacement(Command):
 class RecordFidelityReview(Command):
     """The total is computed by the service, so it is not part of the body."""
 
-    item_scores: ItemScores
+    item_scores: StrictItemScores

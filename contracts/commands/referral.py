@@ -1,11 +1,11 @@
 """Command bodies of the referral service's HTTP API (API.md)."""
 
-from datetime import date
 from typing import Annotated, Self
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from contracts.bounded import BoundedDate
 from contracts.codes import (
     ConsentScope,
     DeclineReason,
@@ -16,8 +16,8 @@ from contracts.codes import (
     ServiceKind,
     Triage,
 )
-from contracts.commands.base import Command
-from contracts.events.base import OrganisationId, Score0To10
+from contracts.commands.base import Command, StrictScore0To10
+from contracts.events.base import OrganisationId
 from contracts.identity import parse_identity_code
 
 PersonName = Annotated[str, Field(min_length=1, max_length=200, repr=False)]
@@ -43,7 +43,7 @@ class RegisterClient(Command):
 class GiveConsent(Command):
     scope: ConsentScope
     organisation_ids: list[OrganisationId] = Field(default_factory=list)
-    valid_until: date | None = None
+    valid_until: BoundedDate | None = None
 
     @model_validator(mode="after")
     def _research_names_no_organisation(self) -> Self:
@@ -58,7 +58,7 @@ class MakeReferral(Command):
     target_service: ServiceKind
     reasons: Annotated[list[ReferralReason], Field(min_length=1)]
     triage: Triage | None = None
-    unemployment_months: Annotated[int, Field(ge=0, le=600)] | None = None
+    unemployment_months: Annotated[int, Field(ge=0, le=600, strict=True)] | None = None
     referring_org_kind: ReferringOrgKind | None = None
 
 
@@ -96,6 +96,6 @@ class GiveFeedback(Command):
     client_id: UUID | None = None
     organisation_id: OrganisationId
     service: ServiceKind
-    score: Score0To10
+    score: StrictScore0To10
     felt_heard: bool | None = None
     helped: bool | None = None

@@ -15,7 +15,7 @@ from services.runtime.application import CommandMeta, Decision, stream_appends
 from services.runtime.consumer import ConsumedEvent, ConsumerSpec
 from services.runtime.errors import ConcurrencyConflict
 from services.runtime.eventstore import append_in
-from services.runtime.http import Principal
+from services.runtime.http import Principal, valid_correlation_id
 from services.runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -44,7 +44,9 @@ async def start_engagement_for_case(
     envelope = event.envelope
     meta = CommandMeta(
         principal=Principal(sub=envelope.actor, org=envelope.actororg, role=envelope.actorrole),
-        correlation_id=envelope.correlationid,
+        # An event recorded before correlation ids were validated may carry anything: a bad
+        # one is not copied on, the case event's own id correlates instead.
+        correlation_id=valid_correlation_id(envelope.correlationid) or str(envelope.id),
         causation_id=str(envelope.id),
     )
     appends = stream_appends(decision, source=SOURCES["coaching"], meta=meta)

@@ -24,6 +24,7 @@ definition = ServiceDefinition(
     routers=[router],
     produces=REFERRAL_TOPIC,
     migrations=["services.referral"],
+    read_audit_tables=("personal_data_reads",),
     on_start=_start,
     description="Clients (personal data encrypted, pseudonymous client_id), consents, "
     "referrals, cases and client feedback; publishes polku.referral.v1.",

@@ -47,6 +47,7 @@ def build_definition(consumer_name: str = CONSUMER_NAME) -> ServiceDefinition:
         consumes=TOPICS,
         consumers=lambda ctx: [reporting_consumer(consumer_name)],
         migrations=("services.reporting",),
+        read_audit_tables=("timeline_reads",),
         on_start=_on_start,
         description="Reads every service topic into its own event_log and fact tables "
         "(one transaction per batch with the consumed offsets) and answers the indicators "

@@ -52,11 +52,15 @@ def serve(
     """Run one service (HTTP API, relay, consumers) with settings from the environment."""
     import uvicorn
 
+    from services.runtime.environment import describe, production_problems
     from services.runtime.process import tune_gc
     from services.runtime.service import configure, create_app
 
     definition = load_definition(service)
     settings = _settings()
+    problems = production_problems(settings, service)
+    if problems:
+        _fail(describe(problems))
     configure(definition, settings)
     tune_gc()
     uvicorn.run(
@@ -134,8 +138,8 @@ def migrate(
 def token(
     org: Annotated[str, typer.Option(help="organisation id, e.g. kymenlaakso-sote")],
     role: Annotated[str, typer.Option(help="Role code, e.g. social_worker")],
-    sub: Annotated[str | None, typer.Option(help="professional id; random if absent")] = None,
-    hours: Annotated[float, typer.Option(help="validity in hours")] = 8.0,
+    sub: Annotated[str | None, typer.Option(help="professional id, a UUID; random if none")] = None,
+    hours: Annotated[float, typer.Option(help="validity in hours (at most the maximum)")] = 8.0,
 ) -> None:
     """Print a development token signed with the configured HS256 key."""
     import uuid
@@ -148,11 +152,19 @@ def token(
         Role(role)
     except ValueError:
         _fail(f"unknown role {role!r}; one of: {', '.join(r.value for r in Role)}")
-    secret = ServiceSettings().polku_jwt_secret
-    if not secret:
+    try:
+        professional = str(uuid.UUID(sub)) if sub is not None else str(uuid.uuid4())
+    except ValueError:
+        _fail(f"--sub must be a UUID (the professional's id), not {sub!r}; "
+              "leave it out for a random one")
+    settings = _settings()
+    if hours * 3600 > settings.polku_jwt_max_token_lifetime:
+        _fail(f"--hours {hours:g} is longer than POLKU_JWT_MAX_TOKEN_LIFETIME "
+              f"({settings.polku_jwt_max_token_lifetime} s): services would refuse the token")
+    if not settings.polku_jwt_secret:
         _fail("POLKU_JWT_SECRET is empty: development tokens need the HS256 secret")
-    typer.echo(issue_token(secret=secret or "", org=org, role=role, sub=sub or str(uuid.uuid4()),
-                           ttl=timedelta(hours=hours)))
+    typer.echo(issue_token(secret=settings.polku_jwt_secret or "", org=org, role=role,
+                           sub=professional, ttl=timedelta(hours=hours)))
 
 
 @app.command()

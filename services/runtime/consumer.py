@@ -212,10 +212,15 @@ class BatchConsumer:
             unique.setdefault(event.event_id, event)
         if not self.spec.dedup or not unique:
             return list(unique.values())
+        # Each id remembers where it was consumed: retention.py prunes it only once the
+        # stored offset of its partition is well past it (see prune_processed_events).
+        firsts = list(unique.values())
         rows = await conn.fetch(
-            """INSERT INTO processed_events (consumer, event_id)
-               SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id""",
-            self.spec.name, list(unique),
+            """INSERT INTO processed_events (consumer, event_id, topic, partition, topic_offset)
+               SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[])
+               ON CONFLICT DO NOTHING RETURNING event_id""",
+            self.spec.name, list(unique), [e.topic for e in firsts],
+            [e.partition for e in firsts], [e.offset for e in firsts],
         )
         fresh = {r["event_id"] for r in rows}
         return [e for e in unique.values() if e.event_id in fresh]

@@ -1,7 +1,9 @@
 """The PostgreSQL event store: append with optimistic concurrency, read streams, read all.
 
 Appends are one transaction per command, covering every stream the command writes to and
-the Idempotency-Key record. The `events` table is also the relay's outbox.
+the Idempotency-Key record. The `events` table is also the relay's outbox. An idempotency
+record expires after its TTL: a lookup ignores it and a new request with its key replaces it
+(retention.py deletes expired records in batches).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -27,9 +29,6 @@ class StoredEvent:
     event_type: str
     client_id: UUID | None
     envelope: str
-
-    def envelope_dict(self) -> dict[str, Any]:
-        return json.loads(self.envelope)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -73,6 +72,8 @@ class AppendResult:
     positions: list[int] = field(default_factory=list)
 
 
+DEFAULT_IDEMPOTENCY_TTL = timedelta(days=7)
+
 InTransaction = Callable[[asyncpg.Connection], Awaitable[None]]
 """A write that must share the append's transaction (e.g. a service's side table)."""
 
@@ -89,8 +90,11 @@ RETURNING position
 
 
 class EventStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, *, idempotency_ttl: timedelta = DEFAULT_IDEMPOTENCY_TTL
+    ) -> None:
         self.pool = pool
+        self.idempotency_ttl = idempotency_ttl
 
     async def append(
         self,
@@ -110,7 +114,9 @@ class EventStore:
                 # One statement is its own transaction: one round trip instead of three.
                 return await append_in(conn, appends)
             async with conn.transaction():
-                return await _append_all(conn, appends, idempotency, extra)
+                return await _append_all(
+                    conn, appends, idempotency, extra, self.idempotency_ttl
+                )
 
     async def read_stream(self, stream_id: str) -> list[StoredEvent]:
         rows = await self.pool.fetch(
@@ -160,10 +166,12 @@ class EventStore:
         return int(value)
 
     async def find_idempotency(self, organisation_id: str, key: str) -> IdempotencyRecord | None:
+        """The live record of `key`; an expired one is as good as absent."""
         row = await self.pool.fetchrow(
             """SELECT organisation_id, key, request_hash, status_code, response
-               FROM idempotency_keys WHERE organisation_id = $1 AND key = $2""",
-            organisation_id, key,
+               FROM idempotency_keys WHERE organisation_id = $1 AND key = $2
+                 AND created_at > now() - $3::interval""",
+            organisation_id, key, self.idempotency_ttl,
         )
         if row is None:
             return None
@@ -177,6 +185,7 @@ async def append_in(
     conn: asyncpg.Connection,
     appends: Sequence[StreamAppend],
     idempotency: IdempotencyRecord | None = None,
+    idempotency_ttl: timedelta = DEFAULT_IDEMPOTENCY_TTL,
 ) -> AppendResult:
     """`EventStore.append` on a connection the caller holds, inside the caller's transaction
     (a consumer that appends events together with its other effects, effectively once)."""
@@ -185,7 +194,7 @@ async def append_in(
         result.positions.extend(await _append_stream(conn, append))
         result.versions[append.stream_id] = append.expected_version + len(append.events)
     if idempotency is not None:
-        await _store_idempotency(conn, idempotency)
+        await _store_idempotency(conn, idempotency, idempotency_ttl)
     return result
 
 
@@ -210,28 +219,36 @@ async def _append_stream(conn: asyncpg.Connection, append: StreamAppend) -> list
 
 async def _append_all(
     conn: asyncpg.Connection, appends: Sequence[StreamAppend],
-    idempotency: IdempotencyRecord | None, extra: InTransaction | None,
+    idempotency: IdempotencyRecord | None, extra: InTransaction | None, ttl: timedelta,
 ) -> AppendResult:
     result = await append_in(conn, appends)
     if extra is not None:
         await extra(conn)
     if idempotency is not None:
-        await _store_idempotency(conn, idempotency)
+        await _store_idempotency(conn, idempotency, ttl)
     return result
 
 
-async def _store_idempotency(conn: asyncpg.Connection, record: IdempotencyRecord) -> None:
-    try:
-        await conn.execute(
-            """INSERT INTO idempotency_keys
-                   (organisation_id, key, request_hash, status_code, response)
-               VALUES ($1, $2, $3, $4, $5)""",
-            record.organisation_id, record.key, record.request_hash, record.status_code,
-            json.dumps(record.response),
-        )
-    except asyncpg.UniqueViolationError as error:
-        # A concurrent request with the same key won; this one's append is rolled back.
-        raise IdempotencyReplay(record.organisation_id, record.key) from error
+async def _store_idempotency(
+    conn: asyncpg.Connection, record: IdempotencyRecord, ttl: timedelta
+) -> None:
+    """Insert the record, or replace an expired one of the same key (an expired key is new).
+    A live record of the key means a concurrent request with it won: this one's append is
+    rolled back (IdempotencyReplay), and the caller answers from the winner's record."""
+    stored = await conn.fetchval(
+        """INSERT INTO idempotency_keys
+               (organisation_id, key, request_hash, status_code, response)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (organisation_id, key) DO UPDATE
+               SET request_hash = excluded.request_hash, status_code = excluded.status_code,
+                   response = excluded.response, created_at = excluded.created_at
+               WHERE idempotency_keys.created_at <= now() - $6::interval
+           RETURNING true""",
+        record.organisation_id, record.key, record.request_hash, record.status_code,
+        json.dumps(record.response), ttl,
+    )
+    if not stored:
+        raise IdempotencyReplay(record.organisation_id, record.key)
 
 
 def _stored(row: asyncpg.Record) -> StoredEvent:

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import re
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,11 +23,14 @@ from jwt.algorithms import RSAAlgorithm
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
+from starlette.routing import Match
 
 from contracts.codes import Role
 from services.runtime.errors import PolkuError, Unauthenticated
-from services.runtime.logging import get_logger
+from services.runtime.logging import IDENTITY_CODE, get_logger
 from services.runtime.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from services.runtime.settings import ServiceSettings
+from services.runtime.token_claims import checked_identity
 
 log = get_logger(__name__)
 
@@ -47,12 +51,18 @@ class TokenVerifier:
     """Verifies bearer tokens: HS256 with the development secret, RS256 with public keys.
 
     `rs256_public_key` may hold several PEM public keys one after another (key rollover):
-    a token is accepted if any of them verifies its signature.
+    a token is accepted if any of them verifies its signature. HS256 is accepted only when
+    `allow_hs256` (the settings decide: `ServiceSettings.jwt_hs256_allowed`). The algorithm is
+    pinned by the key that checks it, so `none` or an HS256 token "signed" with a public key
+    never verifies. After the signature, token_claims checks lifetime, sub and control
+    characters.
     """
 
     _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.+?-----END \1-----", re.DOTALL)
 
-    def __init__(self, *, hs256_secret: str | None, rs256_public_key: str | None) -> None:
+    def __init__(self, *, hs256_secret: str | None, rs256_public_key: str | None,
+                 allow_hs256: bool, max_lifetime_seconds: int = 12 * 3600) -> None:
+        self._max_lifetime = max_lifetime_seconds
         self._keys: list[tuple[str, Any]] = []
         if rs256_public_key:
             rsa = RSAAlgorithm(RSAAlgorithm.SHA256)
@@ -63,8 +73,15 @@ class TokenVerifier:
                     raise ValueError(
                         "POLKU_JWT_PUBLIC_KEY must be one or more PEM RSA public keys"
                     ) from error
-        if hs256_secret:
+        if hs256_secret and allow_hs256:
             self._keys.append(("HS256", hs256_secret))
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> TokenVerifier:
+        return cls(hs256_secret=settings.polku_jwt_secret,
+                   rs256_public_key=settings.polku_jwt_public_key,
+                   allow_hs256=settings.jwt_hs256_allowed(),
+                   max_lifetime_seconds=settings.polku_jwt_max_token_lifetime)
 
     def verify(self, authorization: str | None) -> Principal:
         if not authorization or not authorization.lower().startswith("bearer "):
@@ -79,11 +96,12 @@ class TokenVerifier:
         if not keys:
             raise Unauthenticated(f"token algorithm {algorithm!r} is not accepted")
         claims = self._decode(token, str(algorithm), keys)
+        sub, org, role_code = checked_identity(claims, max_lifetime=self._max_lifetime)
         try:
-            role = Role(claims["role"])
+            role = Role(role_code)
         except ValueError as error:
-            raise Unauthenticated(f"unknown role {claims['role']!r} in token") from error
-        return Principal(sub=str(claims["sub"]), org=str(claims["org"]), role=role)
+            raise Unauthenticated(f"unknown role {role_code!r} in token") from error
+        return Principal(sub=sub, org=org, role=role)
 
     @classmethod
     def split_pem_keys(cls, value: str) -> list[str]:
@@ -156,9 +174,36 @@ def validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
     return out
 
 
+NOT_JSON = "the request body must be a JSON document (Content-Type: application/json)"
+
+
+def _not_json(exc: RequestValidationError) -> bool:
+    """The body is not JSON: malformed, absent where one is required, or sent as another
+    content type (FastAPI then hands the raw bytes to validation)."""
+    for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            return True
+        if error.get("type") == "missing" and tuple(error.get("loc", ())) == ("body",):
+            return True
+    return isinstance(exc.body, bytes | bytearray)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (for `Allow` on a 405)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is Match.PARTIAL:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        if _not_json(exc):
+            return problem(400, "Bad request", NOT_JSON,
+                           errors=[{"field": "body", "message": "not JSON"}])
         errors = validation_errors(list(exc.errors()))
         fields = ", ".join(e["field"] for e in errors)
         return problem(422, "Validation failed", f"invalid input: {fields}", errors=errors)
@@ -175,14 +220,57 @@ def install_problem_handlers(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
-        return problem(exc.status_code, title, str(exc.detail))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(
+            exc.status_code, "Error")
+        detail, allow, errors = str(exc.detail), "", None
+        if exc.status_code == 400:  # FastAPI's: a body that could not be read (not UTF-8)
+            detail = NOT_JSON
+            errors = [{"field": "body", "message": "not JSON"}]
+        if exc.status_code == 405:
+            allow = ", ".join(allowed_methods(request))
+            detail = f"{request.method} is not allowed here; allowed: {allow}"
+        response = problem(exc.status_code, title, detail, errors=errors)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        if allow:
+            response.headers["Allow"] = allow
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.error("http.unexpected_error", error=repr(exc), exc_info=exc)
         return problem(500, "Internal error", "an unexpected error; it has been logged")
+
+
+# API.md: a correlation id is a UUID or 1–64 characters of [A-Za-z0-9._-]; anything else
+# (a name, a line break, an identity code though its characters pass) is replaced, so it
+# never reaches an event or a log line.
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def valid_correlation_id(value: str | None) -> str | None:
+    """The value as a correlation id, or None when it is not one (a UUID in another spelling,
+    such as `urn:uuid:…` or braces, is given in its canonical form)."""
+    if value is None or IDENTITY_CODE.search(value):
+        return None  # an identity code has the right characters, and must still never pass
+    if _CORRELATION_ID.fullmatch(value):
+        return value
+    if len(value) <= 45:
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            return None
+    return None
+
+
+def correlation_id_of(request: Request) -> str:
+    """The first valid of X-Correlation-Id and X-Request-Id, else a new id."""
+    for header in ("X-Correlation-Id", "X-Request-Id"):
+        found = valid_correlation_id(request.headers.get(header))
+        if found is not None:
+            return found
+    return str(uuid.uuid4())
 
 
 class ObservabilityMiddleware(BaseHTTPMiddleware):
@@ -195,13 +283,7 @@ class ObservabilityMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         import structlog
 
-        correlation_id = request.headers.get("X-Correlation-Id") or request.headers.get(
-            "X-Request-Id"
-        )
-        if not correlation_id:
-            import uuid
-
-            correlation_id = str(uuid.uuid4())
+        correlation_id = correlation_id_of(request)
         request.state.correlation_id = correlation_id
         started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):

@@ -54,3 +54,40 @@ PROJECTION_POSITION = Gauge(
     "polku_projection_position", "Events in the reporting event log.", ["service"],
     registry=REGISTRY,
 )
+# The access policy (DESIGN.md, Accountability): what the rule allows but makes visible.
+ACCESS_REFUSALS = Counter(
+    "polku_access_refusals_total", "Requests the access policy refused, per action.",
+    ["action"], registry=REGISTRY,
+)
+SELF_REFERRALS = Counter(
+    "polku_self_referrals_total",
+    "Referrals whose referring organisation is also the target, per organisation.",
+    ["organisation"], registry=REGISTRY,
+)
+CONSENTS_BY_REFERRERS = Counter(
+    "polku_consents_recorded_by_referrers_total",
+    "Consents recorded by an organisation whose only right was being the referrer.",
+    ["organisation"], registry=REGISTRY,
+)
+OWN_CONSENT_READS = Counter(
+    "polku_own_consent_reads_total",
+    "Reads of a client by an organisation whose only right is a consent it recorded itself.",
+    ["organisation", "read"], registry=REGISTRY,
+)
+# Bounded growth (retention.py): the tables that would grow without bound, and what the
+# periodic maintenance deleted from them.
+TABLE_ROWS = Gauge(
+    "polku_table_rows",
+    "Rows of a table the retention maintenance bounds (exact below 8 MB, else the planner's "
+    "estimate).", ["service", "table"], registry=REGISTRY,
+)
+TABLE_BYTES = Gauge(
+    "polku_table_bytes",
+    "Bytes of such a table with its indexes and TOAST (pg_total_relation_size).",
+    ["service", "table"], registry=REGISTRY,
+)
+RETENTION_DELETED = Counter(
+    "polku_retention_deleted_total",
+    "Rows the retention maintenance deleted (expired, pruned or past the statutory period).",
+    ["service", "table"], registry=REGISTRY,
+)

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Published development keys: a production service refuses to start with any of them
+# (environment.py, DEVELOPMENT_KEYS; add a new development default there too).
 DEV_JWT_SECRET = "polku-development-secret-do-not-use-in-production"
 # 32 bytes, base64: development defaults only; production sets its own.
 DEV_MASTER_KEY = "cG9sa3UtZGV2LW1hc3Rlci1rZXktMzItYnl0ZXMhISE="
@@ -62,6 +64,21 @@ class ServiceSettings(KafkaSettings):
         description="RS256 public key (PEM) of the identity provider, for production; "
         "several concatenated PEM keys are all accepted (key rollover).",
     )
+    polku_environment: Literal["development", "production"] = Field(
+        "development",
+        description="`production` refuses to start with any development default key or "
+        "with HS256 allowed, naming each offending setting.",
+    )
+    polku_jwt_allow_hs256: bool | None = Field(
+        None,
+        description="Accept HS256 tokens (signed with POLKU_JWT_SECRET). Unset: true in "
+        "development, false in production, and false whenever POLKU_JWT_PUBLIC_KEY is set.",
+    )
+    polku_jwt_max_token_lifetime: int = Field(
+        12 * 3600, gt=0,
+        description="Longest lifetime of a token in seconds (exp − iat, or exp − now without "
+        "iat); a token living longer is a 401. Default 12 hours.",
+    )
     polku_organisations_file: Path | None = Field(
         None, description="Organisation registry JSON; default: the shipped demo registry."
     )
@@ -76,6 +93,34 @@ class ServiceSettings(KafkaSettings):
     )
     polku_consumer_retries: int = Field(
         3, ge=0, description="Retries of a failing handler before the batch is dead-lettered."
+    )
+    polku_idempotency_ttl_days: int = Field(
+        7, ge=1,
+        description="Days an Idempotency-Key record answers replays; after that the key is "
+        "new again and the record is deleted.",
+    )
+    polku_processed_events_min_age_days: int = Field(
+        90, ge=1,
+        description="Days a consumer keeps an event id for deduplication at least (against "
+        "re-sends and republishes), before it may be pruned.",
+    )
+    polku_processed_events_offset_window: int = Field(
+        10_000, ge=0,
+        description="Offsets below a partition's stored consumer offset that an event id is "
+        "kept for deduplication at least (the redelivery window), before it may be pruned.",
+    )
+    polku_read_audit_retention_years: int = Field(
+        12, ge=1,
+        description="Years the read audit (reads of personal data and timelines) is kept "
+        "(the statutory period); older records are deleted.",
+    )
+    polku_retention_interval_seconds: float = Field(
+        3600.0, gt=0,
+        description="How often the maintenance runs that expires idempotency records, prunes "
+        "deduplication state, deletes read audit past its period and measures those tables.",
+    )
+    polku_retention_batch_size: int = Field(
+        10_000, ge=1, description="Rows the maintenance deletes per statement."
     )
     polku_personal_data_master_key: str = Field(
         DEV_MASTER_KEY,
@@ -100,6 +145,18 @@ class ServiceSettings(KafkaSettings):
         "client_experience=8.5,coaching_employment_rate=0.2",
         description="Target lines on the dashboard, indicator=value comma list.",
     )
+    polku_access_involvement_days: int = Field(
+        180, ge=0,
+        description="Days an organisation stays involved with a client after its case "
+        "closed or it transferred the case away (the access policy, DESIGN.md).",
+    )
+
+    def jwt_hs256_allowed(self) -> bool:
+        """Whether HS256 tokens are accepted: as set, else only in development without an
+        RS256 public key (a service given the identity provider's key wants its tokens only)."""
+        if self.polku_jwt_allow_hs256 is not None:
+            return self.polku_jwt_allow_hs256
+        return self.polku_environment == "development" and not self.polku_jwt_public_key
 
     @field_validator("polku_suppression_threshold")
     @classmethod
@@ -124,6 +181,15 @@ class StackSettings(BaseSettings):
     polku_kafka_port: int = Field(9092, description="Port of the embedded broker.")
     polku_postgres_port: int = Field(
         5432, description="Port of the embedded PostgreSQL (`polku up`); tests pick free ports."
+    )
+    polku_up_first_port: int = Field(
+        8001, ge=1, le=65532,
+        description="HTTP port of referral under `polku up`; assessment, coaching and "
+        "reporting take the next three.",
+    )
+    polku_up_database_prefix: str = Field(
+        "polku_", pattern=r"^[a-z_][a-z0-9_]*$",
+        description="`polku up` keeps each service's data in the database `<prefix><service>`.",
     )
 
 

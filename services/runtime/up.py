@@ -1,57 +1,61 @@
 """`polku up`: the embedded stack plus the four services as child processes, until Ctrl-C.
 
 Each service runs as `polku serve <name>` with its own database on the stack's PostgreSQL;
-their logs go to `<state dir>/logs/<name>.log`. Children die with the parent (PDEATHSIG),
-so an interrupted or killed `polku up` leaves no servers behind.
+their logs go to `<state dir>/logs/<name>.log`. A service that dies is restarted with backoff
+while the others run on (stack/supervisor.py). Children die with the parent (PDEATHSIG), so
+an interrupted or killed `polku up` leaves no servers behind.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
+from contracts.codes import OrganisationKind, Role
+from contracts.organisations import load_registry
+from services.runtime.http import issue_token
 from services.runtime.infra import Infrastructure, start_infrastructure
-from services.runtime.settings import StackSettings
+from services.runtime.settings import ServiceSettings, StackSettings
+from services.runtime.stack.supervisor import Supervisor
 
-PORTS = {"referral": 8001, "assessment": 8002, "coaching": 8003, "reporting": 8004}
+ORDER = ("referral", "assessment", "coaching", "reporting")
+PORTS = {name: 8001 + offset for offset, name in enumerate(ORDER)}
+# The dashboard link's token: a working day, or the longest lifetime allowed if shorter.
+DASHBOARD_TOKEN_TTL = timedelta(hours=8)
 
 
-def _die_with_parent() -> None:
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+def ports_from(first: int) -> dict[str, int]:
+    """The services' ports when the first (referral) is `first`: PORTS shifted."""
+    return {name: first + offset for offset, name in enumerate(ORDER)}
 
 
 @dataclass
 class RunningStack:
     infra: Infrastructure
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    supervisor: Supervisor
     urls: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def processes(self) -> dict[str, subprocess.Popen[bytes]]:
+        """Each service's current process (a restarted service has a new one)."""
+        return self.supervisor.processes
+
     def stop(self, report: Callable[[str], None], *, keep_infra: bool = False) -> None:
-        """Stop the services, then the infrastructure unless `keep_infra` (tests that share
-        the session's Kafka and PostgreSQL)."""
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for name, process in self.processes.items():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            report(f"stopped {name}")
-        self.processes.clear()
+        """Stop supervising and the services (a pending or running restart included), then
+        the infrastructure unless `keep_infra` (tests that share the session's Kafka and
+        PostgreSQL)."""
+        self.supervisor.stop(report)
         if keep_infra:
             return
         self.infra.stop()
@@ -77,19 +81,20 @@ def start_services(
 ) -> RunningStack:
     """Start `polku serve NAME` children; `ports` overrides the default ports and
     `database_prefix` the databases' names (`<prefix><name>`), for tests."""
-    stack = RunningStack(infra)
+    stack = RunningStack(infra, Supervisor(report))
     log_dir.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        port = (ports or PORTS)[name]
-        _refuse_busy_port(port, name)
-        log = (log_dir / f"{name}.log").open("ab")
-        stack.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "services.runtime", "serve", name],
-            env=service_env(infra, name, port, database_prefix), stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
-        )
-        stack.urls[name] = f"http://127.0.0.1:{port}"
+    try:
+        for name in names:
+            port = (ports or PORTS)[name]
+            _refuse_busy_port(port, name)
+            stack.supervisor.start(
+                name, [sys.executable, "-m", "services.runtime", "serve", name],
+                env=service_env(infra, name, port, database_prefix),
+                log=log_dir / f"{name}.log")
+            stack.urls[name] = f"http://127.0.0.1:{port}"
+    except BaseException:
+        stack.supervisor.stop(report)
+        raise
     return stack
 
 
@@ -123,29 +128,53 @@ def wait_ready(stack: RunningStack, log_dir: Path, timeout: float = 120.0) -> No
         time.sleep(0.3)
 
 
+def dashboard_link(reporting_url: str, settings: ServiceSettings | None = None) -> str:
+    """The dashboard's address with a development analyst's token in the fragment (`#token=`),
+    which the page moves into session storage; the bare address when HS256 is off."""
+    settings = settings or ServiceSettings()
+    page = f"{reporting_url}/dashboard"
+    if not settings.polku_jwt_secret or not settings.jwt_hs256_allowed():
+        return f"{page}  (sign in with a token of your identity provider)"
+    registry = load_registry(settings.polku_organisations_file)
+    org = next((o for o in registry if o.kind == OrganisationKind.WELLBEING_SERVICES),
+               next(iter(registry)))
+    ttl = min(DASHBOARD_TOKEN_TTL, timedelta(seconds=settings.polku_jwt_max_token_lifetime))
+    token = issue_token(secret=settings.polku_jwt_secret, org=org.id, role=Role.ANALYST.value,
+                        sub=str(uuid.uuid4()), ttl=ttl)
+    return f"{page}#token={token}"
+
+
 def up(
     *, names: Sequence[str], reset: bool, demo: Callable[[RunningStack], None] | None,
     report: Callable[[str], None] = print, wait: bool = True,
 ) -> RunningStack:
-    """Start the stack and services; with `wait`, run until interrupted, then stop all."""
+    """Start the stack and services, supervised; with `wait`, run until interrupted, then
+    stop all."""
     settings = StackSettings()
     infra = start_infrastructure(settings.polku_state_dir, ephemeral=False, reset=reset,
                                  report=report)
-    stack = RunningStack(infra)
+    stack = RunningStack(infra, Supervisor(report))
     try:
         log_dir = settings.polku_state_dir / "logs"
-        stack = start_services(infra, names, log_dir, report)
+        stack = start_services(infra, names, log_dir, report,
+                               ports=ports_from(settings.polku_up_first_port),
+                               database_prefix=settings.polku_up_database_prefix)
         wait_ready(stack, log_dir)
+        stack.supervisor.watch()
         for name, url in stack.urls.items():
             report(f"{name:<11} {url}  (docs {url}/docs, log {log_dir / name}.log)")
-        if "reporting" in stack.urls:
-            report(f"dashboard   {stack.urls['reporting']}/dashboard")
+        link = dashboard_link(stack.urls["reporting"]) if "reporting" in stack.urls else None
+        if link:
+            report(f"dashboard   {link}")
         if demo is not None:
             demo(stack)
+            if link:  # the demo's summary scrolled it away
+                report(f"dashboard   {link}")
         if not wait:
             return stack
-        report("Polku is running; press Ctrl-C to stop everything.")
-        _wait_for_interrupt(stack)
+        report("Polku is running; a service that stops is restarted; "
+               "press Ctrl-C to stop everything.")
+        _wait_for_interrupt()
     except BaseException:
         stack.stop(report)
         raise
@@ -153,7 +182,8 @@ def up(
     return stack
 
 
-def _wait_for_interrupt(stack: RunningStack) -> None:
+def _wait_for_interrupt() -> None:
+    """Until Ctrl-C or SIGTERM; the supervisor keeps the services running meanwhile."""
     stop = False
 
     def on_signal(*_: object) -> None:
@@ -161,11 +191,6 @@ def _wait_for_interrupt(stack: RunningStack) -> None:
         stop = True
 
     signal.signal(signal.SIGTERM, on_signal)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         while not stop:
-            for name, process in stack.processes.items():
-                if process.poll() is not None:
-                    raise RuntimeError(f"{name} stopped unexpectedly (code {process.returncode})")
             time.sleep(0.5)
-    except KeyboardInterrupt:
-        return

@@ -1,5 +1,6 @@
 // The Polku dashboard: filters → /dashboard/data per chart → Chart.js, in Finnish or English.
 // Rows arrive exactly as the indicator API gives them; this script only labels and draws.
+// Every request carries the sign-in's bearer token (signin.js); a 401 asks to sign in.
 "use strict";
 
 (function () {
@@ -7,10 +8,15 @@
   const L = config.labels;
   const PALETTE = ["#0b5cad", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
     "#6a3d9a", "#8c6d31", "#333333", "#b15928", "#1f78b4", "#b2df8a", "#fb9a99", "#999999"];
+  const auth = window.polkuAuth;
   const state = { lang: "fi", region: "", organisation: "", from: "", to: "", generation: 0 };
+  // mode: unknown (nothing asked yet), signed-in (a stored token), proxy (data answered
+  // without one: a sign-in proxy adds it), signed-out; message: a UI key shown on the form.
+  const signIn = { mode: "unknown", message: "" };
   const charts = {};   // chart id → Chart instance
   const results = {};  // chart id → last /dashboard/data response
-  window.polkuDashboard = { charts, results, state };
+  const downloads = [];  // {chart, name, size} of every CSV saved, newest last
+  window.polkuDashboard = { charts, results, state, signIn, downloads };
 
   // ---- words ---------------------------------------------------------------------------
   const ui = (key, vars) => {
@@ -113,8 +119,58 @@
       b.setAttribute("aria-pressed", String(b.dataset.lang === state.lang)));
     $("suppression-note").textContent = ui("suppressed_note", { t: config.threshold });
     showAsOf();
+    showSignIn();
     fillSelects();
     fillPresets();
+  }
+
+  // ---- sign-in -------------------------------------------------------------------------
+  const { SignInNeeded } = auth;
+
+  function who() {
+    const claims = auth.claims() || {};
+    const org = L.org_names[claims.org] || claims.org || "?";
+    return claims.role ? `${org} (${claims.role})` : org;
+  }
+
+  function showSignIn() {
+    $("auth").dataset.state = signIn.mode;
+    $("sign-in").hidden = signIn.mode !== "signed-out";
+    $("sign-out").hidden = signIn.mode !== "signed-in";
+    $("sign-in-message").textContent = signIn.message ? ui(signIn.message) : "";
+    $("auth-status").textContent = signIn.mode === "signed-in" ? ui("signed_in", { who: who() })
+      : signIn.mode === "proxy" ? ui("signed_in_proxy") : "";
+  }
+
+  // No numbers stay on the page of a signed-out user.
+  function signedOut(message) {
+    state.generation += 1;
+    for (const c of config.charts) {
+      if (charts[c.id]) charts[c.id].destroy();
+      delete charts[c.id];
+      delete results[c.id];
+      const el = $(`chart-${c.id}`);
+      el.dataset.state = "signin";
+      el.querySelector(".status").textContent = ui("sign_in_needed");
+      el.querySelector(".n").textContent = "";
+      el.querySelector(".table-box").replaceChildren();
+      el.querySelector(".suppressed-legend").hidden = true;
+      const csv = el.querySelector("button.csv");
+      csv.disabled = true;
+      csv.hidden = true;
+      delete csv.dataset.url;
+    }
+    Object.assign(signIn, { mode: "signed-out", message });
+    showSignIn();
+    document.body.dataset.generation = String(state.generation);
+    document.body.dataset.state = "signin";
+  }
+
+  // A 401 with a stored token: it expired or was never valid, so it is dropped.
+  function rejected() {
+    const hadToken = Boolean(auth.token());
+    auth.signOut();
+    signedOut(hadToken ? "token_rejected" : "sign_in_needed");
   }
 
   // ---- data ----------------------------------------------------------------------------
@@ -132,14 +188,13 @@
     el.dataset.state = "loading";
     el.querySelector(".status").textContent = ui("loading");
     try {
-      const response = await fetch(dataUrl(c), { headers: { Accept: "application/json" } });
-      if (!response.ok) throw new Error(`${response.status}`);
-      const data = await response.json();
+      const data = await (await auth.get(dataUrl(c), "application/json")).json();
       if (generation !== state.generation) return;
       results[c.id] = data;
       draw(c);
     } catch (error) {
       if (generation !== state.generation) return;
+      if (error instanceof SignInNeeded) throw error;
       delete results[c.id];
       el.dataset.state = "error";
       el.querySelector(".status").textContent = `${ui("error")} (${error.message})`;
@@ -155,8 +210,14 @@
     writeUrl();
     const generation = ++state.generation;
     document.body.dataset.state = "loading";
-    await Promise.all(config.charts.map((c) => load(c, generation)));
+    const loads = await Promise.allSettled(config.charts.map((c) => load(c, generation)));
     if (generation !== state.generation) return;
+    if (loads.some((l) => l.status === "rejected" && l.reason instanceof SignInNeeded)) {
+      rejected();
+      return;
+    }
+    Object.assign(signIn, { mode: auth.token() ? "signed-in" : "proxy", message: "" });
+    showSignIn();
     state.asOf = Object.values(results).map((r) => r.as_of).sort().pop();
     showAsOf();
     document.body.dataset.generation = String(generation);
@@ -363,15 +424,20 @@
     const na = el.querySelector(".org-na");
     na.hidden = !state.organisation || c.accepts_organisation;
     na.textContent = ui("org_filter_na");
+    const csv = el.querySelector("button.csv");
+    csv.textContent = `${ui("download_csv")} (${chartTitle(c)})`;
+    csv.hidden = !data;
+    if (el.dataset.state === "signin") {
+      el.querySelector(".status").textContent = ui("sign_in_needed");
+    }
     if (!data) return;
     const t = data.total;
     el.querySelector(".n").textContent = t.suppressed ? `n: ${suppressedText()}`
       : `${t.summed ? ui("n_sum") : "n"} = ${number(t.n, 0)}`;
     const target = targetOptions(c, c.horizontal ? "x" : "y");
     el.querySelector(".target").textContent = target.label ? ` · ${target.label}` : "";
-    const csv = el.querySelector("a.csv");
-    csv.href = dataUrl(c, { as_of: data.as_of, format: "csv" });
-    csv.textContent = `${ui("download_csv")} (${chartTitle(c)})`;
+    csv.dataset.url = dataUrl(c, { as_of: data.as_of, format: "csv" });
+    csv.disabled = false;
     const anySuppressed = data.rows.some((r) => r.suppressed);
     const legend = el.querySelector(".suppressed-legend");
     legend.hidden = !anySuppressed;
@@ -410,11 +476,50 @@
     return t;
   }
 
+  // ---- downloads -----------------------------------------------------------------------
+  // Fetched with the token and saved from a Blob, never a link with the token in its URL.
+  async function download(c, button) {
+    const url = button.dataset.url;
+    if (!url) return;
+    const status = $(`chart-${c.id}`).querySelector(".status");
+    button.disabled = true;
+    try {
+      const saved = await auth.save(await auth.get(url, "text/csv"), `polku-${c.indicator}.csv`);
+      downloads.push({ chart: c.id, ...saved });
+      status.textContent = "";
+    } catch (error) {
+      if (error instanceof SignInNeeded) rejected();
+      else status.textContent = `${ui("download_failed")} (${error.message})`;
+    } finally {
+      button.disabled = !button.dataset.url;
+    }
+  }
+
   // ---- wiring --------------------------------------------------------------------------
   function start() {
+    auth.takeFromAddress();
     readUrl();
     translatePage();
     config.charts.forEach(label);
+    config.charts.forEach((c) => {
+      const button = $(`chart-${c.id}`).querySelector("button.csv");
+      button.addEventListener("click", () => download(c, button));
+    });
+    $("sign-in").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const input = $("token");
+      if (!auth.store(input.value)) {
+        signIn.message = "token_malformed";
+        showSignIn();
+        return;
+      }
+      input.value = "";
+      refresh();
+    });
+    $("sign-out").addEventListener("click", () => {
+      auth.signOut();
+      signedOut("signed_out");
+    });
     $("region").addEventListener("change", (e) => {
       state.region = e.target.value;
       fillSelects();

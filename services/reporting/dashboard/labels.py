@@ -1,4 +1,5 @@
-"""Finnish and English labels of the dashboard: its own words, code values and definitions.
+"""Labels of the dashboard in Finnish and English (the sign-in also in Swedish): its own words,
+code values and definitions.
 
 Rows keep the codes of the indicator API; the page translates them with these tables, so the
 numbers the page shows are the API's numbers and only the words change with the language.
@@ -9,6 +10,51 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.organisations import OrganisationRegistry
+
+# The sign-in's words, in the three languages of the v2 dashboard (API.md, reporting).
+SIGN_IN: dict[str, dict[str, str]] = {
+    "sign_in_title": {"fi": "Kirjautuminen", "sv": "Inloggning", "en": "Sign in"},
+    "sign_in_help": {
+        "fi": "Luvut näytetään kirjautuneille. Liitä tähän tunnisteesi (bearer token); "
+        "se säilyy vain tämän välilehden istunnossa. Kehitysympäristössä komento polku up "
+        "tulostaa valmiin kirjautumislinkin.",
+        "sv": "Siffrorna visas för inloggade. Klistra in din token (bearer token) här; den "
+        "sparas bara under den här flikens session. I utvecklingsmiljön skriver kommandot "
+        "polku up ut en färdig inloggningslänk.",
+        "en": "The numbers are shown to signed-in users. Paste your bearer token here; it is "
+        "kept for this tab's session only. In development the polku up command prints a "
+        "ready sign-in link.",
+    },
+    "token": {"fi": "Tunniste (token)", "sv": "Token", "en": "Token"},
+    "sign_in": {"fi": "Kirjaudu", "sv": "Logga in", "en": "Sign in"},
+    "sign_out": {"fi": "Kirjaudu ulos", "sv": "Logga ut", "en": "Sign out"},
+    "signed_in": {"fi": "Kirjautunut: {who}", "sv": "Inloggad: {who}", "en": "Signed in: {who}"},
+    "signed_in_proxy": {
+        "fi": "Kirjautunut organisaation kirjautumispalvelun kautta",
+        "sv": "Inloggad via organisationens inloggningstjänst",
+        "en": "Signed in through your organisation's sign-in service",
+    },
+    "sign_in_needed": {
+        "fi": "Kirjaudu sisään nähdäksesi luvut.",
+        "sv": "Logga in för att se siffrorna.",
+        "en": "Sign in to see the numbers.",
+    },
+    "token_rejected": {
+        "fi": "Tunnistetta ei hyväksytty (vanhentunut tai virheellinen). Kirjaudu uudelleen.",
+        "sv": "Token godtogs inte (utgången eller ogiltig). Logga in igen.",
+        "en": "The token was not accepted (expired or invalid). Sign in again.",
+    },
+    "token_malformed": {
+        "fi": "Tämä ei ole tunniste: odotettiin muotoa xxxxx.yyyyy.zzzzz.",
+        "sv": "Det här är ingen token: formen xxxxx.yyyyy.zzzzz väntades.",
+        "en": "This is not a token: the form xxxxx.yyyyy.zzzzz was expected.",
+    },
+    "signed_out": {
+        "fi": "Kirjauduit ulos.", "sv": "Du har loggat ut.", "en": "You have signed out."},
+    "download_failed": {
+        "fi": "Lataus epäonnistui", "sv": "Nedladdningen misslyckades",
+        "en": "The download failed"},
+}
 
 UI: dict[str, dict[str, str]] = {
     "title": {"fi": "Polku – tilannekuva", "en": "Polku – dashboard"},
@@ -81,6 +127,7 @@ UI: dict[str, dict[str, str]] = {
     "referring_org_kind": {"fi": "Ohjaaja", "en": "Referred by"},
     "exit_destination": {"fi": "Jatkopolku", "en": "Exit destination"},
     "target_service": {"fi": "Palvelu", "en": "Service"},
+    **SIGN_IN,
 }
 
 # Charts whose title is not the catalogue name of their indicator.

@@ -1,8 +1,9 @@
 """HTTP adapter of the dashboard: the page, its same-origin data endpoint and static files.
 
-The page is served like the API docs, without a token; its script asks `/dashboard/data`,
-which computes the indicators server-side with the service's suppression threshold, so the
-browser never holds a token and never sees a cell the API would not show.
+The page is served like the API docs, without a token, and offers a sign-in; its script asks
+`/dashboard/data` with the bearer token it keeps in session storage (or the one a sign-in
+proxy in front of it adds), like every other route. The data is computed server-side with the
+service's suppression threshold, so the browser never sees a cell the API would not show.
 """
 
 from __future__ import annotations
@@ -16,20 +17,21 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from pydantic import AwareDatetime
 
+from contracts.bounded import BoundedDate, BoundedDateTime
 from services.reporting.dashboard.charts import CHARTS, Chart, parse_targets
 from services.reporting.dashboard.data import ChartQuery, chart_data
 from services.reporting.dashboard.labels import CHART_TITLES, DEFINITIONS_FI, page_labels
 from services.reporting.indicators import CATALOGUE, RegistryOrgLookup, to_csv
 from services.reporting.projections import local_date
 from services.runtime.errors import NotFound, ValidationFailed
-from services.runtime.service import Ctx
+from services.runtime.service import Auth, Ctx
 
 HERE = Path(str(files("services.reporting.dashboard")))
 STATIC = {
     "chart.umd.min.js": "text/javascript",
     "dashboard.js": "text/javascript",
+    "signin.js": "text/javascript",
     "dashboard.css": "text/css",
 }
 # Everything the page loads is same-origin: the dashboard works without outside network.
@@ -81,7 +83,7 @@ def chart_section(chart: Chart) -> str:
   <p class="suppressed-legend" hidden><span class="hatch" aria-hidden="true"></span>
     <span class="text"></span></p>
   <details><summary>Näytä taulukkona</summary><div class="table-box"></div></details>
-  <p><a class="csv" download></a></p>
+  <p><button type="button" class="csv" disabled></button></p>
 </section>"""
 
 
@@ -99,13 +101,14 @@ def _group_by(indicator: str, text: str | None) -> tuple[str, ...]:
 @router.get("/dashboard/data", summary="Rows of one dashboard chart (JSON or CSV)")
 async def dashboard_data(
     ctx: Ctx,
+    principal: Auth,
     indicator: str,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[BoundedDate | None, Query(alias="from")] = None,
+    date_to: Annotated[BoundedDate | None, Query(alias="to")] = None,
     group_by: str | None = None,
     region: str | None = None,
     organisation: str | None = None,
-    as_of: AwareDatetime | None = None,
+    as_of: BoundedDateTime | None = None,
     format: Literal["json", "csv"] = "json",
 ) -> Response:
     if indicator not in CATALOGUE:

@@ -1,15 +1,18 @@
-"""One running assessment service (own database) per test module, and the referral stand-in."""
+"""One running assessment service (own database) per test module, and the referral stand-in;
+for the bad-input tests, the service on a thread with a seeded world (bad_input_setup)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
+import httpx
 import pytest
 
 from services.assessment.app import definition
 from services.runtime.infra import Infrastructure
+from tests.e2e.assessment.bad_input_setup import HEADERS, Setup, running_setup
 from tests.e2e.assessment.support import ReferralUpstream
 from tests.support.services import RunningService, running_service
 
@@ -39,3 +42,15 @@ async def upstream(infra: Infrastructure) -> AsyncIterator[ReferralUpstream]:
         yield publisher
     finally:
         await publisher.stop()
+
+
+@pytest.fixture(scope="module")
+def setup(infra: Infrastructure) -> Iterator[Setup]:
+    with running_setup(infra) as ready:
+        yield ready
+
+
+@pytest.fixture(scope="module")
+def http(setup: Setup) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=setup.base_url, headers=HEADERS, timeout=30) as client:
+        yield client

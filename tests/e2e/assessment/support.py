@@ -151,7 +151,7 @@ async def access_tables(pool: asyncpg.Pool) -> dict[str, list[tuple[Any, ...]]]:
     snapshot = {}
     for table in ACCESS_TABLES:
         rows = await pool.fetch(f"SELECT * FROM {table}")  # table names are constants
-        snapshot[table] = sorted((tuple(str(v) for v in r.values()) for r in rows))
+        snapshot[table] = sorted(tuple(str(v) for v in r.values()) for r in rows)
     return snapshot
 
 

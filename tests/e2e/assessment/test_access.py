@@ -10,6 +10,7 @@ import uuid
 import asyncpg
 
 from contracts.topics import ASSESSMENT_TOPIC, REFERRAL_TOPIC
+from services.runtime.access import load_client_facts
 from tests.e2e.assessment.support import (
     CONSENTED,
     REFERRER,
@@ -24,7 +25,6 @@ from tests.e2e.assessment.support import (
     referred_and_opened,
     registered,
 )
-from services.runtime.access import load_client_facts
 from tests.support.services import RunningService, auth
 
 NURSE = auth(TEAM, "nurse")

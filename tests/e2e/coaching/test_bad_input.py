@@ -1,5 +1,7 @@
 """Bad input on every endpoint of the running service: only 4xx (problem+json), never 5xx,
-nothing appended — by property-based tests, explicit cases and a schemathesis run."""
+nothing appended — by property-based tests (times past the bounds, `true` for numbers,
+bodies that are not JSON among them), explicit cases, correlation ids and 405s; the
+schemathesis run is in test_schemathesis.py."""
 
 from __future__ import annotations
 
@@ -11,12 +13,9 @@ from typing import Any
 
 import asyncpg
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
-from schemathesis.checks import not_a_server_error
-from schemathesis.generation import GenerationMode
 
 from contracts.commands.coaching import (
     CompleteVocationalProfile,
@@ -31,6 +30,17 @@ from contracts.commands.coaching import (
 from contracts.events.coaching import FIDELITY_ITEMS
 from services.runtime.stack import run_sync
 from tests.e2e.coaching.conftest import World
+from tests.support.bad_input import (
+    BAD_CORRELATION_IDS,
+    OUT_OF_RANGE_DATES,
+    OUT_OF_RANGE_TIMES,
+    assert_correlation,
+    assert_problem,
+    correlation_ids,
+    extreme_times,
+    not_json,
+    post_raw,
+)
 from tests.support.services import auth
 
 SCORES = dict.fromkeys(FIDELITY_ITEMS, 3)
@@ -72,7 +82,8 @@ ENDPOINTS = [
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-    | st.text(max_size=12),
+    | st.text(max_size=12) | extreme_times()
+    | st.sampled_from(OUT_OF_RANGE_TIMES + OUT_OF_RANGE_DATES),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
                                                                  max_size=3),
     max_leaves=8,
@@ -148,21 +159,18 @@ def test_bad_bodies_are_4xx_and_append_nothing(world: World, endpoint: Endpoint)
 
         rejected()
 
-        @settings(max_examples=15, deadline=None, database=None)
-        @given(raw=st.binary(max_size=40))
-        def malformed(raw: bytes) -> None:
-            assume(raw or not endpoint.body_optional)  # no body at all is a valid profile
-            try:
-                json.loads(raw)
-                assume(False)
-            except ValueError:
-                pass
+        @settings(max_examples=15, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(sent=not_json())
+        def not_json_is_400(sent: tuple[bytes, str | None]) -> None:
             id_ = (endpoint.ids(world) or [uuid.uuid4()])[0]
-            response = http.post(endpoint.path.format(id=id_), content=raw,
-                                 headers={"Content-Type": "application/json"})
-            assert_rejected(response, 400, 422)  # 400: FastAPI's answer to an empty body
+            response = post_raw(http, endpoint.path.format(id=id_), *sent)
+            assert_problem(response, 400, "body")
 
-        malformed()
+        not_json_is_400()
+        if not endpoint.body_optional:  # no body at all is a valid vocational profile
+            id_ = (endpoint.ids(world) or [uuid.uuid4()])[0]
+            assert_problem(http.post(endpoint.path.format(id=id_)), 400, "body")
     assert event_count(world.database_url) == before
 
 
@@ -254,26 +262,62 @@ def test_authentication_and_authorisation(world: World) -> None:
     assert event_count(world.database_url) == before
 
 
-def test_schemathesis_finds_no_server_error(world: World) -> None:
-    """Every operation, with valid and invalid data, on unknown ids and on streams that take
-    no more commands (so valid bodies exercise the deciders without changing the world)."""
-    schema = schemathesis.openapi.from_url(f"{world.base_url}/openapi.json")
-    ended = {"engagement_id": str(world.ended_engagement),
-             "placement_id": str(world.ended_placement)}
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        names = {p.name for p in operation.path_parameters}
-        for mode, path_parameters in [
-            (GenerationMode.POSITIVE, None), (GenerationMode.NEGATIVE, None),
-            *([(GenerationMode.POSITIVE, {k: v for k, v in ended.items() if k in names})]
-              if names else []),
-        ]:
-            @settings(max_examples=20, deadline=None, database=None,
-                      suppress_health_check=list(HealthCheck))
-            @given(case=operation.as_strategy(generation_mode=mode,
-                                              path_parameters=path_parameters))
-            def no_server_error(case: Any) -> None:
-                response = case.call(base_url=world.base_url, headers=world.coach)
-                case.validate_response(response, checks=[not_a_server_error])
+# API.md, Common rules: (name, path, make → (id, body), field named in the 422).
+COMMON_RULES: list[tuple[str, str, Callable[[World], tuple[str, Any]], str]] = [
+    ("occurred_at overflowing UTC", "/engagements/{id}/end", lambda w: (
+        str(w.open_engagement), {"outcome": "other",
+                                 "occurred_at": "9999-12-31T23:00:00-01:00"}), "occurred_at"),
+    ("occurred_at underflowing UTC", "/placements/{id}/follow-along", lambda w: (
+        str(w.open_placement), {"mode": "phone", "occurred_at": "0001-01-01T00:00:00+01:00"}),
+     "occurred_at"),
+    ("occurred_at before 1900", "/placements", lambda w: (
+        "", _placement(w, occurred_at="1899-12-31T23:59:59Z")), "occurred_at"),
+    ("occurred_at as a number", "/fidelity-reviews", lambda w: (
+        "", {"item_scores": SCORES, "occurred_at": 0}), "occurred_at"),
+    ("hours true", "/placements", lambda w: ("", _placement(w, hours_per_week=True)),
+     "hours_per_week"),
+    ("hours as text", "/placements", lambda w: ("", _placement(w, hours_per_week="37.5")),
+     "hours_per_week"),
+    ("an item score true", "/fidelity-reviews", lambda w: (
+        "", {"item_scores": {**SCORES, "4": True}}), "item_scores.4"),
+    ("an item score 3.0", "/fidelity-reviews", lambda w: (
+        "", {"item_scores": {**SCORES, "4": 3.0}}), "item_scores.4"),
+]
 
-            no_server_error()
+
+@pytest.mark.parametrize(("path", "make", "field"), [c[1:] for c in COMMON_RULES],
+                         ids=[c[0] for c in COMMON_RULES])
+def test_common_rules_name_the_field(world: World, path: str,
+                                     make: Callable[[World], tuple[str, Any]],
+                                     field: str) -> None:
+    before = event_count(world.database_url)
+    id_, body = make(world)
+    with world.http() as http:
+        assert_problem(http.post(path.format(id=id_), json=body), 422, field)
+    assert event_count(world.database_url) == before
+
+
+def test_a_method_not_allowed_is_405_with_allow(world: World) -> None:
+    with world.http() as http:
+        for method, path in [("GET", "/placements"), ("PUT", "/engagements"),
+                             ("DELETE", f"/placements/{world.open_placement}/end")]:
+            response = http.request(method, path)
+            assert_problem(response, 405)
+            assert response.headers["Allow"] == "POST"
+
+
+def test_correlation_ids_are_kept_only_when_valid(world: World) -> None:
+    before = event_count(world.database_url)
+    with world.http() as http:
+        @settings(max_examples=30, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(sent=correlation_ids | st.sampled_from(BAD_CORRELATION_IDS))
+        def kept_or_replaced(sent: str) -> None:
+            raw = sent.encode("latin-1", "replace")
+            response = http.post("/fidelity-reviews", headers={"X-Correlation-Id": raw},
+                                 json={"item_scores": {**SCORES, "1": True}})
+            assert_problem(response, 422, "item_scores.1")
+            assert_correlation(raw.decode("latin-1"), response.headers["X-Correlation-Id"])
+
+        kept_or_replaced()
+    assert event_count(world.database_url) == before

@@ -33,7 +33,7 @@ async def dashboard(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Ru
         conn = await asyncpg.connect(database_url)
         try:
             async with conn.transaction():
-                await project(conn, history().events)
+                await project(conn, history().envelopes())
         finally:
             await conn.close()
         yield svc

@@ -1,5 +1,6 @@
-"""GET /dashboard and its data endpoint over HTTP: every chart has its container, and every
-number the page gets is a row of the indicator API for the same query."""
+"""GET /dashboard and its data endpoint over HTTP: every chart has its container, every
+number the page gets is a row of the indicator API for the same query, and the numbers need
+a token while the page itself does not."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from typing import Any
 import asyncpg
 
 from services.reporting.dashboard.charts import CHARTS, Chart
+from services.reporting.dashboard.labels import SIGN_IN
 from services.reporting.indicators import CATALOGUE, RegistryOrgLookup, compute, to_csv
-from tests.support.services import RunningService, auth
+from tests.support.services import RunningService, auth, token
 
 # After every seeded event was recorded (the history is recorded in 2024–2025) and before
 # anything a test run publishes today: the rows cannot move while the test compares them.
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 Y2024 = {"from": "2024-01-01", "to": "2024-12-31"}
 Y2025 = {"from": "2025-01-01", "to": "2025-12-31"}
+ANALYST = auth("kymenlaakso-sote", "analyst")
 
 
 def page_config(html: str) -> dict[str, Any]:
@@ -32,7 +35,7 @@ async def data(svc: RunningService, chart: Chart, **params: str) -> dict[str, An
     query = {"indicator": chart.indicator, "group_by": ",".join(chart.group_by),
              "as_of": AS_OF.isoformat(), **params}
     async with svc.client() as http:
-        response = await http.get("/dashboard/data", params=query)
+        response = await http.get("/dashboard/data", params=query, headers=ANALYST)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -61,6 +64,7 @@ async def test_the_page_has_every_chart_its_definition_and_same_origin_scripts(
         page = await http.get("/dashboard")
         library = await http.get("/dashboard/static/chart.umd.min.js")
         script = await http.get("/dashboard/static/dashboard.js")
+        signin = await http.get("/dashboard/static/signin.js")
         elsewhere = await http.get("/dashboard/static/..%2Fdata.py")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
@@ -78,9 +82,15 @@ async def test_the_page_has_every_chart_its_definition_and_same_origin_scripts(
     assert targets["client_experience_score"] == 8.5
     assert targets["client_experience_nps"] is None  # 8.5 is a 0–10 score, not an NPS
     assert re.findall(r'src="([^"]+)"', html) == [
-        "/dashboard/static/chart.umd.min.js", "/dashboard/static/dashboard.js"]
+        "/dashboard/static/chart.umd.min.js", "/dashboard/static/signin.js",
+        "/dashboard/static/dashboard.js"]
     assert library.status_code == 200 and "Chart.js v4" in library.text[:200]
     assert script.status_code == 200
+    assert signin.status_code == 200 and "sessionStorage" in signin.text
+    assert 'id="sign-in"' in html and 'id="sign-out"' in html
+    for key in SIGN_IN:  # the sign-in's words reach the page in all three languages
+        assert set(config["labels"]["ui"][key]) == {"fi", "sv", "en"}, key
+        assert all(config["labels"]["ui"][key].values()), key
     assert elsewhere.status_code == 404
 
 
@@ -107,7 +117,7 @@ async def test_chart_rows_are_the_indicator_api_rows_for_every_filter(
             assert got["rows"] == expected, (chart.id, filters)
             async with dashboard.client() as http:  # the request the response names
                 api = await http.get(got["api"], headers=headers)
-                csv = await http.get("/dashboard/data", params={
+                csv = await http.get("/dashboard/data", headers=headers, params={
                     "indicator": chart.indicator, "group_by": ",".join(chart.group_by),
                     "as_of": got["as_of"], "format": "csv", **filters, **period})
             assert api.status_code == 200, api.text
@@ -160,6 +170,36 @@ async def test_bad_requests_are_problems_not_errors(dashboard: RunningService) -
     ]
     async with dashboard.client() as http:
         for params, status in cases:
-            response = await http.get("/dashboard/data", params=params)
+            response = await http.get("/dashboard/data", params=params, headers=ANALYST)
             assert response.status_code == status, (params, response.text)
             assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_data_needs_a_token_and_the_page_does_not(dashboard: RunningService) -> None:
+    query = {"indicator": "referrals_made", "as_of": AS_OF.isoformat(), **Y2025}
+    expired = token("kymenlaakso-sote", "analyst", ttl=-60)
+    refused = [
+        ({}, {}),
+        ({}, {"format": "csv"}),
+        ({"Authorization": f"Bearer {expired}"}, {}),
+        ({"Authorization": "Bearer not-a-token"}, {"format": "csv"}),
+        ({"Authorization": f"Basic {token('kymenlaakso-sote', 'analyst')}"}, {}),
+    ]
+    async with dashboard.client() as http:
+        for headers, extra in refused:
+            response = await http.get("/dashboard/data", params={**query, **extra},
+                                      headers=headers)
+            assert response.status_code == 401, (headers, extra, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["status"] == 401
+            assert "rows" not in response.text
+        # Even a request that names no indicator learns nothing before it signs in.
+        bare = await http.get("/dashboard/data")
+        signed = await http.get("/dashboard/data", params=query, headers=ANALYST)
+        csv = await http.get("/dashboard/data", params={**query, "format": "csv"},
+                             headers=ANALYST)
+        page = await http.get("/dashboard")
+    assert bare.status_code == 401
+    assert signed.status_code == 200 and signed.json()["rows"][0]["n"] > 0
+    assert csv.status_code == 200 and csv.text.startswith("n,value,suppressed")
+    assert page.status_code == 200 and 'id="sign-in"' in page.text

@@ -1,6 +1,9 @@
 """The dashboard in headless Chromium (Debian's `chromium` and `chromium-driver`, which
-`make` installs from SYSTEM_PACKAGES): load it, switch region and period, and find the
-charts drawn with data, suppressed cells marked and the labels switching language.
+`make` installs from SYSTEM_PACKAGES): signed out it shows no numbers and asks for a token;
+signed in through `polku up`'s `#token=` link (the token leaves the address), switch region
+and period, and find the charts drawn with data, suppressed cells marked, a CSV saved with the
+token in a header and the labels switching language; sign out, sign in with the form, and
+load the page behind a sign-in proxy that adds the header itself.
 
 Set POLKU_DASHBOARD_SCREENSHOT=docs/dashboard.png to refresh the README's picture; the
 screenshot is otherwise written to the test's temporary directory only.
@@ -12,12 +15,14 @@ import asyncio
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.support.services import RunningService
+from tests.support.services import RunningService, token
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -40,7 +45,7 @@ for (const el of document.querySelectorAll("section.chart")) {
     state: el.dataset.state,
     title: el.querySelector("h2").textContent,
     n: el.querySelector(".n").textContent,
-    csv: el.querySelector("a.csv").getAttribute("href"),
+    csv: el.querySelector("button.csv").dataset.url || null,
     suppressedShown: !el.querySelector(".suppressed-legend").hidden,
     labels: chart ? chart.data.labels : [],
     datasets: chart ? chart.data.datasets.map((d) => ({label: d.label, data: d.data})) : [],
@@ -48,8 +53,24 @@ for (const el of document.querySelectorAll("section.chart")) {
 }
 return out;
 """
-SETTLED = ("return document.body.dataset.state === 'ready' && "
+SETTLED = ("return document.body.dataset.state === '{state}' && "
            "document.body.dataset.generation === String(window.polkuDashboard.state.generation)")
+STORED = "return sessionStorage.getItem('polku.dashboard.token')"
+# The page's sign-in as the user sees it.
+READ_SIGN_IN = """
+return {
+  state: document.getElementById("auth").dataset.state,
+  status: document.getElementById("auth-status").textContent,
+  form: !document.getElementById("sign-in").hidden,
+  signOut: !document.getElementById("sign-out").hidden,
+  message: document.getElementById("sign-in-message").textContent,
+  charts: Object.keys(window.polkuDashboard.charts).length,
+  states: [...new Set([...document.querySelectorAll("section.chart")]
+    .map((el) => el.dataset.state))],
+};
+"""
+ORG = "keski-uusimaa-sote"
+ORG_NAME = "Keski-Uudenmaan hyvinvointialue"
 
 
 def require_browser() -> None:
@@ -78,12 +99,36 @@ def browser() -> Any:
     return driver
 
 
-def settle(driver: Any) -> dict[str, Any]:
+def settle(driver: Any, state: str = "ready") -> dict[str, Any]:
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script(SETTLED))
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(SETTLED.format(state=state)))
     charts: dict[str, Any] = driver.execute_script(READ_CHARTS)
     return charts
+
+
+def sign_in_view(driver: Any) -> dict[str, Any]:
+    view: dict[str, Any] = driver.execute_script(READ_SIGN_IN)
+    return view
+
+
+def paste(driver: Any, text: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    field = driver.find_element(By.ID, "token")
+    field.clear()
+    field.send_keys(text)
+    driver.find_element(By.ID, "sign-in-button").click()
+
+
+def fresh_load(driver: Any, url: str) -> None:
+    """A full page load (a fragment-only change would stay on the same document)."""
+    driver.get("about:blank")
+    driver.get(url)
+
+
+def console_errors(driver: Any) -> list[dict[str, Any]]:
+    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
 def has_data(chart: dict[str, Any]) -> bool:
@@ -108,51 +153,144 @@ def full_page_screenshot(driver: Any, path: Path) -> None:
     driver.save_screenshot(str(path))
 
 
-def drive(base_url: str, screenshot: Path) -> None:
+def signed_out_shows_no_numbers(driver: Any, base_url: str) -> None:
+    fresh_load(driver, f"{base_url}/dashboard")
+    settle(driver, "signin")
+    view = sign_in_view(driver)
+    assert view["form"] and not view["signOut"] and view["charts"] == 0, view
+    assert view["states"] == ["signin"], view
+    assert driver.execute_script(STORED) is None
+    paste(driver, "hello")
+    assert "xxxxx.yyyyy.zzzzz" in sign_in_view(driver)["message"]
+    assert driver.execute_script(STORED) is None
+    unexpected = [e for e in console_errors(driver) if " 401 " not in e["message"]]
+    assert not unexpected, f"browser console errors: {unexpected}"
+
+
+def downloads_csv(driver: Any, base_url: str, bearer: str, folder: Path) -> None:
+    """The CSV button fetches with the token and saves a Blob: the file is the API's CSV."""
     from selenium.webdriver.common.by import By
 
+    driver.find_element(By.CSS_SELECTOR, "#chart-exit_destinations button.csv").click()
+    name = "polku-exit_destinations-kymenlaakso-2025-01-01-2025-12-31.csv"
+    deadline = time.monotonic() + 20
+    while not (folder / name).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert (folder / name).exists(), f"no {name} in {sorted(folder.iterdir())}"
+    url = driver.execute_script(
+        "return document.querySelector('#chart-exit_destinations button.csv').dataset.url")
+    assert "token" not in url
+    expected = httpx.get(f"{base_url}{url}", headers={"Authorization": f"Bearer {bearer}"})
+    assert (folder / name).read_text(encoding="utf-8") == expected.text
+    assert httpx.get(f"{base_url}{url}").status_code == 401  # the same URL, no header
+
+
+def browses_signed_in(driver: Any, base_url: str, bearer: str, screenshot: Path,
+                      folder: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    fresh_load(driver, f"{base_url}/dashboard#token={bearer}")
+    first = settle(driver)
+    assert "token" not in driver.current_url and "#" not in driver.current_url, (
+        driver.current_url)
+    assert driver.execute_script("return location.hash") == ""
+    assert driver.execute_script(STORED) == bearer
+    view = sign_in_view(driver)
+    assert view["state"] == "signed-in" and not view["form"] and view["signOut"], view
+    assert ORG_NAME in view["status"] and "analyst" in view["status"], view
+    missing = [c for c in FILLED if not has_data(first[c])]
+    assert not missing, f"charts without data on the default period: {missing}"
+
+    charts = choose(driver, region="pirkanmaa", preset="2024")
+    assert "region=pirkanmaa" in driver.current_url and "from=2024-01-01" in driver.current_url
+    missing = [c for c in FILLED if not has_data(charts[c])]
+    assert not missing, f"charts without data for Pirkanmaa 2024: {missing}"
+    assert charts["days_to_assessment"]["labels"] == ["Pirkanmaa"]
+    assert charts["active_clients"]["state"] == "empty"  # every case closed in October
+    assert "region=pirkanmaa" in charts["exit_destinations"]["csv"]
+    assert "format=csv" in charts["exit_destinations"]["csv"]
+
+    charts = choose(driver, region="kymenlaakso", preset="2025")
+    missing = [c for c in (*FILLED, "active_clients", "coaching_employment_rate")
+               if not has_data(charts[c])]
+    assert not missing, f"charts without data for Kymenlaakso 2025: {missing}"
+    assert charts["days_to_assessment"]["labels"] == ["Kymenlaakso"]
+    assert charts["referrals_by_source"]["suppressedShown"], "suppressed cell not marked"
+    assert charts["active_clients"]["n"] == "n = 6"
+    downloads_csv(driver, base_url, bearer, folder)
+
+    driver.find_element(By.CSS_SELECTOR, 'button[data-lang="en"]').click()
+    charts = settle(driver)
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Polku – dashboard"
+    assert charts["exit_destinations"]["title"] == "Exit destinations"
+    assert "Employment" in charts["exit_destinations"]["labels"]
+    assert sign_in_view(driver)["status"].startswith("Signed in: ")
+    full_page_screenshot(driver, screenshot)
+    assert screenshot.stat().st_size > 10_000, "the screenshot is blank"
+    errors = console_errors(driver)
+    assert not errors, f"browser console errors: {errors}"
+
+
+def signs_out_and_in_with_the_form(driver: Any, bearer: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "sign-out").click()
+    settle(driver, "signin")
+    view = sign_in_view(driver)
+    assert view["form"] and view["charts"] == 0 and view["states"] == ["signin"], view
+    assert view["message"] == "You have signed out."
+    assert driver.execute_script(STORED) is None
+
+    paste(driver, f"Bearer {bearer}")
+    charts = settle(driver)
+    assert has_data(charts["exit_destinations"])
+    assert sign_in_view(driver)["state"] == "signed-in"
+
+    driver.find_element(By.ID, "sign-out").click()
+    settle(driver, "signin")
+    paste(driver, token(ORG, "analyst", ttl=-60))  # expired: the service refuses it
+    settle(driver, "signin")
+    view = sign_in_view(driver)
+    assert view["message"].startswith("The token was not accepted"), view
+    assert view["charts"] == 0
+    assert driver.execute_script(STORED) is None
+
+
+def works_behind_a_sign_in_proxy(driver: Any, base_url: str, bearer: str) -> None:
+    """Production: a proxy in front adds Authorization; here Chromium adds it (CDP)."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setExtraHTTPHeaders",
+                           {"headers": {"Authorization": f"Bearer {bearer}"}})
+    fresh_load(driver, f"{base_url}/dashboard?lang=en")
+    charts = settle(driver)
+    assert driver.execute_script(STORED) is None
+    assert has_data(charts["exit_destinations"])
+    view = sign_in_view(driver)
+    assert view["state"] == "proxy" and not view["form"] and not view["signOut"], view
+    assert view["status"] == "Signed in through your organisation's sign-in service"
+
+
+def drive(base_url: str, screenshot: Path, folder: Path) -> None:
     driver = browser()
     try:
-        driver.get(f"{base_url}/dashboard")
-        first = settle(driver)
-        missing = [c for c in FILLED if not has_data(first[c])]
-        assert not missing, f"charts without data on the default period: {missing}"
-
-        charts = choose(driver, region="pirkanmaa", preset="2024")
-        assert "region=pirkanmaa" in driver.current_url and "from=2024-01-01" in driver.current_url
-        missing = [c for c in FILLED if not has_data(charts[c])]
-        assert not missing, f"charts without data for Pirkanmaa 2024: {missing}"
-        assert charts["days_to_assessment"]["labels"] == ["Pirkanmaa"]
-        assert charts["active_clients"]["state"] == "empty"  # every case closed in October
-        assert "region=pirkanmaa" in charts["exit_destinations"]["csv"]
-        assert "format=csv" in charts["exit_destinations"]["csv"]
-
-        charts = choose(driver, region="kymenlaakso", preset="2025")
-        missing = [c for c in (*FILLED, "active_clients", "coaching_employment_rate")
-                   if not has_data(charts[c])]
-        assert not missing, f"charts without data for Kymenlaakso 2025: {missing}"
-        assert charts["days_to_assessment"]["labels"] == ["Kymenlaakso"]
-        assert charts["referrals_by_source"]["suppressedShown"], "suppressed cell not marked"
-        assert charts["active_clients"]["n"] == "n = 6"
-
-        driver.find_element(By.CSS_SELECTOR, 'button[data-lang="en"]').click()
-        charts = settle(driver)
-        assert driver.find_element(By.TAG_NAME, "h1").text == "Polku – dashboard"
-        assert charts["exit_destinations"]["title"] == "Exit destinations"
-        assert "Employment" in charts["exit_destinations"]["labels"]
-        full_page_screenshot(driver, screenshot)
-        assert screenshot.stat().st_size > 10_000, "the screenshot is blank"
-        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-        assert not errors, f"browser console errors: {errors}"
+        driver.execute_cdp_cmd("Browser.setDownloadBehavior",
+                               {"behavior": "allow", "downloadPath": str(folder)})
+        bearer = token(ORG, "analyst")
+        signed_out_shows_no_numbers(driver, base_url)
+        browses_signed_in(driver, base_url, bearer, screenshot, folder)
+        signs_out_and_in_with_the_form(driver, bearer)
+        works_behind_a_sign_in_proxy(driver, base_url, bearer)
     finally:
         driver.quit()
         shutil.rmtree(driver.profile_dir, ignore_errors=True)
 
 
-async def test_dashboard_draws_charts_with_data_in_chromium(
+async def test_dashboard_signs_in_and_draws_charts_with_data_in_chromium(
     dashboard: RunningService, tmp_path: Path
 ) -> None:
     require_browser()
     screenshot = Path(os.environ.get("POLKU_DASHBOARD_SCREENSHOT") or tmp_path / "dashboard.png")
     # Selenium blocks; the service runs on this event loop, so the browser gets a thread.
-    await asyncio.to_thread(drive, dashboard.base_url, screenshot)
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    await asyncio.to_thread(drive, dashboard.base_url, screenshot, folder)

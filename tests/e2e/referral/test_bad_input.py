@@ -1,9 +1,10 @@
-"""Bad input never yields a 5xx and never writes anything: properties and explicit cases."""
+"""Bad input never yields a 5xx and never writes anything: properties and explicit cases,
+with the probes of API.md's common rules (bounded times, strict numbers, identity codes born
+in the future or in the 1800s, bodies that are not JSON, 405 with Allow, correlation ids)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -27,42 +28,20 @@ from contracts.commands.referral import (
     WithdrawReferral,
 )
 from tests.e2e.referral.support import PEOPLE, ThreadedReferral
+from tests.support.bad_input import (
+    OUT_OF_RANGE_DATES,
+    OUT_OF_RANGE_TIMES,
+    assert_problem,
+    extreme_times,
+    not_json,
+    post_raw,
+)
 from tests.support.services import auth
 from tests.unit.referral.builders import identity_code
 
 EMPLOYMENT, SOTE = "kymenlaakso-employment", "kymenlaakso-sote"
 PROFESSIONAL = auth(SOTE, "nurse")
 ADMIN = auth(SOTE, "admin")
-
-
-@pytest.fixture(scope="module")
-def svc(infra: Any, kafka_bootstrap: str) -> Iterator[ThreadedReferral]:
-    with ThreadedReferral(infra, kafka_bootstrap) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def ids(svc: ThreadedReferral) -> dict[str, str]:
-    """A registered client with a consent, a referral awaiting decision and an open case."""
-    http = svc.http
-    client_id = http.post("/clients", json=PEOPLE.person(), headers=PROFESSIONAL).json()[
-        "client_id"]
-    consent_id = http.post(f"/clients/{client_id}/consents", headers=PROFESSIONAL,
-                           json={"scope": "research"}).json()["consent_id"]
-
-    def refer() -> str:
-        response = http.post("/referrals", headers=auth(EMPLOYMENT, "employment_expert"), json={
-            "client_id": client_id, "target_organisation_id": SOTE,
-            "target_service": "job_coaching", "reasons": ["other"]})
-        assert response.status_code == 201, response.text
-        return str(response.json()["referral_id"])
-
-    pending, accepted = refer(), refer()
-    case = http.post(f"/referrals/{accepted}/accept", headers=PROFESSIONAL,
-                     json={"responsible_worker_id": str(uuid.uuid4())})
-    assert case.status_code == 200, case.text
-    return {"client_id": client_id, "consent_id": consent_id, "referral_id": pending,
-            "decided_referral_id": accepted, "case_id": case.json()["case_id"]}
 
 
 # (method, path, fields of the body, token): path ids are real, so only the body is wrong.
@@ -88,7 +67,8 @@ ENDPOINTS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
 ]
 
 JSON_SCALARS = (st.none() | st.booleans() | st.integers() | st.text(max_size=30)
-                | st.floats(allow_nan=False, allow_infinity=False))
+                | st.floats(allow_nan=False, allow_infinity=False) | extreme_times()
+                | st.sampled_from(OUT_OF_RANGE_TIMES + OUT_OF_RANGE_DATES))
 JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=4)
                            | st.dictionaries(st.text(max_size=12), inner, max_size=4),
                            max_leaves=12)
@@ -154,6 +134,8 @@ UNKNOWN = str(uuid.uuid4())
 
 
 def _person(**changes: Any) -> dict[str, Any]:
+    if "identity_code" in changes:  # refused codes must stay out of the logs as well
+        PEOPLE.remember(changes["identity_code"])
     return {**PEOPLE.person(), **changes}
 
 
@@ -233,7 +215,41 @@ CASES: list[tuple[str, str, str, Any, dict[str, str], int, str | None]] = [
      "organisation_id": SOTE, "service": "job_coaching", "score": 8}, PROFESSIONAL, 404, None),
     ("feedback for unknown organisation", "POST", "/feedback", {"organisation_id": "atlantis",
      "service": "job_coaching", "score": 8}, PROFESSIONAL, 422, "organisation_id"),
-    ("not JSON", "POST", "/feedback", "{not json", PROFESSIONAL, 422, None),
+    ("not JSON", "POST", "/feedback", "{not json", PROFESSIONAL, 400, "body"),
+    # API.md, Common rules: bounded times and dates, strict numbers, refused identity codes.
+    ("occurred_at overflowing UTC", "POST", "/clients",
+     _person(occurred_at="9999-12-31T23:00:00-01:00"), PROFESSIONAL, 422, "occurred_at"),
+    ("occurred_at underflowing UTC", "POST", "/referrals/{referral_id}/withdraw",
+     {"occurred_at": "0001-01-01T00:00:00+01:00"}, auth(EMPLOYMENT, "employment_expert"), 422,
+     "occurred_at"),
+    ("occurred_at before 1900", "DELETE", "/clients/{client_id}/consents/{consent_id}",
+     {"occurred_at": "1899-12-31T23:59:59Z"}, PROFESSIONAL, 422, "occurred_at"),
+    ("occurred_at as a number", "POST", "/cases/{case_id}/close",
+     {"exit_destination": "other", "occurred_at": 1700000000}, PROFESSIONAL, 422,
+     "occurred_at"),
+    ("valid_until after 2200", "POST", "/clients/{client_id}/consents",
+     {"scope": "research", "valid_until": "9999-12-31"}, PROFESSIONAL, 422, "valid_until"),
+    ("valid_until in year 1", "POST", "/clients/{client_id}/consents",
+     {"scope": "research", "valid_until": "0001-01-01"}, PROFESSIONAL, 422, "valid_until"),
+    ("score true", "POST", "/feedback", {"organisation_id": SOTE, "service": "job_coaching",
+     "score": True}, PROFESSIONAL, 422, "score"),
+    ("score as text", "POST", "/feedback", {"organisation_id": SOTE, "service": "job_coaching",
+     "score": "8"}, PROFESSIONAL, 422, "score"),
+    ("score 8.0", "POST", "/feedback", {"organisation_id": SOTE, "service": "job_coaching",
+     "score": 8.0}, PROFESSIONAL, 422, "score"),
+    ("unemployment months true", "POST", "/referrals", {
+        "client_id": "{client_id}", "target_organisation_id": SOTE,
+        "target_service": "job_coaching", "reasons": ["other"], "unemployment_months": True},
+     PROFESSIONAL, 422, "unemployment_months"),
+    ("identity code born tomorrow", "POST", "/clients",
+     _person(identity_code=identity_code(date.today() + timedelta(days=2), 123)), PROFESSIONAL,
+     422, "identity_code"),
+    ("identity code born in 2090", "POST", "/clients",
+     _person(identity_code=identity_code(date(2090, 1, 1), 124)), PROFESSIONAL, 422,
+     "identity_code"),
+    ("century sign +", "POST", "/clients",
+     _person(identity_code=identity_code(date(1899, 5, 17), 123)), PROFESSIONAL, 422,
+     "identity_code"),
 ]
 
 
@@ -266,4 +282,24 @@ def test_explicit_bad_input(
         assert field in [e["field"] for e in problem["errors"]], problem
     if isinstance(body, dict) and "identity_code" in body:
         assert body["identity_code"] not in response.text  # errors never echo the code
+    assert svc.counts() == before
+
+
+@pytest.mark.parametrize(("method", "path", "fields", "headers"), ENDPOINTS,
+                         ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])
+def test_bodies_that_are_not_json_are_400(
+    svc: ThreadedReferral, ids: dict[str, str], method: str, path: str,
+    fields: tuple[str, ...], headers: dict[str, str],
+) -> None:
+    before = svc.counts()
+
+    @settings(max_examples=10, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(sent=not_json())
+    def bad_request(sent: tuple[bytes, str | None]) -> None:
+        body, content_type = sent
+        response = post_raw(svc.http, path.format(**ids), body, content_type, headers, method)
+        assert_problem(response, 400, "body")
+
+    bad_request()
     assert svc.counts() == before

@@ -63,9 +63,6 @@ class Pathways:
     def ids(self) -> list[uuid.UUID]:
         return [e.id for e in self.envelopes]
 
-    def dicts(self) -> list[dict[str, Any]]:
-        return [e.to_dict() for e in self.envelopes]
-
     # referral ---------------------------------------------------------------------
     def client(self, on: str = "2008-01-02", region: str = "kymenlaakso",
                birth_year: int = 1980) -> str:

@@ -115,7 +115,7 @@ async def test_sigkill_mid_batch_then_restart_loses_and_doubles_nothing(
     try:
         await apply_migrations(reference, "services.runtime", "services.reporting")
         async with reference.transaction():
-            await project(reference, p.dicts())
+            await project(reference, p.envelopes)
         expected_facts = await fact_counts(reference, p.ids)
         expected = await results(reference)
         assert await fact_counts(conn, p.ids) == expected_facts

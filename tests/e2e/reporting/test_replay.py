@@ -51,7 +51,7 @@ async def test_rebuild_gives_identical_rows_while_the_old_projections_answer(
     try:
         await apply_migrations(conn, "services.runtime", "services.reporting")
         async with conn.transaction():
-            await project(conn, p.dicts())
+            await project(conn, p.envelopes)
         before = await answers(conn, 2016)
         assert before[0] and before[1][0]["n"] == 300
         phases: list[tuple[str, int, int]] = []
@@ -89,7 +89,7 @@ async def test_replay_from_topics_fills_an_empty_event_log(
         ) == len(p.envelopes)
         await apply_migrations(reference, "services.runtime", "services.reporting")
         async with reference.transaction():
-            await project(reference, p.dicts())
+            await project(reference, p.envelopes)
         assert await answers(conn, 2017) == await answers(reference, 2017)
         again = await replay(database_url, from_topics=True, bootstrap=kafka_bootstrap)
         assert again.new == 0
@@ -116,7 +116,7 @@ async def test_replay_from_topics_completes_a_partial_event_log(
     try:
         await apply_migrations(conn, "services.runtime", "services.reporting")
         async with conn.transaction():  # what the live consumer had logged before
-            await project(conn, p.dicts()[:half])
+            await project(conn, p.envelopes[:half])
         result = await replay(database_url, from_topics=True, bootstrap=kafka_bootstrap)
         assert result.new >= len(p.envelopes) - half
         ours = await conn.fetch(
@@ -124,7 +124,7 @@ async def test_replay_from_topics_completes_a_partial_event_log(
         assert len(ours) == len(p.envelopes)
         await apply_migrations(reference, "services.runtime", "services.reporting")
         async with reference.transaction():
-            await project(reference, p.dicts())
+            await project(reference, p.envelopes)
         assert await answers(conn, 2018) == await answers(reference, 2018)
         # Each event once in the new facts: as many fact rows as event_log has events.
         assert await conn.fetchval(

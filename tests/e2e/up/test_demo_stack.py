@@ -110,7 +110,7 @@ async def chart_rows(http: httpx.AsyncClient, chart: Chart, as_of: str,
               "as_of": as_of, **PERIOD}
     if region is not None:
         params["region"] = region
-    response = await http.get("/dashboard/data", params=params)
+    response = await http.get("/dashboard/data", params=params, headers=ANALYST)
     assert response.status_code == 200, (chart.id, region, response.text)
     data = response.json()
     where = f"chart {chart.id} ({chart.indicator}), region {region or 'all'}"
@@ -174,6 +174,8 @@ async def test_polku_up_with_a_small_demo_fills_every_dashboard_chart(
             as_of = datetime.now(UTC).isoformat()  # one recorded time for both sides
             page = await http.get("/dashboard")
             assert page.status_code == 200
+            unsigned = await http.get("/dashboard/data", params={"indicator": "referrals_made"})
+            assert unsigned.status_code == 401, "the dashboard's data needs a token"
             empty: list[str] = []
             for chart in CHARTS:
                 assert f'data-chart="{chart.id}"' in page.text, chart.id

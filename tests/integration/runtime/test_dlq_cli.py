@@ -47,11 +47,22 @@ async def test_dead_letters_are_listed_and_replayed_once(
 
 
 def test_token_command_prints_a_verifiable_development_token() -> None:
+    professional = "0b5e7a52-3c1d-4e8f-9a2b-6c7d8e9f0a1b"
     result = CliRunner().invoke(app, ["token", "--org", "kymenlaakso-sote", "--role",
-                                      "social_worker", "--sub", "p-1"])
+                                      "social_worker", "--sub", professional])
     assert result.exit_code == 0, result.output
     claims = jwt.decode(result.output.strip(), DEV_JWT_SECRET, algorithms=["HS256"])
     assert (claims["org"], claims["role"], claims["sub"]) == (
-        "kymenlaakso-sote", "social_worker", "p-1")
+        "kymenlaakso-sote", "social_worker", professional)
     bad = CliRunner().invoke(app, ["token", "--org", "x", "--role", "wizard"])
     assert bad.exit_code != 0 and "unknown role" in bad.output
+    not_a_uuid = CliRunner().invoke(app, ["token", "--org", "kymenlaakso-sote", "--role",
+                                          "social_worker", "--sub", "p-1"])
+    assert not_a_uuid.exit_code != 0 and "--sub must be a UUID" in not_a_uuid.output
+    too_long = CliRunner().invoke(app, ["token", "--org", "kymenlaakso-sote", "--role",
+                                        "social_worker", "--hours", "13"])
+    assert too_long.exit_code != 0 and "POLKU_JWT_MAX_TOKEN_LIFETIME" in too_long.output
+    random_sub = CliRunner().invoke(app, ["token", "--org", "kymenlaakso-sote", "--role",
+                                          "social_worker"])
+    sub = jwt.decode(random_sub.output.strip(), DEV_JWT_SECRET, algorithms=["HS256"])["sub"]
+    assert str(uuid.UUID(sub)) == sub

@@ -1,6 +1,7 @@
-"""The personal identity code rules of DOMAIN.md."""
+"""The personal identity code rules of DOMAIN.md, and API.md's refusals: no one born in the
+1800s (century sign `+`) or after today."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
@@ -8,6 +9,8 @@ from hypothesis import strategies as st
 
 from contracts.codes import Sex
 from contracts.identity import parse_identity_code
+
+TODAY = date(2025, 6, 1)
 
 # Written out independently of the implementation on purpose.
 CHECKS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
@@ -26,7 +29,7 @@ def make_code(born: date, individual: int, sign: str) -> str:
         ("010101A123N", date(2001, 1, 1), Sex.MALE, False),
         ("131052Y308T", date(1952, 10, 13), Sex.FEMALE, False),
         ("290200A002C", date(2000, 2, 29), Sex.FEMALE, False),
-        ("150495+901F", date(1895, 4, 15), Sex.MALE, True),
+        ("150495-901F", date(1995, 4, 15), Sex.MALE, True),
     ],
 )
 def test_valid_codes_give_birth_date_sex_and_temporariness(
@@ -56,6 +59,8 @@ def test_valid_codes_give_birth_date_sex_and_temporariness(
         ("011352-308T", "impossible date"),
         ("131052-001T", "individual number"),
         ("131052-000T", "individual number"),
+        ("150495+901F", r"century sign \+"),
+        ("010100+123D", r"century sign \+"),
     ],
 )
 def test_invalid_codes_are_rejected_with_the_rule_that_failed(code: str, message: str) -> None:
@@ -71,7 +76,7 @@ def test_the_examples_really_have_the_right_check_character() -> None:
 
 @st.composite
 def valid_codes(draw: st.DrawFn) -> tuple[str, date, int]:
-    born = draw(st.dates(min_value=date(1800, 1, 1), max_value=date(2099, 12, 31)))
+    born = draw(st.dates(min_value=date(1900, 1, 1), max_value=TODAY))
     individual = draw(st.integers(min_value=2, max_value=999))
     sign = draw(st.sampled_from(SIGNS[born.year // 100 * 100]))
     return make_code(born, individual, sign), born, individual
@@ -82,7 +87,7 @@ def test_any_valid_code_parses_and_sex_follows_the_individual_number(
     case: tuple[str, date, int],
 ) -> None:
     code, born, individual = case
-    parsed = parse_identity_code(code)
+    parsed = parse_identity_code(code, today=TODAY)
     assert parsed.birth_date == born
     assert parsed.birth_year == born.year
     assert parsed.sex is (Sex.MALE if individual % 2 else Sex.FEMALE)
@@ -95,4 +100,22 @@ def test_any_other_check_character_is_rejected(case: tuple[str, date, int], chec
     if check == code[-1]:
         return
     with pytest.raises(ValueError, match="check character"):
-        parse_identity_code(code[:-1] + check)
+        parse_identity_code(code[:-1] + check, today=TODAY)
+
+
+@given(st.dates(min_value=TODAY + timedelta(days=1), max_value=date(2099, 12, 31)),
+       st.integers(min_value=2, max_value=999))
+def test_a_birth_date_after_today_is_refused(born: date, individual: int) -> None:
+    code = make_code(born, individual, "A")
+    with pytest.raises(ValueError, match="in the future") as raised:
+        parse_identity_code(code, today=TODAY)
+    assert code not in str(raised.value)
+
+
+def test_born_today_is_taken_and_tomorrow_refused_by_default() -> None:
+    today = date.today()
+    for offset in (-1, 0):  # the default is today in Finland: a day either side of UTC
+        born = today + timedelta(days=offset)
+        assert parse_identity_code(make_code(born, 123, "A")).birth_date == born
+    with pytest.raises(ValueError, match="in the future"):
+        parse_identity_code(make_code(today + timedelta(days=2), 123, "A"))

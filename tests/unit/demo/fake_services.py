@@ -66,7 +66,8 @@ class FakeServices:
             return httpx.Response(200, json={"status": "ok"})
         self.requests += 1
         try:
-            principal = TokenVerifier(hs256_secret=self.secret, rs256_public_key=None).verify(
+            principal = TokenVerifier(hs256_secret=self.secret, rs256_public_key=None,
+                                      allow_hs256=True).verify(
                 request.headers.get("authorization"))
         except Unauthenticated as error:
             return httpx.Response(401, json={"status": 401, "detail": str(error)})

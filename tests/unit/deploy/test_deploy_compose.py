@@ -191,6 +191,11 @@ def test_secrets_come_only_from_required_substitutions(compose: dict[str, Any]) 
         assert re.search(rf"^{variable}=$", example, re.MULTILINE), variable
 
 
+def test_compose_is_for_trying_polku_out_in_development(compose: dict[str, Any]) -> None:
+    for name, spec in polku_services(compose).items():
+        assert spec["environment"]["POLKU_ENVIRONMENT"] == "development", name
+
+
 def test_personal_data_keys_only_where_needed(compose: dict[str, Any]) -> None:
     for service in SERVICES:
         env = compose["services"][service]["environment"]

@@ -11,7 +11,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from services.runtime.settings import SETTINGS_MODELS
+from services.runtime.environment import production_problems
+from services.runtime.settings import SETTINGS_MODELS, ServiceSettings
 from tests.unit.deploy.kustomize_render import (
     UnsupportedFeature,
     containers,
@@ -267,6 +268,33 @@ def test_production_overlay_uses_rs256_only(production: list[Doc]) -> None:
         assert env["POLKU_JWT_SECRET"] == {"name": "POLKU_JWT_SECRET", "value": ""}
         ref = env["POLKU_JWT_PUBLIC_KEY"]["valueFrom"]["secretKeyRef"]
         assert ref["key"] == "jwt-public-key" and ref.get("optional", False) is False
+
+
+def effective_settings(docs: list[Doc], service: str) -> ServiceSettings:
+    """The settings the service's container reads; each Secret reference stands for a value
+    of the operator's own (never a development default)."""
+    env = dict(config_data(docs, "polku-config"))
+    for name, variable in env_of(next(containers(one(docs, "Deployment", service)))).items():
+        ref = (variable.get("valueFrom") or {}).get("secretKeyRef")
+        env[name] = f"from-secret-{ref['key']}" if ref else variable["value"]
+    return ServiceSettings(**{name.lower(): value for name, value in env.items()})
+
+
+def test_production_overlay_runs_in_production_and_passes_its_guard(
+    production: list[Doc],
+) -> None:
+    assert config_data(production, "polku-config")["POLKU_ENVIRONMENT"] == "production"
+    for service in SERVICES:
+        settings = effective_settings(production, service)
+        assert settings.polku_environment == "production"
+        assert production_problems(settings, service) == [], service
+
+
+def test_base_stays_development() -> None:
+    base = render(BASE)
+    assert "POLKU_ENVIRONMENT" not in config_data(base, "polku-config")
+    for service in SERVICES:
+        assert effective_settings(base, service).polku_environment == "development"
 
 
 def test_base_jwt_secret_comes_from_the_secret_never_the_built_in_default() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from services.runtime.errors import Unauthenticated
 from services.runtime.http import TokenVerifier
 
 ROLE = next(iter(Role)).value
+PRO, BY_OLD, BY_NEW = (str(uuid.uuid4()) for _ in range(3))
 
 
 def rsa_key() -> rsa.RSAPrivateKey:
@@ -28,7 +30,7 @@ def public_pem(key: rsa.RSAPrivateKey) -> str:
 
 
 def bearer(key: Any, *, algorithm: str = "RS256", ttl: timedelta = timedelta(minutes=5),
-           sub: str = "pro-1") -> str:
+           sub: str = PRO) -> str:
     now = datetime.now(UTC)
     claims = {"sub": sub, "org": "kymenlaakso-sote", "role": ROLE, "iat": now, "exp": now + ttl}
     return "Bearer " + jwt.encode(claims, key, algorithm=algorithm)
@@ -44,17 +46,17 @@ def verifier(keys: tuple[rsa.RSAPrivateKey, ...]) -> TokenVerifier:
     old, new, _ = keys
     # As an operator pastes them: concatenated, with blank lines and surrounding whitespace.
     both = "\n" + public_pem(old) + "\n\n" + public_pem(new) + "\n"
-    return TokenVerifier(hs256_secret=None, rs256_public_key=both)
+    return TokenVerifier(hs256_secret=None, rs256_public_key=both, allow_hs256=False)
 
 
 def test_tokens_signed_by_either_published_key_verify(
     keys: tuple[rsa.RSAPrivateKey, ...], verifier: TokenVerifier
 ) -> None:
     old, new, _ = keys
-    assert verifier.verify(bearer(old, sub="by-old")).sub == "by-old"
-    principal = verifier.verify(bearer(new, sub="by-new"))
+    assert verifier.verify(bearer(old, sub=BY_OLD)).sub == BY_OLD
+    principal = verifier.verify(bearer(new, sub=BY_NEW))
     assert (principal.sub, principal.org, principal.role.value) == (
-        "by-new", "kymenlaakso-sote", ROLE)
+        BY_NEW, "kymenlaakso-sote", ROLE)
 
 
 def test_token_signed_by_an_unpublished_key_is_refused(
@@ -80,8 +82,9 @@ def test_a_single_key_still_works_and_the_dropped_key_fails(
     keys: tuple[rsa.RSAPrivateKey, ...],
 ) -> None:
     old, new, _ = keys
-    after_rollover = TokenVerifier(hs256_secret=None, rs256_public_key=public_pem(new))
-    assert after_rollover.verify(bearer(new)).sub == "pro-1"
+    after_rollover = TokenVerifier(hs256_secret=None, rs256_public_key=public_pem(new),
+                                   allow_hs256=False)
+    assert after_rollover.verify(bearer(new)).sub == PRO
     with pytest.raises(Unauthenticated):
         after_rollover.verify(bearer(old))
 
@@ -93,15 +96,16 @@ def test_hs256_token_is_not_checked_against_the_rsa_keys(
     with pytest.raises(Unauthenticated, match="not accepted"):
         verifier.verify(bearer("x" * 32, algorithm="HS256"))
     secret = "s" * 32
-    both = TokenVerifier(hs256_secret=secret,
-                         rs256_public_key=public_pem(keys[0]) + public_pem(keys[1]))
-    assert both.verify(bearer(secret, algorithm="HS256")).sub == "pro-1"
-    assert both.verify(bearer(keys[1])).sub == "pro-1"
+    both = TokenVerifier(hs256_secret=secret,  # POLKU_JWT_ALLOW_HS256=true, explicitly
+                         rs256_public_key=public_pem(keys[0]) + public_pem(keys[1]),
+                         allow_hs256=True)
+    assert both.verify(bearer(secret, algorithm="HS256")).sub == PRO
+    assert both.verify(bearer(keys[1])).sub == PRO
 
 
 def test_a_key_that_is_not_an_rsa_public_key_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="POLKU_JWT_PUBLIC_KEY"):
-        TokenVerifier(hs256_secret=None, rs256_public_key="not a key")
+        TokenVerifier(hs256_secret=None, rs256_public_key="not a key", allow_hs256=False)
     with pytest.raises(ValueError, match="POLKU_JWT_PUBLIC_KEY"):
-        TokenVerifier(hs256_secret=None,
+        TokenVerifier(hs256_secret=None, allow_hs256=False,
                       rs256_public_key="-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")

@@ -1,0 +1,28 @@
+"""Schemathesis over the reporting service's own /openapi.json: no generated query is a
+server error, every error is problem+json, dates and times past the bounds included
+(tests/support/schemathesis_run)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.reporting.bad_input_setup import ANALYST, Served
+from tests.support.schemathesis_run import run_schemathesis
+
+pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+
+
+def test_schemathesis_finds_no_server_error(served: Served) -> None:
+    def path_parameters(operation: Any) -> list[dict[str, str] | None]:
+        # Real ids too: a known indicator, and the client whose timeline exists.
+        if "{indicator_id}" in operation.path:
+            return [None, {"indicator_id": "referrals_made"}]
+        if "{client_id}" in operation.path:
+            return [None, {"client_id": served.client_id}]
+        return [None]
+
+    statuses = run_schemathesis(served.base_url, ANALYST, operations=10,
+                                path_parameters=path_parameters)
+    assert {200, 404, 422} <= statuses.keys(), statuses
