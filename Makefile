@@ -1,5 +1,6 @@
 # Polku: `make up` runs the local stack with demo data, `make test` the whole suite.
-# Both create .venv/ (Python 3.11, the project installed editable with its dev tools) first.
+# Both create .venv/ (Python 3.11, the project installed editable with its local-stack and dev
+# tools: the `stack` and `dev` extras) first.
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
@@ -13,7 +14,7 @@ SYSTEM_PACKAGES ?= chromium chromium-driver
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[stack,dev]'
 	touch $@
 
 $(VENV): $(VENV)/.installed
@@ -35,7 +36,7 @@ bench: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/mypy --strict contracts services/referral/domain services/assessment/domain services/coaching/domain
+	$(BIN)/mypy --strict contracts services polku
 
 schemas: $(VENV)/.installed
 	$(BIN)/polku schemas

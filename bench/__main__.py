@@ -7,7 +7,7 @@ import asyncio
 import sys
 
 from bench.context import machine_context
-from services.runtime.infra import start_infrastructure
+from polku.infra import start_infrastructure
 from services.runtime.process import tune_gc
 
 

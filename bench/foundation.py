@@ -12,10 +12,10 @@ from urllib.parse import urlparse
 import asyncpg
 
 from bench.context import fmt, median_rate
+from polku.infra import Infrastructure
 from services.runtime.application import Decision, stream_appends
 from services.runtime.consumer import BatchConsumer
-from services.runtime.eventstore import EventStore, StreamAppend
-from services.runtime.infra import Infrastructure
+from services.runtime.eventstore import EventStore, PostgresEventStore, StreamAppend
 from services.runtime.process import tune_gc
 from services.runtime.relay import Relay
 from services.runtime.service import make_broker
@@ -164,7 +164,7 @@ async def _relay_to_consumer(infra: Infrastructure, repeats: int) -> tuple[float
         pool = await migrated_pool(url)
         topic = f"bench.{uuid.uuid4().hex[:8]}"
         await ensure_topics(infra.kafka_bootstrap, [topic], partitions=3)
-        store = EventStore(pool)
+        store = PostgresEventStore(pool)
         client = uuid.uuid4()
         for _ in range(RELAYED // 500):  # many streams, as in production
             await append_contacts(store, uuid.uuid4(), client, count=500, expected_version=0)
@@ -195,7 +195,7 @@ async def _relay_to_consumer(infra: Infrastructure, repeats: int) -> tuple[float
 async def run_foundation(infra: Infrastructure, report, repeats: int = 3) -> dict[str, float]:  # type: ignore[no-untyped-def]
     url = await infra.adatabase_url(f"bench_store_{uuid.uuid4().hex[:8]}")
     pool = await migrated_pool(url)
-    store = EventStore(pool)
+    store = PostgresEventStore(pool)
     single, _ = await median_rate(lambda: _append_single(store), repeats)
     concurrent, _ = await median_rate(lambda: _append_single_concurrent(store), repeats)
     batched, _ = await median_rate(lambda: _append_batched(store), repeats)

@@ -24,12 +24,12 @@ from aiokafka import AIOKafkaProducer
 from bench.context import fmt, median_rate
 from bench.synthetic import events
 from contracts.envelope import Envelope
+from polku.infra import Infrastructure
 from services.reporting.consumer import reporting_consumer
 from services.reporting.projections import project
 from services.reporting.replay import replay
 from services.runtime.consumer import BatchConsumer
-from services.runtime.eventstore import EventStore, NewEvent, StreamAppend
-from services.runtime.infra import Infrastructure
+from services.runtime.eventstore import NewEvent, PostgresEventStore, StreamAppend
 from services.runtime.migrate import apply_migrations
 from services.runtime.relay import Relay
 from services.runtime.service import make_broker
@@ -229,7 +229,7 @@ async def _latency(infra: Infrastructure, report: Report, *, rate: float, second
     appended: dict[uuid.UUID, float] = {}
     visible: dict[uuid.UUID, float] = {}
     done_appending = asyncio.Event()
-    store = EventStore(write_pool)
+    store = PostgresEventStore(write_pool)
 
     # Warm-up: let the consumer join its group and the relay run before measuring.
     await asyncio.sleep(3.0)

@@ -19,9 +19,6 @@ SOURCES: Mapping[str, str] = MappingProxyType(
     {service: f"polku/{service}" for service in SERVICE_TOPICS}
 )
 
-DLQ_HEADERS = ("dlq-reason", "dlq-topic", "dlq-partition", "dlq-offset")
-
-
 def dlq_topic(consumer: str) -> str:
     """The dead-letter topic of one consumer (EVENTS.md, Topics)."""
     if not consumer:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from services.runtime.infra import Infrastructure, start_infrastructure
+from polku.infra import Infrastructure, start_infrastructure
 
 
 @pytest.fixture(scope="session")

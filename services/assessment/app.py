@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from contracts.topics import ASSESSMENT_TOPIC, REFERRAL_TOPIC
+from contracts.topics import REFERRAL_TOPIC
 from services.assessment.routes import router
 from services.runtime.access import MIGRATIONS, access_consumer
-from services.runtime.service import ServiceDefinition
+from services.runtime.service import write_service
 
-definition = ServiceDefinition(
-    name="assessment",
+DESCRIPTION = (
+    "Assessments (työ- ja toimintakyvyn arviointi), work ability scores, Kykyviisari "
+    "self-assessments, labour market status, health checks, support plans and "
+    "consultations. Publishes polku.assessment.v1; consumes polku.referral.v1 to know "
+    "which organisations may act on which client."
+)
+
+# The service keeps no tables of its own beyond the event store and the access tables.
+definition = write_service(
+    "assessment", router, description=DESCRIPTION, consumes=(REFERRAL_TOPIC,),
     title="Work ability assessments, measurements, support plans and consultations",
-    default_port=8002,
-    routers=[router],
-    produces=ASSESSMENT_TOPIC,
-    consumes=(REFERRAL_TOPIC,),
-    consumers=lambda ctx: [access_consumer("assessment")],
-    # The service keeps no tables of its own beyond the event store and the access tables.
-    migrations=(MIGRATIONS,),
-    description=(
-        "Assessments (työ- ja toimintakyvyn arviointi), work ability scores, Kykyviisari "
-        "self-assessments, labour market status, health checks, support plans and "
-        "consultations. Publishes polku.assessment.v1; consumes polku.referral.v1 to know "
-        "which organisations may act on which client."
-    ),
+    consumers=lambda ctx: [access_consumer("assessment", ctx.access)], migrations=(MIGRATIONS,),
 )

@@ -22,22 +22,9 @@ from contracts.commands.assessment import (
     StartAssessment,
 )
 from services.assessment import handlers
+from services.assessment.domain.measurement import RecordMeasurement
+from services.runtime.responses import respond
 from services.runtime.service import Ctx, Meta
-
-
-class FieldError(BaseModel):
-    field: str
-    message: str
-
-
-class Problem(BaseModel):
-    """application/problem+json (RFC 9457)."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[FieldError] | None = None
 
 
 class AssessmentCreated(BaseModel):
@@ -76,11 +63,9 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "conflicts with the stream's state or version",
         422: "invalid body, Idempotency-Key reused with another body",
     }
-    return {
-        status: {"model": Problem, "description": reasons[status],
-                 "content": {"application/problem+json": {}}}
-        for status in (401, 422, *statuses)
-    }
+    # The problem+json schema of every error is documented once for all services
+    # (services/runtime/openapi_problems.py); here only what each status means here.
+    return {status: {"description": reasons[status]} for status in (401, 422, *statuses)}
 
 
 def _created(model: type[BaseModel], *statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -100,7 +85,8 @@ router = APIRouter(tags=["assessment"])
              responses=_created(AssessmentCreated, 403, 404, 409),
              summary="Start an assessment (AssessmentStarted)")
 async def start_assessment(body: StartAssessment, ctx: Ctx, meta: Meta) -> JSONResponse:
-    return await handlers.start_assessment(ctx, meta, body)
+    outcome = await handlers.start_assessment(ctx, meta, body)
+    return respond(outcome, "/assessments/{assessment_id}")
 
 
 @router.post("/assessments/{assessment_id}/complete", response_class=JSONResponse,
@@ -109,7 +95,7 @@ async def start_assessment(body: StartAssessment, ctx: Ctx, meta: Meta) -> JSONR
 async def complete_assessment(
     assessment_id: UUID, body: CompleteAssessment, ctx: Ctx, meta: Meta
 ) -> JSONResponse:
-    return await handlers.decide_assessment(ctx, meta, assessment_id, body)
+    return respond(await handlers.decide_assessment(ctx, meta, assessment_id, body))
 
 
 @router.post("/assessments/{assessment_id}/cancel", response_class=JSONResponse,
@@ -118,7 +104,7 @@ async def complete_assessment(
 async def cancel_assessment(
     assessment_id: UUID, body: CancelAssessment, ctx: Ctx, meta: Meta
 ) -> JSONResponse:
-    return await handlers.decide_assessment(ctx, meta, assessment_id, body)
+    return respond(await handlers.decide_assessment(ctx, meta, assessment_id, body))
 
 
 @router.post("/clients/{client_id}/work-ability-scores", status_code=201,
@@ -127,7 +113,8 @@ async def cancel_assessment(
 async def record_work_ability_score(
     client_id: UUID, body: RecordWorkAbilityScore, ctx: Ctx, meta: Meta
 ) -> JSONResponse:
-    return await handlers.record_measurement(ctx, meta, client_id, body)
+    outcome = await handlers.record_measurement(ctx, meta, RecordMeasurement(client_id, body))
+    return respond(outcome, f"/clients/{client_id}/work-ability-scores/{{measurement_id}}")
 
 
 @router.post("/clients/{client_id}/self-assessments", status_code=201,
@@ -136,7 +123,8 @@ async def record_work_ability_score(
 async def record_self_assessment(
     client_id: UUID, body: RecordSelfAssessment, ctx: Ctx, meta: Meta
 ) -> JSONResponse:
-    return await handlers.record_measurement(ctx, meta, client_id, body)
+    outcome = await handlers.record_measurement(ctx, meta, RecordMeasurement(client_id, body))
+    return respond(outcome, f"/clients/{client_id}/self-assessments/{{measurement_id}}")
 
 
 @router.post("/clients/{client_id}/labour-market-status", status_code=201,
@@ -145,7 +133,8 @@ async def record_self_assessment(
 async def record_labour_market_status(
     client_id: UUID, body: RecordLabourMarketStatus, ctx: Ctx, meta: Meta
 ) -> JSONResponse:
-    return await handlers.record_measurement(ctx, meta, client_id, body)
+    outcome = await handlers.record_measurement(ctx, meta, RecordMeasurement(client_id, body))
+    return respond(outcome, f"/clients/{client_id}/labour-market-status/{{measurement_id}}")
 
 
 @router.post("/health-checks", status_code=201, response_class=JSONResponse,
@@ -154,14 +143,16 @@ async def record_labour_market_status(
 async def complete_health_check(
     body: CompleteHealthCheck, ctx: Ctx, meta: Meta
 ) -> JSONResponse:
-    return await handlers.complete_health_check(ctx, meta, body)
+    outcome = await handlers.complete_health_check(ctx, meta, body)
+    return respond(outcome, "/health-checks/{health_check_id}")
 
 
 @router.post("/support-plans", status_code=201, response_class=JSONResponse,
              responses=_created(PlanCreated, 403, 404, 409),
              summary="Agree a support plan (SupportPlanAgreed)")
 async def agree_support_plan(body: AgreeSupportPlan, ctx: Ctx, meta: Meta) -> JSONResponse:
-    return await handlers.agree_support_plan(ctx, meta, body)
+    outcome = await handlers.agree_support_plan(ctx, meta, body)
+    return respond(outcome, "/support-plans/{plan_id}")
 
 
 @router.post("/support-plans/{plan_id}/revise", response_class=JSONResponse,
@@ -170,11 +161,12 @@ async def agree_support_plan(body: AgreeSupportPlan, ctx: Ctx, meta: Meta) -> JS
 async def revise_support_plan(
     plan_id: UUID, body: ReviseSupportPlan, ctx: Ctx, meta: Meta
 ) -> JSONResponse:
-    return await handlers.revise_support_plan(ctx, meta, plan_id, body)
+    return respond(await handlers.revise_support_plan(ctx, meta, plan_id, body))
 
 
 @router.post("/consultations", status_code=201, response_class=JSONResponse,
              responses=_created(ConsultationCreated, 403, 404),
              summary="Record a consultation (ConsultationGiven)")
 async def give_consultation(body: GiveConsultation, ctx: Ctx, meta: Meta) -> JSONResponse:
-    return await handlers.give_consultation(ctx, meta, body)
+    outcome = await handlers.give_consultation(ctx, meta, body)
+    return respond(outcome, "/consultations/{consultation_id}")

@@ -1,8 +1,8 @@
-"""HTTP routes of the coaching service (API.md, Coaching service): bodies in, Decisions out."""
+"""HTTP routes of the coaching service (API.md, Coaching service): bodies in, outcomes out
+(services/runtime/responses.py turns them into responses)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -21,8 +21,8 @@ from contracts.commands.coaching import (
     StartPlacement,
 )
 from services.coaching import handlers
-from services.runtime.application import CommandMeta, Decision
-from services.runtime.service import Ctx, Meta, ServiceContext
+from services.runtime.responses import respond
+from services.runtime.service import Ctx, Meta
 
 
 class EngagementCreated(BaseModel):
@@ -42,15 +42,9 @@ class StreamVersion(BaseModel):
     stream_version: int
 
 
-class Problem(BaseModel):
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[dict[str, str]] | None = None
-
-
 def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The route's own descriptions of its errors; services/runtime/openapi_problems.py
+    documents every error response as problem+json."""
     described = {
         401: "missing, expired or badly signed token",
         403: "the organisation may not act on this client",
@@ -58,21 +52,11 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "conflicts with the stream's state or version",
         422: "invalid body, unknown field or code, or Idempotency-Key reused with another body",
     }
-    return {
-        status: {"model": Problem, "description": described[status],
-                 "content": {"application/problem+json": {}}}
-        for status in (401, 422, *statuses)
-    }
+    return {status: {"description": described[status]} for status in (401, 422, *statuses)}
 
 
 router = APIRouter(tags=["coaching"])
 _ON_STREAM = _problems(403, 404, 409)
-
-
-def _run(
-    ctx: ServiceContext, meta: CommandMeta, decide: Callable[[], Awaitable[Decision]]
-) -> Awaitable[JSONResponse]:
-    return ctx.bus.execute(meta, decide)
 
 
 @router.post("/engagements", status_code=201, response_model=EngagementCreated,
@@ -82,7 +66,7 @@ def _run(
 async def start_coaching(body: StartCoaching, ctx: Ctx, meta: Meta) -> JSONResponse:
     """Start a coaching engagement (`CoachingStarted`). With a `case_id`, one engagement per
     case: when the case already has one (e.g. started from its CaseOpened) it is returned."""
-    return await _run(ctx, meta, lambda: handlers.start_coaching(ctx, meta, body))
+    return respond(await handlers.start_coaching(ctx, meta, body), "/engagements/{engagement_id}")
 
 
 @router.post("/engagements/{engagement_id}/vocational-profile",
@@ -92,7 +76,7 @@ async def complete_vocational_profile(
 ) -> JSONResponse:
     """The vocational profile is complete (`VocationalProfileCompleted`)."""
     command = body or CompleteVocationalProfile()
-    return await _run(ctx, meta, lambda: handlers.complete_vocational_profile(
+    return respond(await handlers.complete_vocational_profile(
         ctx, meta, engagement_id, command))
 
 
@@ -102,8 +86,7 @@ async def contact_employer(
     engagement_id: UUID, body: ContactEmployer, ctx: Ctx, meta: Meta
 ) -> JSONResponse:
     """An employer was contacted for the client (`EmployerContacted`)."""
-    return await _run(ctx, meta, lambda: handlers.contact_employer(
-        ctx, meta, engagement_id, body))
+    return respond(await handlers.contact_employer(ctx, meta, engagement_id, body))
 
 
 @router.post("/engagements/{engagement_id}/end",
@@ -112,7 +95,7 @@ async def end_coaching(
     engagement_id: UUID, body: EndCoaching, ctx: Ctx, meta: Meta
 ) -> JSONResponse:
     """End the engagement (`CoachingEnded`); it takes no commands afterwards."""
-    return await _run(ctx, meta, lambda: handlers.end_coaching(ctx, meta, engagement_id, body))
+    return respond(await handlers.end_coaching(ctx, meta, engagement_id, body))
 
 
 @router.post("/placements", status_code=201, response_model=PlacementCreated,
@@ -120,7 +103,7 @@ async def end_coaching(
 async def start_placement(body: StartPlacement, ctx: Ctx, meta: Meta) -> JSONResponse:
     """Start a placement at an employer (`PlacementStarted`), optionally within an open
     engagement of the same client."""
-    return await _run(ctx, meta, lambda: handlers.start_placement(ctx, meta, body))
+    return respond(await handlers.start_placement(ctx, meta, body), "/placements/{placement_id}")
 
 
 @router.post("/placements/{placement_id}/follow-along",
@@ -129,8 +112,7 @@ async def give_follow_along_support(
     placement_id: UUID, body: GiveFollowAlongSupport, ctx: Ctx, meta: Meta
 ) -> JSONResponse:
     """Follow-along support was given at the placement (`FollowAlongSupportGiven`)."""
-    return await _run(ctx, meta, lambda: handlers.give_follow_along_support(
-        ctx, meta, placement_id, body))
+    return respond(await handlers.give_follow_along_support(ctx, meta, placement_id, body))
 
 
 @router.post("/placements/{placement_id}/end",
@@ -139,7 +121,7 @@ async def end_placement(
     placement_id: UUID, body: EndPlacement, ctx: Ctx, meta: Meta
 ) -> JSONResponse:
     """End the placement (`PlacementEnded`); a placement ends once."""
-    return await _run(ctx, meta, lambda: handlers.end_placement(ctx, meta, placement_id, body))
+    return respond(await handlers.end_placement(ctx, meta, placement_id, body))
 
 
 @router.post("/fidelity-reviews", status_code=201, response_model=FidelityReviewCreated,
@@ -149,4 +131,5 @@ async def record_fidelity_review(
 ) -> JSONResponse:
     """Record the caller organisation's IPS fidelity review; the total is computed
     (`FidelityReviewRecorded`)."""
-    return await _run(ctx, meta, lambda: handlers.record_fidelity_review(ctx, meta, body))
+    outcome = await handlers.record_fidelity_review(ctx, meta, body)
+    return respond(outcome, "/fidelity-reviews/{review_id}")

@@ -1,5 +1,6 @@
 """The access policy's adapter in the referral service: the client's facts from its own event
-store, the verdict as a typed error, the read audit and the accountability metrics.
+store, the verdict as a typed error, the read purposes and the accountability metrics (the
+read audit itself is a side record: records.py).
 
 The rules are in services/runtime/access/policy.py; nothing here decides.
 """
@@ -10,16 +11,14 @@ import json
 from enum import StrEnum
 from uuid import UUID
 
-import asyncpg
-
 from services.runtime.access import actor_of, enforce, facts_from_rows
 from services.runtime.access.facts import ACCESS_EVENT_TYPES, ClientFacts
 from services.runtime.access.policy import Actor, Basis, Verdict
-from services.runtime.http import Principal
+from services.runtime.eventstore import EventStore
 from services.runtime.metrics import CONSENTS_BY_REFERRERS, OWN_CONSENT_READS, SELF_REFERRALS
 
 __all__ = ["ReadPurpose", "actor_of", "count_consent", "count_read", "count_referral",
-           "enforce", "load_facts", "record_read"]
+           "enforce", "load_facts"]
 
 
 class ReadPurpose(StrEnum):
@@ -31,30 +30,12 @@ class ReadPurpose(StrEnum):
     DATA_SUBJECT_REQUEST = "data_subject_request"
 
 
-async def load_facts(conn: asyncpg.Connection | asyncpg.Pool, client_id: UUID) -> ClientFacts:
+async def load_facts(store: EventStore, client_id: UUID) -> ClientFacts:
     """The client's facts from every stream about it (client, referrals, cases)."""
-    rows = await conn.fetch(
-        """SELECT envelope FROM events WHERE client_id = $1 AND event_type = ANY($2::text[])
-           ORDER BY position""",
-        client_id, list(ACCESS_EVENT_TYPES),
-    )
-    envelopes = [json.loads(row["envelope"]) for row in rows]
+    stored = await store.read_client(client_id, sorted(ACCESS_EVENT_TYPES))
+    envelopes = [json.loads(event.envelope) for event in stored]
     return facts_from_rows((e["type"], e["dataversion"], e["data"], e["actororg"])
                            for e in envelopes)
-
-
-async def record_read(
-    pool: asyncpg.Pool | asyncpg.Connection, client_id: UUID, principal: Principal,
-    purpose: ReadPurpose, verdict: Verdict,
-) -> None:
-    """Every read of personal data, granted or refused, is recorded (DESIGN.md)."""
-    await pool.execute(
-        """INSERT INTO personal_data_reads
-               (client_id, reader_org, reader_sub, reader_role, purpose, granted, basis)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        client_id, principal.org, principal.sub, principal.role.value, purpose.value,
-        verdict.allowed, verdict.basis.value if verdict.basis else verdict.reason[:200],
-    )
 
 
 def count_read(actor: Actor, verdict: Verdict, read: str) -> None:

@@ -1,31 +1,32 @@
-"""Wiring of the referral service: routes, migrations, topic and the personal-data vault."""
+"""Wiring of the referral service: routes, migrations, topic, the personal-data vault and the
+side records (PostgreSQL in the service, in memory in the handler tests)."""
 
 from __future__ import annotations
 
-from contracts.topics import REFERRAL_TOPIC
-from services.referral.handlers import VAULT
+from services.referral.handlers import RECORDS, VAULT
 from services.referral.personal_data import PersonalDataVault
+from services.referral.records import PersonalDataRecords, PostgresRecords
 from services.referral.routes import router
-from services.runtime.service import ServiceContext, ServiceDefinition
+from services.runtime.service import ServiceContext, write_service
 
 
-async def _start(ctx: ServiceContext) -> None:
+def wire(ctx: ServiceContext, records: PersonalDataRecords) -> None:
+    """Give the handlers their vault (keys from the settings) and their side records."""
     ctx.extras[VAULT] = PersonalDataVault(
         master_key=ctx.settings.polku_personal_data_master_key,
         client_id_key=ctx.settings.polku_client_id_key,
         previous_master_key=ctx.settings.polku_personal_data_previous_master_key,
     )
+    ctx.extras[RECORDS] = records
 
 
-definition = ServiceDefinition(
-    name="referral",
-    title="Polku referral service",
-    default_port=8001,
-    routers=[router],
-    produces=REFERRAL_TOPIC,
-    migrations=["services.referral"],
-    read_audit_tables=("personal_data_reads",),
-    on_start=_start,
+async def _start(ctx: ServiceContext) -> None:
+    wire(ctx, PostgresRecords(ctx.pool))
+
+
+definition = write_service(
+    "referral", router, title="Polku referral service", on_start=_start,
+    migrations=["services.referral"], read_audit_tables=("personal_data_reads",),
     description="Clients (personal data encrypted, pseudonymous client_id), consents, "
     "referrals, cases and client feedback; publishes polku.referral.v1.",
 )

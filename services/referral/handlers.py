@@ -1,23 +1,18 @@
 """Command handlers of the referral service: load the aggregates, decide, append.
 
-Each handler turns one HTTP command into a `Decision` for the shared command bus; domain
-errors become HTTP problems here and nowhere else. Checks run in the order: the thing
-exists (404), the caller may act on it (403), the state allows it (409), the input's
-references are valid (422) — so a 404 never depends on who asks.
+Each handler runs one command through the shared command bus and returns its `Outcome`;
+refusals are the typed errors of services/decider.py (the HTTP adapter maps them). Checks
+run in the order: the thing exists (404), the caller may act on it (403), the state allows
+it (409), the input's references are valid (422) — so a 404 never depends on who asks.
 """
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 from uuid import UUID
-
-import asyncpg
-from fastapi.responses import JSONResponse
 
 from contracts.codes import ReferringOrgKind
 from contracts.commands.referral import (
@@ -32,33 +27,29 @@ from contracts.commands.referral import (
     TransferResponsibility,
     WithdrawReferral,
 )
-from services.referral import access, personal_data
+from services.decider import Context
+from services.referral import access
 from services.referral.domain import case, client, feedback, referral
 from services.referral.domain.client import ClientState, WithdrawConsentById
-from services.referral.domain.context import CommandContext
 from services.referral.domain.errors import (
-    InvalidCommand,
-    NotPermitted,
-    StateConflict,
     UnknownAggregate,
 )
 from services.referral.personal_data import PersonalData, PersonalDataVault
+from services.referral.records import PersonalDataRead, PersonalDataRecords, RecordTaken
 from services.runtime.access import policy, windows_of
-from services.runtime.application import CommandMeta, Decision
+from services.runtime.application import CommandMeta, Decision, Outcome
 from services.runtime.errors import (
     ConcurrencyConflict,
-    InvalidTransition,
-    NotAuthorised,
     NotFound,
-    ValidationFailed,
 )
-from services.runtime.http import Principal
 from services.runtime.logging import get_logger
+from services.runtime.principal import Principal
 from services.runtime.service import ServiceContext
 
 log = get_logger(__name__)
 
 VAULT = "personal_data_vault"
+RECORDS = "personal_data_records"
 
 
 def vault_of(ctx: ServiceContext) -> PersonalDataVault:
@@ -66,28 +57,20 @@ def vault_of(ctx: ServiceContext) -> PersonalDataVault:
     return vault
 
 
-@contextlib.contextmanager
-def domain_errors() -> Iterator[None]:
-    """The one mapping from the domain's typed errors to HTTP problems."""
-    try:
-        yield
-    except UnknownAggregate as error:
-        raise NotFound(error.detail) from error
-    except NotPermitted as error:
-        raise NotAuthorised(error.detail) from error
-    except StateConflict as error:
-        raise InvalidTransition(error.detail) from error
-    except InvalidCommand as error:
-        raise ValidationFailed(error.field, error.message) from error
+def records_of(ctx: ServiceContext) -> PersonalDataRecords:
+    """The side records (personal data, identity index, read audit) app.py wired in."""
+    records: PersonalDataRecords = ctx.extras[RECORDS]
+    return records
 
 
 def _context(
     ctx: ServiceContext, meta: CommandMeta, *, new_id: UUID | None = None,
     client_state: ClientState | None = None,
-) -> CommandContext:
-    return CommandContext(
+) -> Context:
+    return Context(
         actor_org=meta.principal.org, actor_role=meta.principal.role, now=datetime.now(UTC),
-        organisations=ctx.organisations, new_id=new_id, client=client_state,
+        organisations=ctx.organisations, new_id=new_id,
+        views={"client": client_state} if client_state is not None else {},
     )
 
 
@@ -112,9 +95,8 @@ def _day(body: Any) -> Any:
     return body.occurred_at_or(datetime.now(UTC)).date()
 
 
-async def _run(ctx: ServiceContext, meta: CommandMeta, decide: Any) -> JSONResponse:
-    with domain_errors():
-        return await ctx.bus.execute(meta, decide)
+async def _run(ctx: ServiceContext, meta: CommandMeta, decide: Any) -> Outcome:
+    return await ctx.bus.execute(meta, decide)
 
 
 # Clients, consents, erasure
@@ -125,7 +107,7 @@ async def _client_id_for(ctx: ServiceContext, identity_code: str) -> UUID:
     gets: the code's derived id, unless that client was erased — erasure unlinks the code,
     and a later registration is a new, unrelated client (DESIGN.md)."""
     vault = vault_of(ctx)
-    indexed = await personal_data.indexed_client(ctx.pool, vault.identity_digest(identity_code))
+    indexed = await records_of(ctx).indexed_client(vault.identity_digest(identity_code))
     if indexed is not None:
         return indexed
     derived = vault.client_id_for(identity_code)
@@ -135,9 +117,9 @@ async def _client_id_for(ctx: ServiceContext, identity_code: str) -> UUID:
 
 async def register_client(
     ctx: ServiceContext, meta: CommandMeta, body: RegisterClient
-) -> JSONResponse:
+) -> Outcome:
     _client_work(ctx, meta, "register_client")
-    vault = vault_of(ctx)
+    vault, records = vault_of(ctx), records_of(ctx)
 
     async def decide() -> Decision:
         client_id = await _client_id_for(ctx, body.identity_code)
@@ -145,54 +127,54 @@ async def register_client(
         events = client.decide(body, state, _context(ctx, meta, new_id=client_id))
         answer = {"client_id": str(client_id)}
         if not events:
-            return Decision([], {}, 200, answer, f"/clients/{client_id}")
+            return Decision([], {}, answer)
         sealed = vault.seal(client_id, PersonalData(body.identity_code, body.first_name,
                                                     body.last_name))
         digest = vault.identity_digest(body.identity_code)
 
-        async def store(conn: Any) -> None:
-            await personal_data.insert(conn, sealed)
-            await personal_data.index_client(conn, digest, client_id)
+        async def store(tx: Any) -> None:
+            await records.insert(tx, sealed)
+            await records.index_client(tx, digest, client_id)
 
-        return Decision(events, {f"client:{client_id}": version}, 201, answer,
-                        f"/clients/{client_id}", in_transaction=store)
+        return Decision(events, {f"client:{client_id}": version}, answer, created=True,
+                        in_transaction=store)
 
     try:
         response = await _run(ctx, meta, decide)
-    except (ConcurrencyConflict, asyncpg.UniqueViolationError):
+    except (ConcurrencyConflict, RecordTaken):
         # The same identity code registered concurrently: the retry finds it registered.
         response = await _run(ctx, meta, decide)
-    log.info("client.register_answered", status=response.status_code)
+    log.info("client.register_answered", created=response.created)
     return response
 
 
 async def give_consent(
     ctx: ServiceContext, meta: CommandMeta, client_id: UUID, body: GiveConsent
-) -> JSONResponse:
+) -> Outcome:
     actor = _client_work(ctx, meta, "record_consent")
     verdicts: list[policy.Verdict] = []
 
     async def decide() -> Decision:
         state, version = await _load_client(ctx, client_id)
         client.require_registered(state)
-        facts = await access.load_facts(ctx.pool, client_id)
+        facts = await access.load_facts(ctx.store, client_id)
         verdicts.append(access.enforce(policy.may_record_consent(
             actor, facts, _day(body), windows_of(ctx.settings)), "record_consent"))
         consent_id = uuid.uuid4()
         events = client.decide(body, state, _context(ctx, meta, new_id=consent_id))
-        return Decision(events, {f"client:{client_id}": version}, 201,
+        return Decision(events, {f"client:{client_id}": version},
                         {"consent_id": str(consent_id), "client_id": str(client_id)},
-                        f"/clients/{client_id}/consents/{consent_id}")
+                        created=True)
 
     response = await _run(ctx, meta, decide)
-    if verdicts and response.status_code == 201:
+    if verdicts and response.created and not response.replayed:
         access.count_consent(actor, verdicts[-1])
     return response
 
 
 async def withdraw_consent(
     ctx: ServiceContext, meta: CommandMeta, client_id: UUID, command: WithdrawConsentById
-) -> JSONResponse:
+) -> Outcome:
     actor = _client_work(ctx, meta, "withdraw_consent")
 
     async def decide() -> Decision:
@@ -200,12 +182,12 @@ async def withdraw_consent(
         client.require_registered(state)
         if command.consent_id not in state.consents:
             raise UnknownAggregate("the client has no consent with this consent_id")
-        facts = await access.load_facts(ctx.pool, client_id)
+        facts = await access.load_facts(ctx.store, client_id)
         access.enforce(policy.may_withdraw_consent(
             actor, facts, command.consent_id, _day(command.body), windows_of(ctx.settings)),
             "withdraw_consent")
         events = client.decide(command, state, _context(ctx, meta))
-        return Decision(events, {f"client:{client_id}": version}, 200,
+        return Decision(events, {f"client:{client_id}": version},
                         {"client_id": str(client_id), "consent_id": str(command.consent_id)})
 
     return await _run(ctx, meta, decide)
@@ -213,18 +195,18 @@ async def withdraw_consent(
 
 async def erase_personal_data(
     ctx: ServiceContext, meta: CommandMeta, client_id: UUID, body: ErasePersonalData
-) -> JSONResponse:
+) -> Outcome:
     actor = _actor(ctx, meta)
 
     async def decide() -> Decision:
         state, version = await _load_client(ctx, client_id)
         client.require_registered(state)
-        facts = await access.load_facts(ctx.pool, client_id)
+        facts = await access.load_facts(ctx.store, client_id)
         access.enforce(policy.may_erase(actor, facts), "erase")
         events = client.decide(body, state, _context(ctx, meta))
-        return Decision(events, {f"client:{client_id}": version}, 200,
+        return Decision(events, {f"client:{client_id}": version},
                         {"client_id": str(client_id), "erased": True},
-                        in_transaction=partial(personal_data.shred, client_id=client_id))
+                        in_transaction=partial(records_of(ctx).shred, client_id=client_id))
 
     response = await _run(ctx, meta, decide)
     log.info("client.personal_data_erased", client_id=str(client_id))
@@ -239,18 +221,18 @@ async def read_client(
     state, _ = await _load_client(ctx, client_id)
     if not state.registered:
         raise NotFound("no client with this client_id")
-    actor = _actor(ctx, principal)
+    actor, records = _actor(ctx, principal), records_of(ctx)
     if state.erased:
         refused = policy.Verdict.refuse("the client's personal data have been erased")
-        await access.record_read(ctx.pool, client_id, principal, purpose, refused)
+        await records.record_read(PersonalDataRead.of(client_id, principal, purpose, refused))
         raise NotFound("no client with this client_id")
-    facts = await access.load_facts(ctx.pool, client_id)
+    facts = await access.load_facts(ctx.store, client_id)
     verdict = policy.may_read_personal_data(actor, facts, datetime.now(UTC).date(),
                                             windows_of(ctx.settings))
-    await access.record_read(ctx.pool, client_id, principal, purpose, verdict)
+    await records.record_read(PersonalDataRead.of(client_id, principal, purpose, verdict))
     access.enforce(verdict, "read_personal_data")
     access.count_read(actor, verdict, "personal_data")
-    sealed = await personal_data.load(ctx.pool, client_id)
+    sealed = await records.load(client_id)
     if sealed is None:
         raise NotFound("no personal data are stored for this client")
     data = vault_of(ctx).open(sealed)
@@ -268,7 +250,7 @@ async def read_client(
 # Referrals
 
 
-async def make_referral(ctx: ServiceContext, meta: CommandMeta, body: MakeReferral) -> JSONResponse:
+async def make_referral(ctx: ServiceContext, meta: CommandMeta, body: MakeReferral) -> Outcome:
     _client_work(ctx, meta, "make_referral")
 
     async def decide() -> Decision:
@@ -276,11 +258,11 @@ async def make_referral(ctx: ServiceContext, meta: CommandMeta, body: MakeReferr
         referral_id = uuid.uuid4()
         events = referral.decide(body, referral.initial_state, _context(
             ctx, meta, new_id=referral_id, client_state=client_state))
-        return Decision(events, {f"referral:{referral_id}": 0}, 201,
-                        {"referral_id": str(referral_id)}, f"/referrals/{referral_id}")
+        return Decision(events, {f"referral:{referral_id}": 0},
+                        {"referral_id": str(referral_id)}, created=True)
 
     response = await _run(ctx, meta, decide)
-    if response.status_code == 201 and body.referring_org_kind is not ReferringOrgKind.CLIENT_SELF:
+    if not response.replayed and body.referring_org_kind is not ReferringOrgKind.CLIENT_SELF:
         access.count_referral(meta.principal.org, body.target_organisation_id)
     return response
 
@@ -288,7 +270,7 @@ async def make_referral(ctx: ServiceContext, meta: CommandMeta, body: MakeReferr
 async def decide_referral(
     ctx: ServiceContext, meta: CommandMeta, referral_id: UUID,
     body: AcceptReferral | DeclineReferral | WithdrawReferral,
-) -> JSONResponse:
+) -> Outcome:
     _client_work(ctx, meta, "decide_referral")
 
     async def decide() -> Decision:
@@ -301,7 +283,7 @@ async def decide_referral(
         if case_id is not None:
             versions[f"case:{case_id}"] = 0
             answer["case_id"] = str(case_id)
-        return Decision(events, versions, 200, answer)
+        return Decision(events, versions, answer)
 
     return await _run(ctx, meta, decide)
 
@@ -312,14 +294,14 @@ async def decide_referral(
 async def change_case(
     ctx: ServiceContext, meta: CommandMeta, case_id: UUID,
     body: TransferResponsibility | CloseCase,
-) -> JSONResponse:
+) -> Outcome:
     _client_work(ctx, meta, "change_case")
 
     async def decide() -> Decision:
         stream = f"case:{case_id}"
         loaded = await ctx.bus.load(stream, case.initial_state, case.evolve)
         events = case.decide(body, loaded.state, _context(ctx, meta))
-        return Decision(events, {stream: loaded.version}, 200, {"case_id": str(case_id)})
+        return Decision(events, {stream: loaded.version}, {"case_id": str(case_id)})
 
     return await _run(ctx, meta, decide)
 
@@ -327,7 +309,7 @@ async def change_case(
 # Feedback
 
 
-async def give_feedback(ctx: ServiceContext, meta: CommandMeta, body: GiveFeedback) -> JSONResponse:
+async def give_feedback(ctx: ServiceContext, meta: CommandMeta, body: GiveFeedback) -> Outcome:
     actor = _client_work(ctx, meta, "give_feedback")
 
     async def decide() -> Decision:
@@ -335,13 +317,13 @@ async def give_feedback(ctx: ServiceContext, meta: CommandMeta, body: GiveFeedba
         if body.client_id is not None:
             client_state, _ = await _load_client(ctx, body.client_id)
             client.require_registered(client_state)
-            facts = await access.load_facts(ctx.pool, body.client_id)
+            facts = await access.load_facts(ctx.store, body.client_id)
             access.enforce(policy.may_write_about(actor, facts, _day(body),
                                                   windows_of(ctx.settings)), "give_feedback")
         feedback_id = uuid.uuid4()
         events = feedback.decide(body, feedback.initial_state, _context(
             ctx, meta, new_id=feedback_id, client_state=client_state))
-        return Decision(events, {f"feedback:{feedback_id}": 0}, 201,
-                        {"feedback_id": str(feedback_id)}, f"/feedback/{feedback_id}")
+        return Decision(events, {f"feedback:{feedback_id}": 0},
+                        {"feedback_id": str(feedback_id)}, created=True)
 
     return await _run(ctx, meta, decide)

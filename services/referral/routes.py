@@ -25,6 +25,7 @@ from contracts.commands.referral import (
 from services.referral import handlers
 from services.referral.access import ReadPurpose
 from services.referral.domain.client import WithdrawConsentById
+from services.runtime.responses import respond
 from services.runtime.service import Ctx, Meta, Reader
 
 router = APIRouter()
@@ -89,13 +90,14 @@ class ClientRecord(BaseModel):
 )
 async def register_client(body: RegisterClient, ctx: Ctx, meta: Meta) -> JSONResponse:
     """Register a client from the identity code; the same code always gives the same id."""
-    return await handlers.register_client(ctx, meta, body)
+    return respond(await handlers.register_client(ctx, meta, body), "/clients/{client_id}")
 
 
 @router.post("/clients/{client_id}/consents", tags=["clients"], status_code=201,
              responses={201: {"model": ConsentCreated}, **_problems(404, 409)})
 async def give_consent(client_id: UUID, body: GiveConsent, ctx: Ctx, meta: Meta) -> JSONResponse:
-    return await handlers.give_consent(ctx, meta, client_id, body)
+    outcome = await handlers.give_consent(ctx, meta, client_id, body)
+    return respond(outcome, "/clients/{client_id}/consents/{consent_id}")
 
 
 @router.delete("/clients/{client_id}/consents/{consent_id}", tags=["clients"],
@@ -105,7 +107,7 @@ async def withdraw_consent(
     body: Annotated[WithdrawConsent | None, Body()] = None,
 ) -> JSONResponse:
     command = WithdrawConsentById(consent_id, body or WithdrawConsent())
-    return await handlers.withdraw_consent(ctx, meta, client_id, command)
+    return respond(await handlers.withdraw_consent(ctx, meta, client_id, command))
 
 
 @router.post("/clients/{client_id}/erase", tags=["clients"],
@@ -114,8 +116,11 @@ async def erase_personal_data(
     client_id: UUID, ctx: Ctx, meta: Meta,
     body: Annotated[ErasePersonalData | None, Body()] = None,
 ) -> JSONResponse:
-    """Role admin only: destroy the client's personal-data key (crypto-shredding)."""
-    return await handlers.erase_personal_data(ctx, meta, client_id, body or ErasePersonalData())
+    """Role admin or data protection officer of the registrar: destroy the client's
+    personal-data key (crypto-shredding) and unlink the identity code."""
+    outcome = await handlers.erase_personal_data(ctx, meta, client_id,
+                                                 body or ErasePersonalData())
+    return respond(outcome)
 
 
 @router.get("/clients/{client_id}", tags=["clients"], response_model=ClientRecord,
@@ -132,7 +137,7 @@ async def read_client(
 @router.post("/referrals", tags=["referrals"], status_code=201,
              responses={201: {"model": ReferralCreated}, **_problems(403, 404, 409)})
 async def make_referral(body: MakeReferral, ctx: Ctx, meta: Meta) -> JSONResponse:
-    return await handlers.make_referral(ctx, meta, body)
+    return respond(await handlers.make_referral(ctx, meta, body), "/referrals/{referral_id}")
 
 
 @router.post("/referrals/{referral_id}/accept", tags=["referrals"],
@@ -141,7 +146,7 @@ async def accept_referral(
     referral_id: UUID, body: AcceptReferral, ctx: Ctx, meta: Meta
 ) -> JSONResponse:
     """The target organisation accepts; a case opens in the same transaction."""
-    return await handlers.decide_referral(ctx, meta, referral_id, body)
+    return respond(await handlers.decide_referral(ctx, meta, referral_id, body))
 
 
 @router.post("/referrals/{referral_id}/decline", tags=["referrals"],
@@ -149,7 +154,7 @@ async def accept_referral(
 async def decline_referral(
     referral_id: UUID, body: DeclineReferral, ctx: Ctx, meta: Meta
 ) -> JSONResponse:
-    return await handlers.decide_referral(ctx, meta, referral_id, body)
+    return respond(await handlers.decide_referral(ctx, meta, referral_id, body))
 
 
 @router.post("/referrals/{referral_id}/withdraw", tags=["referrals"],
@@ -158,7 +163,8 @@ async def withdraw_referral(
     referral_id: UUID, ctx: Ctx, meta: Meta,
     body: Annotated[WithdrawReferral | None, Body()] = None,
 ) -> JSONResponse:
-    return await handlers.decide_referral(ctx, meta, referral_id, body or WithdrawReferral())
+    outcome = await handlers.decide_referral(ctx, meta, referral_id, body or WithdrawReferral())
+    return respond(outcome)
 
 
 @router.post("/cases/{case_id}/transfer", tags=["cases"],
@@ -166,16 +172,16 @@ async def withdraw_referral(
 async def transfer_responsibility(
     case_id: UUID, body: TransferResponsibility, ctx: Ctx, meta: Meta
 ) -> JSONResponse:
-    return await handlers.change_case(ctx, meta, case_id, body)
+    return respond(await handlers.change_case(ctx, meta, case_id, body))
 
 
 @router.post("/cases/{case_id}/close", tags=["cases"],
              responses={200: {"model": StateChanged}, **_problems(403, 404, 409)})
 async def close_case(case_id: UUID, body: CloseCase, ctx: Ctx, meta: Meta) -> JSONResponse:
-    return await handlers.change_case(ctx, meta, case_id, body)
+    return respond(await handlers.change_case(ctx, meta, case_id, body))
 
 
 @router.post("/feedback", tags=["feedback"], status_code=201,
              responses={201: {"model": FeedbackCreated}, **_problems(404)})
 async def give_feedback(body: GiveFeedback, ctx: Ctx, meta: Meta) -> JSONResponse:
-    return await handlers.give_feedback(ctx, meta, body)
+    return respond(await handlers.give_feedback(ctx, meta, body), "/feedback/{feedback_id}")

@@ -15,7 +15,7 @@ from contracts.organisations import OrganisationRegistry
 from services.runtime.access import actor_of, enforce, facts_from_rows
 from services.runtime.access.facts import ClientFacts
 from services.runtime.access.policy import Actor, role_verdict
-from services.runtime.http import Principal
+from services.runtime.principal import Principal
 
 Envelope = dict[str, Any]
 

@@ -7,12 +7,16 @@ deduplicates by event id, so the kit's own `processed_events` bookkeeping is swi
 
 from __future__ import annotations
 
+from typing import cast
+from uuid import UUID
+
 import asyncpg
 
+from contracts.events.base import Event
 from contracts.registry import EVENT_TYPES_BY_TOPIC
 from contracts.topics import SERVICE_TOPICS
-from services.reporting.projections import project
-from services.runtime.consumer import ConsumedEvent, ConsumerSpec
+from services.reporting.projections.projector import prepare, project_prepared
+from services.runtime.intake import ConsumedEvent, ConsumerSpec
 from services.runtime.metrics import PROJECTION_POSITION
 
 TOPICS: tuple[str, ...] = tuple(SERVICE_TOPICS.values())
@@ -26,7 +30,9 @@ async def projection_position(conn: asyncpg.Connection) -> int:
 
 
 async def project_batch(conn: asyncpg.Connection, events: list[ConsumedEvent]) -> None:
-    await project(conn, [event.envelope.to_dict() for event in events])
+    """Project the batch from the envelopes and event models the consumer kit parsed."""
+    # The kit's `data` is what contracts.registry.parse_data returned: always an Event.
+    await project_prepared(conn, [prepare(e.envelope, cast(Event, e.data)) for e in events])
     PROJECTION_POSITION.labels("reporting").set(await projection_position(conn))
 
 
@@ -34,5 +40,11 @@ def reporting_consumer(name: str = CONSUMER_NAME) -> ConsumerSpec:
     """The consumer of the three service topics; `name` is its group and offsets key."""
     return ConsumerSpec(
         name=name, topics=TOPICS, subscribed_types=EVENT_TYPES, handler=project_batch,
-        dedup=False,
+        dedup=False, seen=logged,
     )
+
+
+async def logged(pool: asyncpg.Pool, ids: list[UUID]) -> set[UUID]:
+    """The events in `event_log` (the consistency token's wait): what reporting has taken in."""
+    rows = await pool.fetch("SELECT event_id FROM event_log WHERE event_id = ANY($1)", ids)
+    return {r["event_id"] for r in rows}

@@ -20,10 +20,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
 from contracts.envelope import Envelope
+from contracts.events.base import Event
 from contracts.registry import UnknownEventType, parse_data
 from services.reporting.consumer import TOPICS
 from services.reporting.projections import rebuild
-from services.reporting.projections.projector import Prepared, prepare_model, project_prepared
+from services.reporting.projections.projector import Prepared, prepare, project_prepared
 from services.runtime.dlq import partitions_of
 from services.runtime.logging import get_logger
 from services.runtime.migrate import apply_migrations
@@ -42,14 +43,14 @@ class ReplayResult:
     rebuilt: int = 0  # events projected by the rebuild
 
 
-def valid_envelope(value: bytes | None) -> Envelope | None:
-    """The envelope if the consumer kit would hand it to reporting, else None."""
+def valid_event(value: bytes | None) -> tuple[Envelope, Event] | None:
+    """The envelope and its event model if the consumer kit would hand them to reporting,
+    else None."""
     try:
         envelope = Envelope.model_validate_json(value or b"")
-        parse_data(envelope)
+        return envelope, parse_data(envelope)
     except (ValidationError, ValueError, UnknownEventType):
         return None
-    return envelope
 
 
 async def _assign_all(
@@ -103,11 +104,11 @@ async def read_topics(
                     if record.offset >= limit:
                         continue
                     read += 1
-                    envelope = valid_envelope(record.value)
-                    if envelope is None:
+                    parsed = valid_event(record.value)
+                    if parsed is None:
                         skipped += 1
                     else:
-                        batch.append(prepare_model(envelope, record.value))
+                        batch.append(prepare(*parsed, record.value))
             for tp in list(pending):
                 if await consumer.position(tp) >= end[tp]:
                     pending.discard(tp)

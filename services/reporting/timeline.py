@@ -19,9 +19,9 @@ from services.reporting.access import actor_of, enforce, facts_of
 from services.runtime.access import policy
 from services.runtime.access.facts import ClientFacts
 from services.runtime.errors import NotFound
-from services.runtime.http import Principal
 from services.runtime.logging import get_logger
 from services.runtime.metrics import OWN_CONSENT_READS
+from services.runtime.principal import Principal
 
 log = get_logger(__name__)
 

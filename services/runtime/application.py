@@ -1,25 +1,27 @@
-"""Command execution: load a stream, decide, wrap events in envelopes, append atomically.
+"""The command bus: a command's handler decides, the bus appends, and the caller gets a plain
+`Outcome` — no HTTP here. The HTTP adapter (responses.py) and the bus subscribers
+(e.g. coaching's reaction to CaseOpened) call the same `execute` the same way.
 
-A service's handler loads the aggregates it needs with `load`, runs its pure `decide`, and
-returns a `Decision`; `execute` turns that into one append (with the Idempotency-Key
-record) and the HTTP response. Idempotent replays answer from the stored record.
+A handler loads the aggregates it needs with `load`, runs the pure `decide` of the domain and
+returns a `Decision`; `execute` turns it into one atomic append (with the Idempotency-Key
+record, which stores the outcome) and returns the `Outcome`: what was created, the stream
+versions, the events appended and the consistency token naming them. Idempotent replays
+answer from the stored outcome. Refusals are the typed errors of services/decider.py.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
-
-from fastapi import Request
-from fastapi.responses import JSONResponse
+from uuid import UUID
 
 from contracts.envelope import Envelope
 from contracts.events.base import Event
 from contracts.registry import parse_data
+from services.runtime.consistency import token_for
 from services.runtime.errors import IdempotencyReplay, ValidationFailed
 from services.runtime.eventstore import (
     EventStore,
@@ -28,9 +30,9 @@ from services.runtime.eventstore import (
     NewEvent,
     StreamAppend,
 )
-from services.runtime.http import Principal, request_hash
 from services.runtime.logging import get_logger
 from services.runtime.metrics import EVENTS_APPENDED
+from services.runtime.principal import Principal
 
 log = get_logger(__name__)
 
@@ -39,6 +41,8 @@ S = TypeVar("S")
 
 @dataclass(frozen=True)
 class CommandMeta:
+    """Who sends the command and how it is traced; the same for a route and a subscriber."""
+
     principal: Principal
     correlation_id: str
     causation_id: str | None = None
@@ -48,16 +52,42 @@ class CommandMeta:
 
 @dataclass
 class Decision:
-    """What a command decided: events per stream (with the versions they were decided on)
-    and the response the caller gets."""
+    """What a handler decided: events per stream (with the versions they were decided on),
+    the answer (the ids it created or names), and whether it created something."""
 
     events: Sequence[Event]
     expected_versions: dict[str, int]
-    status_code: int = 200
-    body: dict[str, Any] = field(default_factory=dict)
-    location: str | None = None
+    answer: dict[str, Any] = field(default_factory=dict)
+    created: bool = False
     # A side-table write committed in the same transaction as the events (optional).
     in_transaction: InTransaction | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: its answer, whether it created something, the versions of the
+    streams it appended to, the ids of the events it appended, the consistency token."""
+
+    answer: dict[str, Any]
+    created: bool = False
+    stream_versions: dict[str, int] = field(default_factory=dict)
+    event_ids: tuple[UUID, ...] = ()
+    consistency: str | None = None
+    replayed: bool = False
+
+    def to_record(self) -> dict[str, Any]:
+        # Stream versions as pairs: their order (the command's first stream first) matters,
+        # and a jsonb object does not keep it.
+        return {"answer": json_safe(self.answer), "created": self.created,
+                "stream_versions": [[k, v] for k, v in self.stream_versions.items()],
+                "event_ids": [str(i) for i in self.event_ids], "consistency": self.consistency}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Outcome:
+        versions = record["stream_versions"]
+        pairs = versions.items() if isinstance(versions, dict) else versions
+        return cls(record["answer"], bool(record["created"]), {k: v for k, v in pairs},
+                   tuple(UUID(i) for i in record["event_ids"]), record.get("consistency"))
 
 
 @dataclass(frozen=True)
@@ -130,30 +160,35 @@ class CommandBus:
         return Loaded(state, version)
 
     async def execute(
-        self, meta: CommandMeta, decide: Callable[[], Awaitable[Decision]]
-    ) -> JSONResponse:
+        self, meta: CommandMeta, decide: Callable[[], Awaitable[Decision]],
+        *, conn: Any = None,
+    ) -> Outcome:
+        """Run one command: answer a replayed Idempotency-Key from its stored outcome, else
+        decide and commit. With `conn`, the append joins the caller's transaction (a bus
+        subscriber appending together with its consumer's offsets)."""
         replay = await self._replay(meta)
         if replay is not None:
             return replay
-        decision = await decide()
-        return await self.commit(meta, decision)
+        return await self.commit(meta, await decide(), conn=conn)
 
-    async def commit(self, meta: CommandMeta, decision: Decision) -> JSONResponse:
+    async def commit(self, meta: CommandMeta, decision: Decision,
+                     *, conn: Any = None) -> Outcome:
         appends = stream_appends(decision, source=self.source, meta=meta)
-        body = dict(decision.body)
-        if appends and "stream_version" not in body and decision.status_code == 200:
-            body["stream_version"] = appends[0].expected_version + len(appends[0].events)
+        event_ids = tuple(e.event_id for a in appends for e in a.events)
+        outcome = Outcome(
+            decision.answer, decision.created,
+            {a.stream_id: a.expected_version + len(a.events) for a in appends}, event_ids,
+            token_for(self.service, event_ids),
+        )
         record = None
         if meta.idempotency_key and meta.request_hash:
-            record = IdempotencyRecord(
-                meta.principal.org, meta.idempotency_key, meta.request_hash,
-                decision.status_code, body,
-            )
+            record = IdempotencyRecord(meta.principal.org, meta.idempotency_key,
+                                       meta.request_hash, outcome.to_record())
         try:
-            if appends or decision.in_transaction is not None:
+            if conn is not None:
+                await self.store.append_within(conn, appends, record)
+            elif appends or decision.in_transaction is not None or record is not None:
                 await self.store.append(appends, record, decision.in_transaction)
-            elif record is not None:
-                await self.store.append([], record)
         except IdempotencyReplay:
             replay = await self._replay(meta)
             if replay is not None:
@@ -164,11 +199,9 @@ class CommandBus:
                 EVENTS_APPENDED.labels(self.service, event.event_type).inc()
                 log.info("event.appended", stream=append.stream_id, event_id=str(event.event_id),
                          type=event.event_type, correlation_id=meta.correlation_id)
-        headers = {"Location": decision.location} if decision.location else None
-        return JSONResponse(json.loads(json.dumps(body, default=str)),
-                            status_code=decision.status_code, headers=headers)
+        return outcome
 
-    async def _replay(self, meta: CommandMeta) -> JSONResponse | None:
+    async def _replay(self, meta: CommandMeta) -> Outcome | None:
         if not meta.idempotency_key:
             return None
         found = await self.store.find_idempotency(meta.principal.org, meta.idempotency_key)
@@ -179,22 +212,10 @@ class CommandBus:
                 "Idempotency-Key",
                 "this key was already used with a different request body; use a new key",
             )
-        return JSONResponse(found.response, status_code=found.status_code,
-                            headers={"Idempotent-Replayed": "true"})
+        return replace(Outcome.from_record(found.outcome), replayed=True)
 
 
-async def command_meta(request: Request, principal: Principal) -> CommandMeta:
-    """Correlation id and Idempotency-Key of the current request."""
-    key = request.headers.get("Idempotency-Key")
-    digest = None
-    if key is not None:
-        if not 1 <= len(key) <= 200:
-            raise ValidationFailed("Idempotency-Key", "must be 1 to 200 characters")
-        secret = request.app.state.ctx.settings.polku_client_id_key.encode()
-        digest = request_hash(request.method, request.url.path, await request.body(), secret)
-    return CommandMeta(
-        principal=principal,
-        correlation_id=getattr(request.state, "correlation_id", None) or str(uuid.uuid4()),
-        idempotency_key=key,
-        request_hash=digest,
-    )
+def json_safe(value: dict[str, Any]) -> dict[str, Any]:
+    """An answer as JSON would carry it (ids and dates as strings)."""
+    result: dict[str, Any] = json.loads(json.dumps(value, default=str))
+    return result

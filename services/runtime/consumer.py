@@ -27,6 +27,7 @@ from services.runtime.intake import (
     ConsumedEvent,
     ConsumerSpec,
     DeadLetter,
+    Passed,
     Sorted,
     classify,
     short_reason,
@@ -161,7 +162,7 @@ class BatchConsumer:
         offsets = _next_offsets(records)
         for attempt in range(self.retries + 1):
             try:
-                await self._apply(sorted_.events, offsets)
+                await self._apply(sorted_.events, offsets, sorted_.passed)
                 return
             except _INFRASTRUCTURE_ERRORS:
                 raise
@@ -171,15 +172,17 @@ class BatchConsumer:
                     error=repr(error),
                 )
                 await asyncio.sleep(self.backoff * 2**attempt)
-        await self._apply_one_by_one(sorted_.events, records, offsets)
+        await self._apply_one_by_one(sorted_.events, records, offsets, sorted_.passed)
 
     async def _apply(
-        self, events: list[ConsumedEvent], offsets: dict[tuple[str, int], int]
+        self, events: list[ConsumedEvent], offsets: dict[tuple[str, int], int],
+        passed: Sequence[Passed] = (),
     ) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             fresh = await self._deduplicate(conn, events)
             if fresh:
                 await self.spec.handler(conn, fresh)
+            await self._record_passed(conn, passed)
             await self._store_offsets(conn, offsets)
         CONSUMER_PROCESSED.labels(self.spec.name).inc(len(fresh))
         CONSUMER_DUPLICATES.labels(self.spec.name).inc(len(events) - len(fresh))
@@ -190,6 +193,7 @@ class BatchConsumer:
         events: list[ConsumedEvent],
         records: Sequence[ConsumerRecord],
         offsets: dict[tuple[str, int], int],
+        passed: Sequence[Passed] = (),
     ) -> None:
         by_position = {(r.topic, r.partition, r.offset): r for r in records}
         for event in events:
@@ -201,6 +205,7 @@ class BatchConsumer:
                 record = by_position[(event.topic, event.partition, event.offset)]
                 await self._dead_letter([DeadLetter(record, "handler-error", short_reason(error))])
         async with self.pool.acquire() as conn, conn.transaction():
+            await self._record_passed(conn, passed)
             await self._store_offsets(conn, offsets)
 
     async def _deduplicate(
@@ -224,6 +229,28 @@ class BatchConsumer:
         )
         fresh = {r["event_id"] for r in rows}
         return [e for e in unique.values() if e.event_id in fresh]
+
+    async def _record_passed(self, conn: asyncpg.Connection, passed: Sequence[Passed]) -> None:
+        """Events not this consumer's business are seen too: a consistency token naming
+        them is satisfied once the consumer is past them (consistency.py)."""
+        if not self.spec.dedup or not passed:
+            return
+        await conn.execute(
+            """INSERT INTO processed_events (consumer, event_id, topic, partition, topic_offset)
+               SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[])
+               ON CONFLICT DO NOTHING""",
+            self.spec.name, [p.event_id for p in passed], [p.topic for p in passed],
+            [p.partition for p in passed], [p.offset for p in passed],
+        )
+
+    async def seen(self, ids: list[UUID]) -> set[UUID]:
+        """Which of these event ids this consumer has taken in."""
+        if self.spec.seen is not None:
+            return await self.spec.seen(self.pool, ids)
+        rows = await self.pool.fetch(
+            "SELECT event_id FROM processed_events WHERE consumer = $1 AND event_id = ANY($2)",
+            self.spec.name, ids)
+        return {r["event_id"] for r in rows}
 
     async def _store_offsets(
         self, conn: asyncpg.Connection, offsets: dict[tuple[str, int], int]
@@ -272,7 +299,7 @@ class BatchConsumer:
         if consumer is None:
             return
         for (topic, partition), next_offset in _next_offsets(records).items():
-            high = consumer.highwater(TopicPartition(topic, partition))
+            high = consumer.highwater(TopicPartition(topic, partition))  # type: ignore[attr-defined]
             if high is not None:
                 CONSUMER_LAG.labels(self.spec.name, topic, str(partition)).set(
                     max(0, high - next_offset)
@@ -293,7 +320,7 @@ def _rewind(msg: KafkaMessage, records: Sequence[ConsumerRecord]) -> None:
         tp = TopicPartition(r.topic, r.partition)
         first[tp] = min(first.get(tp, r.offset), r.offset)
     for tp, offset in first.items():
-        if tp in consumer.assignment():
+        if tp in consumer.assignment():  # type: ignore[attr-defined]
             consumer.seek(tp, offset)
 
 

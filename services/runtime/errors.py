@@ -1,22 +1,26 @@
-"""Typed errors of the runtime and the domains, mapped to problem+json in one place (http.py)."""
+"""Typed errors of the runtime: the domain's family (services/decider.py) under the names the
+adapters use, and what only infrastructure raises. None carries an HTTP status: the HTTP
+adapter maps them in one place (services/runtime/responses.py)."""
 
 from __future__ import annotations
 
+from services.decider import (
+    DomainError,
+    InvalidCommand,
+    NotPermitted,
+    StateConflict,
+    UnknownAggregate,
+)
 
-class PolkuError(Exception):
-    """Base of every error Polku maps to an HTTP problem."""
-
-    status = 400
-    title = "Bad request"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+PolkuError = DomainError
+NotFound = UnknownAggregate
+NotAuthorised = NotPermitted
+InvalidTransition = StateConflict
+ValidationFailed = InvalidCommand
 
 
-class ConcurrencyConflict(PolkuError):
-    status = 409
-    title = "Concurrency conflict"
+class ConcurrencyConflict(StateConflict):
+    """The stream changed since the version the command was decided on."""
 
     def __init__(self, stream_id: str, expected_version: int) -> None:
         super().__init__(
@@ -27,38 +31,16 @@ class ConcurrencyConflict(PolkuError):
         self.expected_version = expected_version
 
 
-class InvalidTransition(PolkuError):
-    """The command does not fit the aggregate's state (decided already, closed, …)."""
-
-    status = 409
-    title = "Command conflicts with the current state"
+class Unauthenticated(DomainError):
+    """No valid token: missing, expired, badly signed or with claims that break the rules."""
 
 
-class NotFound(PolkuError):
-    status = 404
-    title = "Not found"
+class NotCaughtUp(DomainError):
+    """A consistency token names events this service has not consumed within the bound."""
 
-
-class NotAuthorised(PolkuError):
-    status = 403
-    title = "Forbidden"
-
-
-class Unauthenticated(PolkuError):
-    status = 401
-    title = "Unauthorized"
-
-
-class ValidationFailed(PolkuError):
-    """Semantic validation that pydantic cannot express; names the field."""
-
-    status = 422
-    title = "Validation failed"
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class IdempotencyReplay(Exception):

@@ -1,14 +1,26 @@
-"""The PostgreSQL event store: append with optimistic concurrency, read streams, read all.
+"""The event store: its interface (`EventStore`), the records it keeps, and its PostgreSQL
+implementation (`PostgresEventStore`); the in-memory one is in eventstore_memory.py.
 
-Appends are one transaction per command, covering every stream the command writes to and
-the Idempotency-Key record. The `events` table is also the relay's outbox. An idempotency
-record expires after its TTL: a lookup ignores it and a new request with its key replaces it
-(retention.py deletes expired records in batches).
+Both keep the same promises, checked by one contract suite
+(tests/integration/runtime/test_eventstore_contract.py):
+
+* An append is atomic over every stream the command writes to, the Idempotency-Key record and
+  an optional side write (`InTransaction`): all of it commits, or none of it.
+* Optimistic concurrency: a stream whose version is no longer the expected one refuses the
+  append with ConcurrencyConflict(stream_id, expected_version).
+* An idempotency record expires after its TTL: a lookup ignores it and a new request with its
+  key replaces it; a live record of the key refuses the append with IdempotencyReplay.
+* Commit order: `read_committed` after a checkpoint returns exactly the events committed
+  later, each once, in (transaction_id, position) order — what the relay publishes.
+
+In PostgreSQL an append is one transaction per command; the `events` table is also the
+relay's outbox, and retention.py deletes expired idempotency records in batches.
 """
 
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,11 +63,13 @@ class StreamAppend:
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
+    """An Idempotency-Key's record: the keyed digest of the request and the command's
+    outcome (application.Outcome.to_record), answered again on a replay."""
+
     organisation_id: str
     key: str
     request_hash: str
-    status_code: int
-    response: dict[str, Any]
+    outcome: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -74,8 +88,63 @@ class AppendResult:
 
 DEFAULT_IDEMPOTENCY_TTL = timedelta(days=7)
 
-InTransaction = Callable[[asyncpg.Connection], Awaitable[None]]
-"""A write that must share the append's transaction (e.g. a service's side table)."""
+InTransaction = Callable[[Any], Awaitable[None]]
+"""A write that must share the append's transaction (e.g. a service's side table). It gets
+the store's transaction handle: the `asyncpg.Connection` of the transaction in
+PostgresEventStore, a `SideTables` (eventstore_memory.py) in InMemoryEventStore."""
+
+
+class EventStore(ABC):
+    """What the bus, the relay and the services need of an event store."""
+
+    @abstractmethod
+    async def append(
+        self,
+        appends: Sequence[StreamAppend],
+        idempotency: IdempotencyRecord | None = None,
+        extra: InTransaction | None = None,
+    ) -> AppendResult:
+        """Append to one or more streams, store the idempotency record and run `extra`, all
+        in one atomic step. Raise ConcurrencyConflict when a stream is not at its expected
+        version, IdempotencyReplay when the key has a live record; then nothing is kept."""
+
+    @abstractmethod
+    async def append_within(
+        self, handle: Any, appends: Sequence[StreamAppend],
+        idempotency: IdempotencyRecord | None = None,
+    ) -> AppendResult:
+        """`append` inside a transaction the caller holds (`handle`: the PostgreSQL
+        connection of a consumer appending together with its offsets); in memory, where there
+        is no outer transaction, the same as `append`."""
+
+    @abstractmethod
+    async def read_stream(self, stream_id: str) -> list[StoredEvent]:
+        """The stream's events in version order ([] for a stream that does not exist)."""
+
+    @abstractmethod
+    async def read_client(self, client_id: UUID, event_types: Sequence[str]) -> list[StoredEvent]:
+        """The events about a client (every stream) of these types, in commit order."""
+
+    @abstractmethod
+    async def stream_version(self, stream_id: str) -> int:
+        """The stream's last version (0 for a stream that does not exist)."""
+
+    @abstractmethod
+    async def read_committed(self, after: Checkpoint, limit: int) -> list[StoredEvent]:
+        """Up to `limit` events after `after` in commit order, only from appends that can
+        no longer be overtaken by one committing later (the relay's read)."""
+
+    @abstractmethod
+    async def read_from_position(self, position: int, limit: int) -> list[StoredEvent]:
+        """Up to `limit` events with position ≥ `position`, in position order (republish)."""
+
+    @abstractmethod
+    async def count_after(self, after: Checkpoint) -> int:
+        """How many events come after `after` in commit order (the relay's lag)."""
+
+    @abstractmethod
+    async def find_idempotency(self, organisation_id: str, key: str) -> IdempotencyRecord | None:
+        """The live record of the organisation's `key`; an expired one is as good as absent."""
 
 
 _INSERT = """
@@ -89,7 +158,9 @@ RETURNING position
 """
 
 
-class EventStore:
+class PostgresEventStore(EventStore):
+    """The event store of a service's PostgreSQL database (migrations of services.runtime)."""
+
     def __init__(
         self, pool: asyncpg.Pool, *, idempotency_ttl: timedelta = DEFAULT_IDEMPOTENCY_TTL
     ) -> None:
@@ -117,6 +188,22 @@ class EventStore:
                 return await _append_all(
                     conn, appends, idempotency, extra, self.idempotency_ttl
                 )
+
+    async def append_within(
+        self, handle: Any, appends: Sequence[StreamAppend],
+        idempotency: IdempotencyRecord | None = None,
+    ) -> AppendResult:
+        return await append_in(handle, appends, idempotency, self.idempotency_ttl)
+
+    async def read_client(self, client_id: UUID, event_types: Sequence[str]) -> list[StoredEvent]:
+        rows = await self.pool.fetch(
+            """SELECT position, transaction_id::text::bigint AS txid, stream_id, stream_version,
+                      event_type, client_id, envelope
+               FROM events WHERE client_id = $1 AND event_type = ANY($2::text[])
+               ORDER BY transaction_id, position""",
+            client_id, list(event_types),
+        )
+        return [_stored(row) for row in rows]
 
     async def read_stream(self, stream_id: str) -> list[StoredEvent]:
         rows = await self.pool.fetch(
@@ -175,10 +262,13 @@ class EventStore:
         )
         if row is None:
             return None
-        return IdempotencyRecord(
-            row["organisation_id"], row["key"], row["request_hash"], row["status_code"],
-            json.loads(row["response"]),
-        )
+        outcome = json.loads(row["response"])
+        if row["status_code"] is not None:  # a record written before outcomes were stored
+            outcome = {"answer": {k: v for k, v in outcome.items() if k != "stream_version"},
+                       "created": row["status_code"] == 201, "stream_versions": {},
+                       "event_ids": [], "consistency": None}
+        return IdempotencyRecord(row["organisation_id"], row["key"], row["request_hash"],
+                                 outcome)
 
 
 async def append_in(
@@ -187,7 +277,7 @@ async def append_in(
     idempotency: IdempotencyRecord | None = None,
     idempotency_ttl: timedelta = DEFAULT_IDEMPOTENCY_TTL,
 ) -> AppendResult:
-    """`EventStore.append` on a connection the caller holds, inside the caller's transaction
+    """`PostgresEventStore.append` on a connection the caller holds, inside the caller's transaction
     (a consumer that appends events together with its other effects, effectively once)."""
     result = AppendResult()
     for append in appends:
@@ -238,14 +328,14 @@ async def _store_idempotency(
     stored = await conn.fetchval(
         """INSERT INTO idempotency_keys
                (organisation_id, key, request_hash, status_code, response)
-           VALUES ($1, $2, $3, $4, $5)
+           VALUES ($1, $2, $3, NULL, $4)
            ON CONFLICT (organisation_id, key) DO UPDATE
-               SET request_hash = excluded.request_hash, status_code = excluded.status_code,
+               SET request_hash = excluded.request_hash, status_code = NULL,
                    response = excluded.response, created_at = excluded.created_at
-               WHERE idempotency_keys.created_at <= now() - $6::interval
+               WHERE idempotency_keys.created_at <= now() - $5::interval
            RETURNING true""",
-        record.organisation_id, record.key, record.request_hash, record.status_code,
-        json.dumps(record.response), ttl,
+        record.organisation_id, record.key, record.request_hash,
+        json.dumps(record.outcome), ttl,
     )
     if not stored:
         raise IdempotencyReplay(record.organisation_id, record.key)

@@ -1,7 +1,6 @@
-"""HTTP plumbing shared by the services: JWT authentication, RFC 9457 problems, Idempotency-Key.
-
-Every error leaves a service as `application/problem+json`; the mapping from typed errors
-to statuses lives here and nowhere else.
+"""HTTP plumbing shared by the services: JWT authentication, correlation ids, the command's
+metadata (Idempotency-Key), observability. Outcomes and errors become responses in
+responses.py, the one place that knows HTTP statuses.
 """
 
 from __future__ import annotations
@@ -11,40 +10,26 @@ import hmac
 import re
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import Request
 from jwt.algorithms import RSAAlgorithm
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
-from starlette.routing import Match
 
 from contracts.codes import Role
-from services.runtime.errors import PolkuError, Unauthenticated
+from services.runtime.application import CommandMeta
+from services.runtime.errors import Unauthenticated, ValidationFailed
 from services.runtime.logging import IDENTITY_CODE, get_logger
 from services.runtime.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from services.runtime.principal import Principal
 from services.runtime.settings import ServiceSettings
 from services.runtime.token_claims import checked_identity
 
 log = get_logger(__name__)
 
-PROBLEM = "application/problem+json"
-PROBLEM_BASE = "https://polku.example/problems/"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated professional: pseudonymous id, organisation and role."""
-
-    sub: str
-    org: str
-    role: Role
 
 
 class TokenVerifier:
@@ -141,108 +126,6 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def problem(
-    status: int, title: str, detail: str, *, errors: list[dict[str, str]] | None = None,
-    kind: str | None = None,
-) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + (kind or title.lower().replace(" ", "-")),
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
-
-
-def _field(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body",)]
-    if parts and parts[0] in ("query", "path", "header"):
-        parts = parts[1:]
-    return ".".join(parts) or "body"
-
-
-def validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """pydantic errors as {field, message}; messages never echo the input value."""
-    out = []
-    for error in errors:
-        message = str(error.get("msg", "invalid"))
-        if error.get("type") == "extra_forbidden":
-            message = "unknown field"
-        out.append({"field": _field(tuple(error.get("loc", ()))), "message": message})
-    return out
-
-
-NOT_JSON = "the request body must be a JSON document (Content-Type: application/json)"
-
-
-def _not_json(exc: RequestValidationError) -> bool:
-    """The body is not JSON: malformed, absent where one is required, or sent as another
-    content type (FastAPI then hands the raw bytes to validation)."""
-    for error in exc.errors():
-        if error.get("type") == "json_invalid":
-            return True
-        if error.get("type") == "missing" and tuple(error.get("loc", ())) == ("body",):
-            return True
-    return isinstance(exc.body, bytes | bytearray)
-
-
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at the request's path (for `Allow` on a 405)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is Match.PARTIAL:
-            methods |= getattr(route, "methods", None) or set()
-    return sorted(methods)
-
-
-def install_problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        if _not_json(exc):
-            return problem(400, "Bad request", NOT_JSON,
-                           errors=[{"field": "body", "message": "not JSON"}])
-        errors = validation_errors(list(exc.errors()))
-        fields = ", ".join(e["field"] for e in errors)
-        return problem(422, "Validation failed", f"invalid input: {fields}", errors=errors)
-
-    @app.exception_handler(PolkuError)
-    async def _domain(_: Request, exc: PolkuError) -> JSONResponse:
-        errors = None
-        field = getattr(exc, "field", None)
-        if field is not None:
-            errors = [{"field": field, "message": getattr(exc, "message", exc.detail)}]
-        response = problem(exc.status, exc.title, exc.detail, errors=errors)
-        if exc.status == 401:
-            response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(
-            exc.status_code, "Error")
-        detail, allow, errors = str(exc.detail), "", None
-        if exc.status_code == 400:  # FastAPI's: a body that could not be read (not UTF-8)
-            detail = NOT_JSON
-            errors = [{"field": "body", "message": "not JSON"}]
-        if exc.status_code == 405:
-            allow = ", ".join(allowed_methods(request))
-            detail = f"{request.method} is not allowed here; allowed: {allow}"
-        response = problem(exc.status_code, title, detail, errors=errors)
-        for name, value in (exc.headers or {}).items():
-            response.headers[name] = value
-        if allow:
-            response.headers["Allow"] = allow
-        return response
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.error("http.unexpected_error", error=repr(exc), exc_info=exc)
-        return problem(500, "Internal error", "an unexpected error; it has been logged")
-
-
 # API.md: a correlation id is a UUID or 1–64 characters of [A-Za-z0-9._-]; anything else
 # (a name, a line break, an identity code though its characters pass) is replaced, so it
 # never reaches an event or a log line.
@@ -303,3 +186,20 @@ def request_hash(method: str, path: str, body: bytes, key: bytes) -> str:
     plain hash would not protect."""
     return hmac.new(key, method.encode() + b" " + path.encode() + b"\n" + body,
                     hashlib.sha256).hexdigest()
+
+
+async def command_meta(request: Request, principal: Principal) -> CommandMeta:
+    """Correlation id and Idempotency-Key of the current request, as the bus takes them."""
+    key = request.headers.get("Idempotency-Key")
+    digest = None
+    if key is not None:
+        if not 1 <= len(key) <= 200:
+            raise ValidationFailed("Idempotency-Key", "must be 1 to 200 characters")
+        secret = request.app.state.ctx.settings.polku_client_id_key.encode()
+        digest = request_hash(request.method, request.url.path, await request.body(), secret)
+    return CommandMeta(
+        principal=principal,
+        correlation_id=getattr(request.state, "correlation_id", None) or str(uuid.uuid4()),
+        idempotency_key=key,
+        request_hash=digest,
+    )

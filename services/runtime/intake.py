@@ -48,6 +48,10 @@ class ConsumerSpec:
     dedup: bool = True
     # Reporting wants raw envelopes even of types it does not interpret.
     accept_unsubscribed: bool = False
+    # Which of these event ids the consumer has taken in (the consistency token's wait);
+    # None: the ids recorded in processed_events (dedup consumers record every id they
+    # pass, handled or not their business).
+    seen: Callable[[asyncpg.Pool, list[UUID]], Awaitable[set[UUID]]] | None = None
 
 
 @dataclass
@@ -57,10 +61,21 @@ class DeadLetter:
     detail: str
 
 
+@dataclass(frozen=True)
+class Passed:
+    """An event not the consumer's business: recorded as seen, never handled."""
+
+    event_id: UUID
+    topic: str
+    partition: int
+    offset: int
+
+
 @dataclass
 class Sorted:
     events: list[ConsumedEvent] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    passed: list[Passed] = field(default_factory=list)
 
 
 def classify(spec: ConsumerSpec, records: Sequence[ConsumerRecord]) -> Sorted:
@@ -74,6 +89,7 @@ def classify(spec: ConsumerSpec, records: Sequence[ConsumerRecord]) -> Sorted:
             continue
         subscribed = envelope.type in spec.subscribed_types
         if not subscribed and not spec.accept_unsubscribed:
+            out.passed.append(Passed(envelope.id, record.topic, record.partition, record.offset))
             continue
         try:
             data = parse_data(envelope)

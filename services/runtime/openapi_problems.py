@@ -52,6 +52,16 @@ DESCRIPTIONS = {
     405: "method not allowed at this path; `Allow` lists the methods that are",
     409: "conflicts with the stream's state or version",
     422: "invalid input: the fields are named in `errors`",
+    503: "the service has not yet consumed the events the `Polku-Consistency` token names "
+         "(within the configured bound): retry after `Retry-After` seconds",
+}
+CONSISTENCY = "Polku-Consistency"
+_CONSISTENCY_OUT = {
+    "description": "consistency token naming the events this command appended; send it "
+                   "back in the `Polku-Consistency` request header of any later request "
+                   "to any service to read your writes (the same value as `consistency` in "
+                   "the body)",
+    "schema": {"type": "string"},
 }
 # FastAPI's own 422 description, replaced by ours (it documents another body).
 _FASTAPI_DEFAULT = "Validation Error"
@@ -72,6 +82,8 @@ def _statuses(operation: dict[str, Any]) -> set[int]:
         statuses |= {401, 403}
     if any(p.get("in") == "path" for p in parameters):
         statuses.add(404)
+    if any(p.get("in") == "header" and p.get("name") == CONSISTENCY for p in parameters):
+        statuses.add(503)
     return statuses
 
 
@@ -83,6 +95,9 @@ def _problem_response(status: int, declared: dict[str, Any] | None) -> dict[str,
                                 "content": {PROBLEM: {"schema": dict(PROBLEM_REF)}}}
     if status == 405:
         response["headers"] = {"Allow": dict(_ALLOW)}
+    if status == 503:
+        response["headers"] = {"Retry-After": {"description": "seconds to wait",
+                                               "schema": {"type": "integer"}}}
     return response
 
 
@@ -95,6 +110,11 @@ def document_problems(document: dict[str, Any]) -> dict[str, Any]:
             if method not in _METHODS:
                 continue
             responses = operation.setdefault("responses", {})
+            if method in ("post", "delete"):
+                for success in ("200", "201"):
+                    if success in responses:
+                        responses[success].setdefault("headers", {})[CONSISTENCY] = dict(
+                            _CONSISTENCY_OUT)
             for status in sorted(_statuses(operation)):
                 responses[str(status)] = _problem_response(status, responses.get(str(status)))
     for unused in ("HTTPValidationError", "ValidationError"):

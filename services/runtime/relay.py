@@ -23,7 +23,7 @@ from aiokafka.partitioner import murmur2
 from faststream.kafka import KafkaBroker, KafkaPublishMessage
 
 from services.runtime.dlq import partitions_of
-from services.runtime.eventstore import Checkpoint, EventStore, StoredEvent
+from services.runtime.eventstore import Checkpoint, PostgresEventStore, StoredEvent
 from services.runtime.logging import get_logger
 from services.runtime.metrics import RELAY_ERRORS, RELAY_LAG, RELAY_LEADER, RELAY_PUBLISHED
 
@@ -44,7 +44,7 @@ def leader_lock_key(name: str) -> int:
 def partition_for(key: bytes, partitions: int) -> int:
     """The Kafka default partitioner (murmur2, as the Java client and aiokafka compute it),
     so every producer of a topic puts a key on the same partition."""
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
+    return int((murmur2(key) & 0x7FFFFFFF) % partitions)
 
 
 # A producer batch must fit the broker's request limit; stay well under max_batch_size.
@@ -110,7 +110,7 @@ class Relay:
     ) -> None:
         self.name = name
         self.pool = pool
-        self.store = EventStore(pool)
+        self.store = PostgresEventStore(pool)
         self.broker = broker
         self.topic = topic
         self.batch_size = batch_size
@@ -220,7 +220,7 @@ async def republish(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Re-send every stored event with position ≥ from_position (at-least-once)."""
-    store = EventStore(pool)
+    store = PostgresEventStore(pool)
     sent = 0
     position = from_position
     partitions = await partition_count(broker, topic)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from faststream.kafka import KafkaBroker
@@ -25,23 +25,25 @@ from prometheus_client import generate_latest
 from contracts.codes import OrganisationKind
 from contracts.envelope import Envelope
 from contracts.organisations import OrganisationRegistry, load_registry
-from contracts.topics import SOURCES
-from services.runtime.application import CommandBus, CommandMeta, command_meta
-from services.runtime.consumer import BatchConsumer, ConsumerSpec
+from contracts.topics import SERVICE_TOPICS, SOURCES
+from services.runtime.access import MIGRATIONS as ACCESS_MIGRATIONS
+from services.runtime.access import AccessStore, PostgresAccessStore
+from services.runtime.application import CommandBus, CommandMeta
+from services.runtime.consistency import HEADER as CONSISTENCY
+from services.runtime.consistency import Seen, parse, wait_until_seen
+from services.runtime.consumer import BatchConsumer
 from services.runtime.environment import refuse_development_defaults
-from services.runtime.errors import NotAuthorised
-from services.runtime.eventstore import EventStore
-from services.runtime.http import (
-    ObservabilityMiddleware,
-    Principal,
-    TokenVerifier,
-    install_problem_handlers,
-)
+from services.runtime.errors import NotAuthorised, NotCaughtUp, ValidationFailed
+from services.runtime.eventstore import EventStore, PostgresEventStore
+from services.runtime.http import ObservabilityMiddleware, TokenVerifier, command_meta
+from services.runtime.intake import ConsumerSpec
 from services.runtime.logging import configure_logging, get_logger
 from services.runtime.metrics import REGISTRY, RELAY_LAG
 from services.runtime.migrate import apply_migrations
 from services.runtime.openapi_problems import install_problem_documentation
+from services.runtime.principal import Principal
 from services.runtime.relay import Relay
+from services.runtime.responses import install_problem_handlers
 from services.runtime.retention import idempotency_ttl, start_retention
 from services.runtime.settings import ServiceSettings
 from services.runtime.topics import KEEP_FOREVER, ensure_topics
@@ -64,7 +66,12 @@ class ServiceContext:
     relay: Relay | None = None
     consumers: list[BatchConsumer] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Per source service, how each consumer of its topic tells the events it has taken in
+    # (the consistency token's wait).
+    seen_by: dict[str, list[Seen]] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    # The referral events the access policy folds and the case index (assessment, coaching).
+    access: AccessStore | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,18 @@ class ServiceDefinition:
     description: str = ""
     # Read-audit tables (each with `read_at`) kept for the statutory period (retention.py).
     read_audit_tables: Sequence[str] = ()
+
+
+DEFAULT_PORTS = {"referral": 8001, "assessment": 8002, "coaching": 8003, "reporting": 8004}
+
+
+def write_service(name: str, router: APIRouter, *, title: str, description: str,
+                  **wiring: Any) -> ServiceDefinition:
+    """A write service: its router, its own topic and default port; `wiring` adds what
+    it consumes, its migrations and start-up."""
+    return ServiceDefinition(name=name, title=title, default_port=DEFAULT_PORTS[name],
+                             routers=[router], produces=SERVICE_TOPICS[name],
+                             description=description, **wiring)
 
 
 def make_broker(settings: ServiceSettings, name: str) -> KafkaBroker:
@@ -138,7 +157,7 @@ async def start_context(
         raise
     broker = make_broker(settings, definition.name)
     document_broker(definition, broker)
-    store = EventStore(pool, idempotency_ttl=idempotency_ttl(settings))
+    store = PostgresEventStore(pool, idempotency_ttl=idempotency_ttl(settings))
     ctx = ServiceContext(
         name=definition.name,
         settings=settings,
@@ -149,20 +168,11 @@ async def start_context(
         store=store,
         bus=CommandBus(store, service=definition.name,
                        source=SOURCES.get(definition.name, f"polku/{definition.name}")),
+        # Services that keep the access tables (and consume polku.referral.v1 into them).
+        access=(PostgresAccessStore(pool) if ACCESS_MIGRATIONS in definition.migrations
+                else None),
     )
-    for spec in definition.consumers(ctx):
-        await ensure_topics(
-            settings.kafka_bootstrap_servers, [f"polku.dlq.{spec.name}"],
-            partitions=1, replication_factor=settings.polku_topic_replication_factor,
-            config=KEEP_FOREVER,
-        )
-        ctx.consumers.append(
-            BatchConsumer(
-                spec, pool=pool, broker=broker,
-                max_records=settings.polku_consumer_max_records,
-                retries=settings.polku_consumer_retries,
-            )
-        )
+    await _add_consumers(ctx, definition)
     try:
         if definition.on_start is not None:
             await definition.on_start(ctx)
@@ -181,6 +191,27 @@ async def start_context(
                                      read_audit_tables=definition.read_audit_tables))
     log.info("service.started", topics=_topics(definition), consumers=len(ctx.consumers))
     return ctx
+
+
+async def _add_consumers(ctx: ServiceContext, definition: ServiceDefinition) -> None:
+    """The service's consumers (each with its dead-letter topic), and for the consistency
+    token, which of them take in which source service's events."""
+    settings = ctx.settings
+    for spec in definition.consumers(ctx):
+        await ensure_topics(
+            settings.kafka_bootstrap_servers, [f"polku.dlq.{spec.name}"],
+            partitions=1, replication_factor=settings.polku_topic_replication_factor,
+            config=KEEP_FOREVER,
+        )
+        consumer = BatchConsumer(
+            spec, pool=ctx.pool, broker=ctx.broker,
+            max_records=settings.polku_consumer_max_records,
+            retries=settings.polku_consumer_retries,
+        )
+        ctx.consumers.append(consumer)
+        for source, topic in SERVICE_TOPICS.items():
+            if topic in spec.topics:
+                ctx.seen_by.setdefault(source, []).append(consumer.seen)
 
 
 async def stop_context(ctx: ServiceContext) -> None:
@@ -227,6 +258,30 @@ def authenticate_reader(
     """A valid token only: the reads of clients (personal data, timelines) leave the
     organisation's rights to the access policy, so that a refused read is recorded too."""
     return get_context(request).verifier.verify(request.headers.get("Authorization"))
+
+
+async def await_consistency(
+    request: Request,
+    value: Annotated[str | None, Header(
+        alias=CONSISTENCY,
+        description="Consistency tokens of earlier responses (comma-joined): the service "
+        "answers only once it has consumed the events they name (read-your-writes across "
+        "services), or 503 with Retry-After after the configured bound.")] = None,
+) -> None:
+    """Read-your-writes across services (API.md, Polku-Consistency): wait, up to the bound,
+    until this service has consumed the events the request's token names."""
+    if not value:
+        return
+    try:
+        wanted = parse(value)
+    except ValueError as error:
+        raise ValidationFailed(CONSISTENCY, str(error)) from None
+    ctx = get_context(request)
+    bound = ctx.settings.polku_consistency_wait_seconds
+    if not await wait_until_seen(wanted, ctx.seen_by, timeout=bound):
+        raise NotCaughtUp(
+            f"the {ctx.name} service has not yet consumed the events named by "
+            f"{CONSISTENCY} (waited {bound:g} s): retry after a moment", retry_after=1)
 
 
 async def meta_of(
@@ -298,6 +353,7 @@ def create_app(
             await stop_context(ctx)
 
     app = FastAPI(
+        dependencies=[Depends(await_consistency)],
         title=f"Polku {definition.name} service",
         description=definition.description or definition.title,
         version="1.0.0",

@@ -6,7 +6,6 @@ reference cannot drift from the code.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -145,6 +144,11 @@ class ServiceSettings(KafkaSettings):
         "client_experience=8.5,coaching_employment_rate=0.2",
         description="Target lines on the dashboard, indicator=value comma list.",
     )
+    polku_consistency_wait_seconds: float = Field(
+        5.0, gt=0, le=60,
+        description="How long a request carrying a Polku-Consistency token waits for this "
+        "service to consume the events it names before answering 503 (API.md).",
+    )
     polku_access_involvement_days: int = Field(
         180, ge=0,
         description="Days an organisation stays involved with a client after its case "
@@ -194,8 +198,3 @@ class StackSettings(BaseSettings):
 
 
 SETTINGS_MODELS: tuple[type[BaseSettings], ...] = (ServiceSettings, StackSettings)
-
-
-@lru_cache
-def service_settings() -> ServiceSettings:
-    return ServiceSettings()

@@ -14,8 +14,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from services.runtime.infra import Infrastructure
-from services.runtime.stack import EmbeddedKafka, StackError
+from polku.infra import Infrastructure
+from polku.stack import EmbeddedKafka, StackError
 
 
 @pytest.fixture

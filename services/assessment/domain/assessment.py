@@ -4,15 +4,15 @@ then completed with a conclusion or cancelled — once."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
 from contracts.commands.assessment import CancelAssessment, CompleteAssessment, StartAssessment
 from contracts.events.assessment import AssessmentCancelled, AssessmentCompleted, AssessmentStarted
 from contracts.events.base import Event
-from services.assessment.domain.errors import Conflict
-from services.assessment.domain.rules import CaseView, business_time, case_of_client, distinct
+from services.assessment.domain.errors import StateConflict
+from services.assessment.domain.rules import business_time, case_of_client, distinct, named_case
+from services.decider import Context
 
 
 class Status(StrEnum):
@@ -47,58 +47,52 @@ def evolve(state: Assessment, event: Event) -> Assessment:
     return state
 
 
-def decide(
-    command: AssessmentCommand, state: Assessment, *, assessment_id: UUID,
-    organisation_id: str, now: datetime, case: CaseView | None = None,
-) -> list[Event]:
-    """`assessment_id` names the stream; `case` is the case the start command names."""
+def decide(command: AssessmentCommand, state: Assessment, ctx: Context) -> list[Event]:
+    """A start creates the stream `ctx.new_id` for the acting organisation, on the case
+    `ctx.view("case")` when it names one."""
     match command:
         case StartAssessment():
-            return [_start(command, state, assessment_id, organisation_id, now, case)]
+            return [_start(command, state, ctx)]
         case CompleteAssessment():
-            client_id = _in_progress(state, "complete")
+            assessment_id, client_id = _in_progress(state, "complete")
             distinct("recommended_services", command.recommended_services)
             return [AssessmentCompleted(
                 assessment_id=assessment_id, client_id=client_id,
                 conclusion=command.conclusion,
                 recommended_services=list(command.recommended_services),
                 benefit_recommendation=command.benefit_recommendation,
-                occurred_at=business_time(command, now),
+                occurred_at=business_time(command, ctx.now),
             )]
         case CancelAssessment():
-            client_id = _in_progress(state, "cancel")
+            assessment_id, client_id = _in_progress(state, "cancel")
             return [AssessmentCancelled(
                 assessment_id=assessment_id, client_id=client_id, reason=command.reason,
-                occurred_at=business_time(command, now),
+                occurred_at=business_time(command, ctx.now),
             )]
     raise TypeError(f"not an assessment command: {type(command).__name__}")
 
 
-def _start(
-    command: StartAssessment, state: Assessment, assessment_id: UUID, organisation_id: str,
-    now: datetime, case: CaseView | None,
-) -> AssessmentStarted:
+def _start(command: StartAssessment, state: Assessment, ctx: Context) -> AssessmentStarted:
     if state.status is not Status.NOT_STARTED:
-        raise Conflict(f"assessment {assessment_id} has already been started")
+        raise StateConflict(f"assessment {state.assessment_id} has already been started")
     if command.case_id is not None:
-        if case is None or case.case_id != command.case_id:
-            raise ValueError("the handler must look up the case the command names")
-        case_of_client(case, command.client_id)
+        case_of_client(named_case(ctx, command.case_id), command.client_id)
     distinct("roles", command.roles)
     return AssessmentStarted(
-        assessment_id=assessment_id, client_id=command.client_id, case_id=command.case_id,
-        organisation_id=organisation_id, kind=command.kind, roles=list(command.roles),
-        occurred_at=business_time(command, now),
+        assessment_id=ctx.require_new_id(), client_id=command.client_id,
+        case_id=command.case_id, organisation_id=ctx.actor_org, kind=command.kind,
+        roles=list(command.roles), occurred_at=business_time(command, ctx.now),
     )
 
 
-def _in_progress(state: Assessment, verb: str) -> UUID:
-    """The client of an assessment that may still be completed or cancelled."""
-    if state.status is Status.NOT_STARTED or state.client_id is None:
-        raise Conflict(f"cannot {verb} an assessment that has not been started")
+def _in_progress(state: Assessment, verb: str) -> tuple[UUID, UUID]:
+    """The assessment and client of an assessment that may still be completed or cancelled."""
+    if (state.status is Status.NOT_STARTED or state.assessment_id is None
+            or state.client_id is None):
+        raise StateConflict(f"cannot {verb} an assessment that has not been started")
     if state.status is not Status.IN_PROGRESS:
-        raise Conflict(
+        raise StateConflict(
             f"the assessment is already {state.status.value}; it is completed or "
             "cancelled once"
         )
-    return state.client_id
+    return state.assessment_id, state.client_id

@@ -1,20 +1,11 @@
-"""Why a decider refuses a command; the application layer maps these to HTTP problems."""
+"""The assessment domain's refusals: the one family of every decider (services/decider.py)."""
 
-from __future__ import annotations
+from services.decider import (
+    DomainError,
+    InvalidCommand,
+    NotPermitted,
+    StateConflict,
+    UnknownAggregate,
+)
 
-
-class DomainError(Exception):
-    """A command the business rules do not allow."""
-
-
-class Rejected(DomainError):
-    """The command's content breaks a rule (maps to 422); names the offending field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-class Conflict(DomainError):
-    """The command does not fit the aggregate's state, e.g. a second completion (409)."""
+__all__ = ["DomainError", "InvalidCommand", "NotPermitted", "StateConflict", "UnknownAggregate"]

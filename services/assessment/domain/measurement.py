@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from types import MappingProxyType
 from uuid import UUID
 
@@ -22,8 +21,9 @@ from contracts.events.assessment import (
     WorkAbilityScoreRecorded,
 )
 from contracts.events.base import Event
-from services.assessment.domain.errors import Conflict, Rejected
+from services.assessment.domain.errors import InvalidCommand, StateConflict
 from services.assessment.domain.rules import business_time
+from services.decider import Context
 
 WORK_ABILITY_SCORE_RANGE = (0, 10)
 """Työkykypistemäärä: one integer, current work ability against the lifetime best."""
@@ -35,13 +35,23 @@ KYKYVIISARI_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
 
 KYKYVIISARI_OVERALL_RANGE = (0.0, 10.0)
 
-MeasurementCommand = RecordWorkAbilityScore | RecordSelfAssessment | RecordLabourMarketStatus
+MeasurementBody = RecordWorkAbilityScore | RecordSelfAssessment | RecordLabourMarketStatus
+
+
+@dataclass(frozen=True)
+class RecordMeasurement:
+    """POST /clients/{client_id}/…: the measurement's body plus the client it is about."""
+
+    client_id: UUID
+    body: MeasurementBody
+
 
 
 @dataclass(frozen=True)
 class Measurement:
     recorded: bool = False
     kind: str | None = None
+    measurement_id: UUID | None = None
 
 
 initial_state = Measurement()
@@ -50,46 +60,47 @@ initial_state = Measurement()
 def evolve(state: Measurement, event: Event) -> Measurement:
     match event:
         case WorkAbilityScoreRecorded() | SelfAssessmentRecorded() | LabourMarketStatusRecorded():
-            return Measurement(recorded=True, kind=event.event_type)
+            return Measurement(recorded=True, kind=event.event_type,
+                               measurement_id=event.measurement_id)
     return state
 
 
-def decide(
-    command: MeasurementCommand, state: Measurement, *, measurement_id: UUID, client_id: UUID,
-    now: datetime,
-) -> list[Event]:
+def decide(command: RecordMeasurement, state: Measurement, ctx: Context) -> list[Event]:
+    """A measurement creates the stream `ctx.new_id`."""
     if state.recorded:
-        raise Conflict(f"measurement {measurement_id} is already recorded")
-    occurred_at = business_time(command, now)
-    match command:
+        raise StateConflict(f"measurement {state.measurement_id} is already recorded")
+    body, client_id = command.body, command.client_id
+    measurement_id = ctx.require_new_id()
+    occurred_at = business_time(body, ctx.now)
+    match body:
         case RecordWorkAbilityScore():
-            check_work_ability_score(command.score)
+            check_work_ability_score(body.score)
             return [WorkAbilityScoreRecorded(
-                measurement_id=measurement_id, client_id=client_id, score=command.score,
-                phase=command.phase, occurred_at=occurred_at,
+                measurement_id=measurement_id, client_id=client_id, score=body.score,
+                phase=body.phase, occurred_at=occurred_at,
             )]
         case RecordSelfAssessment():
-            check_self_assessment(command.domain_scores, command.overall)
+            check_self_assessment(body.domain_scores, body.overall)
             return [SelfAssessmentRecorded(
                 measurement_id=measurement_id, client_id=client_id,
-                instrument=command.instrument, phase=command.phase,
-                domain_scores=dict(command.domain_scores), overall=command.overall,
+                instrument=body.instrument, phase=body.phase,
+                domain_scores=dict(body.domain_scores), overall=body.overall,
                 occurred_at=occurred_at,
             )]
         case RecordLabourMarketStatus():
             return [LabourMarketStatusRecorded(
-                measurement_id=measurement_id, client_id=client_id, phase=command.phase,
-                status=command.status, occurred_at=occurred_at,
+                measurement_id=measurement_id, client_id=client_id, phase=body.phase,
+                status=body.status, occurred_at=occurred_at,
             )]
-    raise TypeError(f"not a measurement command: {type(command).__name__}")
+    raise TypeError(f"not a measurement command: {type(body).__name__}")
 
 
 def check_work_ability_score(score: object) -> None:
     low, high = WORK_ABILITY_SCORE_RANGE
     if isinstance(score, bool) or not isinstance(score, int):
-        raise Rejected("score", "the work ability score is an integer")
+        raise InvalidCommand("score", "the work ability score is an integer")
     if not low <= score <= high:
-        raise Rejected("score", f"the work ability score is from {low} to {high}")
+        raise InvalidCommand("score", f"the work ability score is from {low} to {high}")
 
 
 def check_self_assessment(
@@ -98,17 +109,17 @@ def check_self_assessment(
 ) -> None:
     for domain, score in domain_scores.items():
         if domain not in KYKYVIISARI_RANGES:
-            raise Rejected(f"domain_scores.{domain}", "not a Kykyviisari domain")
+            raise InvalidCommand(f"domain_scores.{domain}", "not a Kykyviisari domain")
         _in_range(f"domain_scores.{domain}", score, KYKYVIISARI_RANGES[domain])
     if overall is not None:
         _in_range("overall", overall, KYKYVIISARI_OVERALL_RANGE)
     if not domain_scores and overall is None:
-        raise Rejected("domain_scores", "a self-assessment needs at least one score")
+        raise InvalidCommand("domain_scores", "a self-assessment needs at least one score")
 
 
 def _in_range(field: str, score: object, bounds: tuple[float, float]) -> None:
     low, high = bounds
     if isinstance(score, bool) or not isinstance(score, int | float):
-        raise Rejected(field, "must be a number")
+        raise InvalidCommand(field, "must be a number")
     if not math.isfinite(score) or not low <= score <= high:
-        raise Rejected(field, f"must be from {low:g} to {high:g}")
+        raise InvalidCommand(field, f"must be from {low:g} to {high:g}")

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from uuid import UUID
 
 from contracts.commands.base import Command
-from services.assessment.domain.errors import Conflict, Rejected
+from services.assessment.domain.errors import InvalidCommand, StateConflict
+from services.decider import Context
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ def business_time(command: Command, now: datetime) -> datetime:
     """`occurred_at` as given, or now; never in the future."""
     when = command.occurred_at_or(now)
     if when > now:
-        raise Rejected("occurred_at", "must not be in the future")
+        raise InvalidCommand("occurred_at", "must not be in the future")
     return when
 
 
@@ -33,18 +34,26 @@ def distinct(field: str, values: Sequence[object]) -> None:
     seen: set[object] = set()
     for value in values:
         if value in seen:
-            raise Rejected(field, f"{value} is listed twice")
+            raise InvalidCommand(field, f"{value} is listed twice")
         seen.add(value)
 
 
 def not_in_past(field: str, day: date, today: date) -> None:
     if day < today:
-        raise Rejected(field, f"must not be before the plan's date {today.isoformat()}")
+        raise InvalidCommand(field, f"must not be before the plan's date {today.isoformat()}")
+
+
+def named_case(ctx: Context, case_id: UUID) -> CaseView:
+    """The view of the case a command names (`ctx.view("case")`, looked up by the handler)."""
+    case = ctx.view("case")
+    if not isinstance(case, CaseView) or case.case_id != case_id:
+        raise ValueError("the handler must look up the case the command names")
+    return case
 
 
 def case_of_client(case: CaseView, client_id: UUID) -> None:
     """A case named in a command must be this client's and still open."""
     if case.client_id != client_id:
-        raise Rejected("case_id", "the case belongs to another client")
+        raise InvalidCommand("case_id", "the case belongs to another client")
     if case.closed:
-        raise Conflict(f"case {case.case_id} is closed and takes no more commands")
+        raise StateConflict(f"case {case.case_id} is closed and takes no more commands")

@@ -15,7 +15,8 @@ from contracts.events.coaching import (
     EmployerContacted,
     VocationalProfileCompleted,
 )
-from services.coaching.domain import CommandRejected
+from services.coaching.domain.errors import StateConflict
+from services.decider import Context
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,9 @@ initial_state = Engagement()
 
 @dataclass(frozen=True)
 class StartCoaching:
-    engagement_id: UUID
+    """Start the engagement whose id is the context's `new_id` (for a case, the id derived
+    from the case). Its organisation is the case's when started from one, else the caller's."""
+
     client_id: UUID
     organisation_id: str
     coach_id: UUID
@@ -68,12 +71,12 @@ class EndCoaching:
 Command = StartCoaching | CompleteVocationalProfile | ContactEmployer | EndCoaching
 
 
-def decide(command: Command, state: Engagement) -> list[Event]:
+def decide(command: Command, state: Engagement, ctx: Context) -> list[Event]:
     if isinstance(command, StartCoaching):
         if state.started:
-            raise CommandRejected(f"engagement {state.engagement_id} has already started")
+            raise StateConflict(f"engagement {state.engagement_id} has already started")
         return [CoachingStarted(
-            engagement_id=command.engagement_id, client_id=command.client_id,
+            engagement_id=ctx.require_new_id(), client_id=command.client_id,
             organisation_id=command.organisation_id, coach_id=command.coach_id,
             case_id=command.case_id, occurred_at=command.occurred_at,
         )]
@@ -101,9 +104,9 @@ def decide(command: Command, state: Engagement) -> list[Event]:
 def _open(state: Engagement) -> tuple[UUID, UUID]:
     """The ids of a started engagement that still takes commands."""
     if state.engagement_id is None or state.client_id is None:
-        raise CommandRejected("the engagement has not started")
+        raise StateConflict("the engagement has not started")
     if state.ended:
-        raise CommandRejected(
+        raise StateConflict(
             f"engagement {state.engagement_id} has ended and takes no more commands"
         )
     return state.engagement_id, state.client_id

@@ -9,7 +9,8 @@ from uuid import UUID
 
 from contracts.events.base import Event
 from contracts.events.coaching import FIDELITY_ITEMS, FidelityReviewRecorded
-from services.coaching.domain import CommandRejected, InvalidCommand
+from services.coaching.domain.errors import InvalidCommand, StateConflict
+from services.decider import Context
 
 
 @dataclass(frozen=True)
@@ -23,15 +24,15 @@ initial_state = FidelityReview()
 
 @dataclass(frozen=True)
 class RecordFidelityReview:
-    review_id: UUID
-    organisation_id: str
+    """Record the review whose id is the context's `new_id`, of the caller's organisation."""
+
     item_scores: Mapping[str, int]
     occurred_at: datetime
 
 
-def decide(command: RecordFidelityReview, state: FidelityReview) -> list[Event]:
+def decide(command: RecordFidelityReview, state: FidelityReview, ctx: Context) -> list[Event]:
     if state.review_id is not None:
-        raise CommandRejected(f"fidelity review {state.review_id} is already recorded")
+        raise StateConflict(f"fidelity review {state.review_id} is already recorded")
     scores = command.item_scores
     if set(scores) != set(FIDELITY_ITEMS):
         missing = sorted(set(FIDELITY_ITEMS) - set(scores), key=int)
@@ -45,7 +46,7 @@ def decide(command: RecordFidelityReview, state: FidelityReview) -> list[Event]:
             raise InvalidCommand(f"item_scores.{item}", "a score is an integer 1–5")
     ordered = {item: scores[item] for item in FIDELITY_ITEMS}
     return [FidelityReviewRecorded(
-        review_id=command.review_id, organisation_id=command.organisation_id,
+        review_id=ctx.require_new_id(), organisation_id=ctx.actor_org,
         item_scores=ordered,
         total=sum(ordered.values()), occurred_at=command.occurred_at,
     )]

@@ -10,8 +10,9 @@ from uuid import UUID
 from contracts.codes import FollowAlongMode, PlacementEndReason, PlacementKind
 from contracts.events.base import Event
 from contracts.events.coaching import FollowAlongSupportGiven, PlacementEnded, PlacementStarted
-from services.coaching.domain import CommandRejected, InvalidCommand
 from services.coaching.domain.engagement import Engagement
+from services.coaching.domain.errors import InvalidCommand, StateConflict
+from services.decider import Context
 
 
 @dataclass(frozen=True)
@@ -33,15 +34,15 @@ initial_state = Placement()
 
 @dataclass(frozen=True)
 class StartPlacement:
-    placement_id: UUID
+    """Start the placement whose id is the context's `new_id`; the engagement it belongs
+    to, as loaded, is the context's view `engagement` (none: a placement without one)."""
+
     client_id: UUID
     employer_id: str
     kind: PlacementKind
     hours_per_week: float | None
     wage_subsidy: bool
     occurred_at: datetime
-    # The engagement the placement belongs to, as loaded (None: a placement without one).
-    engagement: Engagement | None = None
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,9 @@ class EndPlacement:
 Command = StartPlacement | GiveFollowAlongSupport | EndPlacement
 
 
-def decide(command: Command, state: Placement) -> list[Event]:
+def decide(command: Command, state: Placement, ctx: Context) -> list[Event]:
     if isinstance(command, StartPlacement):
-        return _start(command, state)
+        return _start(command, state, ctx)
     placement_id, client_id = _open(state)
     match command:
         case GiveFollowAlongSupport():
@@ -77,23 +78,23 @@ def decide(command: Command, state: Placement) -> list[Event]:
     raise TypeError(f"not a placement command: {command!r}")
 
 
-def _start(command: StartPlacement, state: Placement) -> list[Event]:
+def _start(command: StartPlacement, state: Placement, ctx: Context) -> list[Event]:
     if state.started:
-        raise CommandRejected(f"placement {state.placement_id} has already started")
-    engagement = command.engagement
+        raise StateConflict(f"placement {state.placement_id} has already started")
+    engagement: Engagement | None = ctx.view("engagement")
     if engagement is not None:
         if not engagement.started:
-            raise CommandRejected("the engagement has not started")
+            raise StateConflict("the engagement has not started")
         if engagement.client_id != command.client_id:
             raise InvalidCommand(
                 "engagement_id", "the engagement belongs to another client than client_id"
             )
         if engagement.ended:
-            raise CommandRejected(
+            raise StateConflict(
                 f"engagement {engagement.engagement_id} has ended and takes no more placements"
             )
     return [PlacementStarted(
-        placement_id=command.placement_id,
+        placement_id=ctx.require_new_id(),
         engagement_id=engagement.engagement_id if engagement is not None else None,
         client_id=command.client_id, employer_id=command.employer_id, kind=command.kind,
         hours_per_week=command.hours_per_week, wage_subsidy=command.wage_subsidy,
@@ -103,9 +104,9 @@ def _start(command: StartPlacement, state: Placement) -> list[Event]:
 
 def _open(state: Placement) -> tuple[UUID, UUID]:
     if state.placement_id is None or state.client_id is None:
-        raise CommandRejected("the placement has not started")
+        raise StateConflict("the placement has not started")
     if state.ended:
-        raise CommandRejected(f"placement {state.placement_id} has ended; a placement ends once")
+        raise StateConflict(f"placement {state.placement_id} has ended; a placement ends once")
     return state.placement_id, state.client_id
 
 

@@ -12,7 +12,7 @@ from contracts.codes import ServiceKind
 from contracts.commands.referral import CloseCase, TransferResponsibility
 from contracts.events.base import Event
 from contracts.events.referral import CaseClosed, CaseOpened, ResponsibilityTransferred
-from services.referral.domain.context import CommandContext
+from services.decider import Context
 from services.referral.domain.errors import (
     InvalidCommand,
     NotPermitted,
@@ -63,7 +63,7 @@ def evolve(state: CaseState, event: Event) -> CaseState:
 
 def open_case(
     *, case_id: UUID, client_id: UUID, organisation_id: str, service: ServiceKind,
-    referral_id: UUID | None, responsible_worker_id: UUID, ctx: CommandContext,
+    referral_id: UUID | None, responsible_worker_id: UUID, ctx: Context,
     occurred_at: datetime | None = None,
 ) -> CaseOpened:
     """The event that starts a case (accepting a referral opens one)."""
@@ -74,7 +74,7 @@ def open_case(
     )
 
 
-def decide(command: CaseCommand, state: CaseState, ctx: CommandContext) -> list[Event]:
+def decide(command: CaseCommand, state: CaseState, ctx: Context) -> list[Event]:
     """Checks run in the order existence (404), authorisation (403), state (409), input (422)."""
     _require_holder(state, ctx)
     if state.status is CaseStatus.CLOSED:
@@ -101,7 +101,7 @@ def decide(command: CaseCommand, state: CaseState, ctx: CommandContext) -> list[
     raise TypeError(f"not a case command: {type(command).__name__}")
 
 
-def _require_holder(state: CaseState, ctx: CommandContext) -> None:
+def _require_holder(state: CaseState, ctx: Context) -> None:
     if state.status is CaseStatus.NONE:
         raise UnknownAggregate("no case with this case_id")
     if ctx.actor_org != state.holder_organisation_id:

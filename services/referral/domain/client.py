@@ -25,7 +25,7 @@ from contracts.events.referral import (
     PersonalDataErased,
 )
 from contracts.identity import parse_identity_code
-from services.referral.domain.context import CommandContext
+from services.decider import Context
 from services.referral.domain.errors import (
     InvalidCommand,
     StateConflict,
@@ -97,7 +97,7 @@ def evolve(state: ClientState, event: Event) -> ClientState:
     return state
 
 
-def decide(command: ClientCommand, state: ClientState, ctx: CommandContext) -> list[Event]:
+def decide(command: ClientCommand, state: ClientState, ctx: Context) -> list[Event]:
     match command:
         case RegisterClient():
             return _register(command, state, ctx)
@@ -125,7 +125,7 @@ def require_active(state: ClientState) -> ClientState:
     return state
 
 
-def _register(command: RegisterClient, state: ClientState, ctx: CommandContext) -> list[Event]:
+def _register(command: RegisterClient, state: ClientState, ctx: Context) -> list[Event]:
     if state.erased:
         # The handler gives a code whose client was erased a new client_id (erasure unlinks
         # the code), so only a caller reusing the old id gets here.
@@ -140,7 +140,7 @@ def _register(command: RegisterClient, state: ClientState, ctx: CommandContext) 
     )]
 
 
-def _give_consent(command: GiveConsent, state: ClientState, ctx: CommandContext) -> list[Event]:
+def _give_consent(command: GiveConsent, state: ClientState, ctx: Context) -> list[Event]:
     assert state.client_id is not None
     if command.valid_until is not None and command.valid_until < ctx.now.date():
         raise InvalidCommand("valid_until", "must not be in the past")
@@ -158,7 +158,7 @@ def _give_consent(command: GiveConsent, state: ClientState, ctx: CommandContext)
 
 
 def _withdraw_consent(
-    command: WithdrawConsentById, state: ClientState, ctx: CommandContext
+    command: WithdrawConsentById, state: ClientState, ctx: Context
 ) -> list[Event]:
     assert state.client_id is not None
     consent = state.consents.get(command.consent_id)
@@ -170,7 +170,7 @@ def _withdraw_consent(
                              occurred_at=command.body.occurred_at_or(ctx.now))]
 
 
-def _erase(command: ErasePersonalData, state: ClientState, ctx: CommandContext) -> list[Event]:
+def _erase(command: ErasePersonalData, state: ClientState, ctx: Context) -> list[Event]:
     require_registered(state)
     assert state.client_id is not None
     # Who may erase (the registrar's admin or data protection officer) is the access

@@ -9,8 +9,8 @@ from uuid import UUID
 from contracts.commands.referral import GiveFeedback
 from contracts.events.base import Event
 from contracts.events.referral import ClientFeedbackGiven
+from services.decider import Context
 from services.referral.domain import client as client_domain
-from services.referral.domain.context import CommandContext
 from services.referral.domain.errors import StateConflict, UnknownAggregate
 
 
@@ -28,11 +28,11 @@ def evolve(state: FeedbackState, event: Event) -> FeedbackState:
     return state
 
 
-def decide(command: GiveFeedback, state: FeedbackState, ctx: CommandContext) -> list[Event]:
+def decide(command: GiveFeedback, state: FeedbackState, ctx: Context) -> list[Event]:
     if state.feedback_id is not None:
         raise StateConflict("this feedback has already been given")
     if command.client_id is not None:
-        client = client_domain.require_registered(ctx.client or client_domain.initial_state)
+        client = client_domain.require_registered(ctx.view("client") or client_domain.initial_state)
         if client.client_id != command.client_id:
             raise UnknownAggregate("no client with this client_id")
     ctx.require_known_organisation("organisation_id", command.organisation_id)

@@ -25,9 +25,9 @@ from contracts.events.referral import (
     ReferralWithdrawn,
 )
 from contracts.organisations import UnknownOrganisation
+from services.decider import Context
 from services.referral.domain import case as case_domain
 from services.referral.domain import client as client_domain
-from services.referral.domain.context import CommandContext
 from services.referral.domain.errors import (
     InvalidCommand,
     NotPermitted,
@@ -79,7 +79,7 @@ def evolve(state: ReferralState, event: Event) -> ReferralState:
     return state
 
 
-def decide(command: ReferralCommand, state: ReferralState, ctx: CommandContext) -> list[Event]:
+def decide(command: ReferralCommand, state: ReferralState, ctx: Context) -> list[Event]:
     """Checks run in the order existence (404), authorisation (403), state (409), input (422)."""
     match command:
         case MakeReferral():
@@ -93,10 +93,10 @@ def decide(command: ReferralCommand, state: ReferralState, ctx: CommandContext) 
     raise TypeError(f"not a referral command: {type(command).__name__}")
 
 
-def _make(command: MakeReferral, state: ReferralState, ctx: CommandContext) -> list[Event]:
+def _make(command: MakeReferral, state: ReferralState, ctx: Context) -> list[Event]:
     if state.status is not ReferralStatus.NONE:
         raise StateConflict("this referral has already been made")
-    client = client_domain.require_active(ctx.client or client_domain.initial_state)
+    client = client_domain.require_active(ctx.view("client") or client_domain.initial_state)
     if client.client_id != command.client_id:
         raise UnknownAggregate("no client with this client_id")
     ctx.require_known_organisation("target_organisation_id", command.target_organisation_id)
@@ -123,7 +123,7 @@ def _make(command: MakeReferral, state: ReferralState, ctx: CommandContext) -> l
     )]
 
 
-def _decidable(state: ReferralState, ctx: CommandContext, *, by_target: bool) -> ReferralState:
+def _decidable(state: ReferralState, ctx: Context, *, by_target: bool) -> ReferralState:
     if state.status is ReferralStatus.NONE:
         raise UnknownAggregate("no referral with this referral_id")
     if by_target and ctx.actor_org != state.target_organisation_id:
@@ -142,7 +142,7 @@ def _withdrawing_organisation(state: ReferralState) -> str | None:
     return state.referring_organisation_id or state.target_organisation_id
 
 
-def _accept(command: AcceptReferral, state: ReferralState, ctx: CommandContext) -> list[Event]:
+def _accept(command: AcceptReferral, state: ReferralState, ctx: Context) -> list[Event]:
     assert state.referral_id and state.client_id and state.target_organisation_id
     assert state.target_service
     case_id = ctx.require_new_id()
@@ -159,7 +159,7 @@ def _accept(command: AcceptReferral, state: ReferralState, ctx: CommandContext) 
     ]
 
 
-def _decline(command: DeclineReferral, state: ReferralState, ctx: CommandContext) -> list[Event]:
+def _decline(command: DeclineReferral, state: ReferralState, ctx: Context) -> list[Event]:
     assert state.referral_id and state.client_id
     if command.reason is DeclineReason.REDIRECTED and command.redirected_service is None:
         raise InvalidCommand("redirected_service",
@@ -171,7 +171,7 @@ def _decline(command: DeclineReferral, state: ReferralState, ctx: CommandContext
     )]
 
 
-def _withdraw(command: WithdrawReferral, state: ReferralState, ctx: CommandContext) -> list[Event]:
+def _withdraw(command: WithdrawReferral, state: ReferralState, ctx: Context) -> list[Event]:
     assert state.referral_id and state.client_id
     return [ReferralWithdrawn(referral_id=state.referral_id, client_id=state.client_id,
                               occurred_at=command.occurred_at_or(ctx.now))]

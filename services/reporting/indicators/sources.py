@@ -226,5 +226,5 @@ async def load_measurements(
 def by_client(things: list[T]) -> dict[str | None, list[T]]:
     grouped: dict[str | None, list[T]] = defaultdict(list)
     for thing in things:
-        grouped[thing.client].append(thing)  # type: ignore[attr-defined]
+        grouped[thing.client].append(thing)
     return grouped

@@ -1,206 +1,191 @@
-"""Which fact row each event type becomes: table, columns and how each value is read."""
+"""Which fact row each event type becomes: the table, its columns, and the typed event read.
+
+Each `FactSpec` names the event model `contracts.registry` parses its type to (the newest
+version) and a `row` function that reads the columns off that typed event by attribute, so
+mypy checks every field name against the contract, a renamed field fails loudly instead of
+filling a column with NULLs, and tests/unit/reporting/test_fact_fields.py checks the fields
+each row reads against the registry's newest models. Ids are stored as text, as the fact
+tables declare them (002_facts.sql); codes (StrEnum) and dates go in as they are.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
+from uuid import UUID
 
-Envelope = dict[str, Any]
-Extract = Callable[[dict[str, Any]], Any]
+from contracts.events import assessment as a
+from contracts.events import coaching as c
+from contracts.events import referral as r
+from contracts.events.base import Event
 
 COMMON_COLUMNS = ("event_id", "occurred_at", "local_date", "recorded_at")
 
-
-class _Extract:
-    """Read one column's value from an event's data: `key`'s value (None when absent),
-    passed through `convert` unless it is None; or a constant (`key` None)."""
-
-    __slots__ = ("constant", "convert", "key")
-
-    def __init__(self, key: str | None, convert: Callable[[Any], Any] | None = None,
-                 constant: Any = None) -> None:
-        self.key, self.convert, self.constant = key, convert, constant
-
-    def __call__(self, data: dict[str, Any]) -> Any:
-        if self.key is None:
-            return self.constant
-        value = data.get(self.key)
-        return value if value is None or self.convert is None else self.convert(value)
-
-
-def _field(name: str) -> Extract:
-    return _Extract(name)
-
-
-def _const(value: Any) -> Extract:
-    return _Extract(None, constant=value)
-
-
-def _to_date(value: Any) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _date(name: str) -> Extract:
-    return _Extract(name, _to_date)
-
-
-def _decimal(name: str) -> Extract:
-    return _Extract(name, lambda value: Decimal(str(value)))
-
-
-def _int(name: str) -> Extract:
-    return _Extract(name, int)
-
-
-# A key no event's data has: constant columns read None here and are then overwritten.
-_ABSENT = "\x00constant"
+E = TypeVar("E", bound=Event)
+Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
-class FactSpec:
-    table: str
-    columns: tuple[tuple[str, Extract], ...]
-    # Compiled from `columns` for the hot loop of projection and rebuild: one C-level map
-    # over the data keys, then only the columns that need a conversion or are constant.
-    _keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    _converts: tuple[tuple[int, Callable[[Any], Any]], ...] = field(
-        init=False, repr=False, compare=False)
-    _constants: tuple[tuple[int, Any], ...] = field(init=False, repr=False, compare=False)
+class FactSpec(Generic[E]):
+    """The fact row of one event type: `row` reads the typed event into `columns`."""
 
-    def __post_init__(self) -> None:
-        keys: list[str] = []
-        converts: list[tuple[int, Callable[[Any], Any]]] = []
-        constants: list[tuple[int, Any]] = []
-        for i, (_, extract) in enumerate(self.columns):
-            if not isinstance(extract, _Extract):
-                raise TypeError(f"{self.table}: read columns with _field, _const, _date, "
-                                "_decimal or _int")
-            if extract.key is None:
-                keys.append(_ABSENT)
-                constants.append((i, extract.constant))
-            else:
-                keys.append(extract.key)
-                if extract.convert is not None:
-                    converts.append((i, extract.convert))
-        object.__setattr__(self, "_keys", tuple(keys))
-        object.__setattr__(self, "_converts", tuple(converts))
-        object.__setattr__(self, "_constants", tuple(constants))
+    table: str
+    model: type[E]
+    columns: tuple[str, ...]
+    row: Callable[[E], Row]
+
+    @property
+    def event_type(self) -> str:
+        return self.model.event_type
 
     @property
     def column_names(self) -> tuple[str, ...]:
-        return COMMON_COLUMNS + tuple(name for name, _ in self.columns)
-
-    def values(self, data: dict[str, Any]) -> tuple[Any, ...]:
-        if not self._converts and not self._constants:
-            return tuple(map(data.get, self._keys))
-        values = list(map(data.get, self._keys))
-        for i, convert in self._converts:
-            if values[i] is not None:
-                values[i] = convert(values[i])
-        for i, constant in self._constants:
-            values[i] = constant
-        return tuple(values)
+        return COMMON_COLUMNS + self.columns
 
 
-def _spec(table: str, *columns: str | tuple[str, Extract]) -> FactSpec:
-    return FactSpec(
-        table, tuple(c if isinstance(c, tuple) else (c, _field(c)) for c in columns)
-    )
+# Ids as text, remembered: a client's or case's id recurs in many events, and formatting a
+# UUID (uuid.UUID.__str__, pure Python) costs more than parsing it did. Bounded: emptied
+# when full, it only ever holds ids already seen.
+_ID_TEXTS: dict[int, str] = {}
+_ID_TEXTS_MAX = 200_000
 
 
-def _decision(kind: str) -> FactSpec:
-    return _spec(
-        "referral_decisions", "referral_id", "client_id", ("decision", _const(kind)),
-        "case_id", "reason",
-    )
+def _id(value: UUID) -> str:
+    """An id as the fact tables store ids (text)."""
+    text = _ID_TEXTS.get(value.int)
+    if text is None:
+        if len(_ID_TEXTS) >= _ID_TEXTS_MAX:
+            _ID_TEXTS.clear()
+        text = _ID_TEXTS[value.int] = str(value)
+    return text
 
 
-def _plan(change: str) -> FactSpec:
-    return _spec(
-        "support_plans", "plan_id", "client_id", "case_id", ("change", _const(change)),
-        ("review_on", _date("review_on")),
-    )
+def _text(value: UUID | None) -> str | None:
+    """An optional id as the fact tables store ids (text)."""
+    return None if value is None else _id(value)
 
 
-FACTS: dict[str, FactSpec] = {
-    "ClientRegistered": _spec(
-        "clients", "client_id", "home_region", ("birth_year", _int("birth_year")), "sex"
-    ),
-    "ReferralMade": _spec(
-        "referrals", "referral_id", "client_id", "referring_organisation_id",
-        "referring_org_kind", "target_organisation_id", "target_service", "reasons", "triage",
-        ("unemployment_months", _int("unemployment_months")),
-    ),
-    "ReferralAccepted": _decision("accepted"),
-    "ReferralDeclined": _decision("declined"),
-    "ReferralWithdrawn": _decision("withdrawn"),
-    "CaseOpened": _spec(
-        "cases_opened", "case_id", "client_id", "organisation_id", "service", "referral_id",
-        "responsible_worker_id",
-    ),
-    "ResponsibilityTransferred": _spec(
-        "case_transfers", "case_id", "client_id", "from_organisation_id", "from_worker_id",
-        "to_organisation_id", "to_worker_id",
-    ),
-    "CaseClosed": _spec("cases_closed", "case_id", "client_id", "exit_destination"),
-    "ClientFeedbackGiven": _spec(
-        "feedback", "feedback_id", "client_id", "organisation_id", "service",
-        ("score", _int("score")), "felt_heard", "helped",
-    ),
-    "AssessmentStarted": _spec(
-        "assessments_started", "assessment_id", "client_id", "case_id", "organisation_id", "kind"
-    ),
-    "AssessmentCompleted": _spec(
-        "assessments_completed", "assessment_id", "client_id", "conclusion",
-        "benefit_recommendation",
-    ),
-    "AssessmentCancelled": _spec(
-        "assessments_cancelled", "assessment_id", "client_id", "reason"
-    ),
-    "WorkAbilityScoreRecorded": _spec(
-        "measurements", "measurement_id", "client_id",
-        ("measure", _const("work_ability_score")), "phase", ("score", _decimal("score")),
-        ("status", _const(None)),
-    ),
-    "SelfAssessmentRecorded": _spec(
-        "measurements", "measurement_id", "client_id", ("measure", _const("self_assessment")),
-        "phase", ("score", _decimal("overall")), ("status", _const(None)),
-    ),
-    "LabourMarketStatusRecorded": _spec(
-        "measurements", "measurement_id", "client_id",
-        ("measure", _const("labour_market_status")), "phase", ("score", _const(None)),
-        "status",
-    ),
-    "HealthCheckCompleted": _spec(
-        "health_checks", "health_check_id", "client_id", "organisation_id",
-        "further_assessment_needed",
-    ),
-    "SupportPlanAgreed": _plan("agreed"),
-    "SupportPlanRevised": _plan("revised"),
-    "ConsultationGiven": _spec(
-        "consultations", "consultation_id", "client_id", "requesting_organisation_id",
-        "requesting_org_kind", "requester_role", "consultant_organisation_id",
-        "consultant_role", "topic",
-    ),
-    "CoachingStarted": _spec(
-        "engagements_started", "engagement_id", "client_id", "organisation_id", "coach_id",
-        "case_id",
-    ),
-    "EmployerContacted": _spec(
-        "employer_contacts", "engagement_id", "client_id", "employer_id", "purpose"
-    ),
-    "CoachingEnded": _spec("engagements_ended", "engagement_id", "client_id", "outcome"),
-    "PlacementStarted": _spec(
-        "placements_started", "placement_id", "engagement_id", "client_id", "employer_id",
-        "kind", "wage_subsidy",
-    ),
-    "PlacementEnded": _spec("placements_ended", "placement_id", "client_id", "reason"),
-    "FidelityReviewRecorded": _spec(
-        "fidelity_reviews", "review_id", "organisation_id", ("total", _int("total"))
-    ),
-}
+def _number(value: float | None) -> Decimal | None:
+    # Through str, so 6.5 is stored as numeric 6.5, not as the float's binary expansion.
+    return None if value is None else Decimal(str(value))
 
-FACT_TABLES: tuple[str, ...] = tuple(dict.fromkeys(spec.table for spec in FACTS.values()))
+
+def _spec(table: str, model: type[E], columns: tuple[str, ...], row: Callable[[E], Row]
+          ) -> FactSpec[Any]:
+    """A spec whose `row` mypy checks against `model` (no type context widens E to Any)."""
+    return FactSpec(table, model, columns, row)
+
+
+_DECISION = ("referral_id", "client_id", "decision", "case_id", "reason")
+_MEASUREMENT = ("measurement_id", "client_id", "measure", "phase", "score", "status")
+_PLAN = ("plan_id", "client_id", "change", "review_on", "case_id")
+
+_SPECS: tuple[FactSpec[Any], ...] = (
+    _spec("clients", r.ClientRegistered, ("client_id", "home_region", "birth_year", "sex"),
+          lambda e: (_id(e.client_id), e.home_region, e.birth_year, e.sex)),
+    _spec("referrals", r.ReferralMade,
+          ("referral_id", "client_id", "referring_organisation_id", "referring_org_kind",
+           "target_organisation_id", "target_service", "reasons", "triage",
+           "unemployment_months"),
+          lambda e: (_id(e.referral_id), _id(e.client_id), e.referring_organisation_id,
+                     e.referring_org_kind, e.target_organisation_id, e.target_service,
+                     e.reasons, e.triage, e.unemployment_months)),
+    _spec("referral_decisions", r.ReferralAccepted, _DECISION,
+          lambda e: (_id(e.referral_id), _id(e.client_id), "accepted", _id(e.case_id),
+                     None)),
+    _spec("referral_decisions", r.ReferralDeclined, _DECISION,
+          lambda e: (_id(e.referral_id), _id(e.client_id), "declined", None, e.reason)),
+    _spec("referral_decisions", r.ReferralWithdrawn, _DECISION,
+          lambda e: (_id(e.referral_id), _id(e.client_id), "withdrawn", None, None)),
+    _spec("cases_opened", r.CaseOpened,
+          ("case_id", "client_id", "organisation_id", "service", "referral_id",
+           "responsible_worker_id"),
+          lambda e: (_id(e.case_id), _id(e.client_id), e.organisation_id, e.service,
+                     _text(e.referral_id), _id(e.responsible_worker_id))),
+    _spec("case_transfers", r.ResponsibilityTransferred,
+          ("case_id", "client_id", "from_organisation_id", "from_worker_id",
+           "to_organisation_id", "to_worker_id"),
+          lambda e: (_id(e.case_id), _id(e.client_id), e.from_organisation_id,
+                     _id(e.from_worker_id), e.to_organisation_id, _id(e.to_worker_id))),
+    _spec("cases_closed", r.CaseClosed, ("case_id", "client_id", "exit_destination"),
+          lambda e: (_id(e.case_id), _id(e.client_id), e.exit_destination)),
+    _spec("feedback", r.ClientFeedbackGiven,
+          ("feedback_id", "client_id", "organisation_id", "service", "score", "felt_heard",
+           "helped"),
+          lambda e: (_id(e.feedback_id), _text(e.client_id), e.organisation_id, e.service,
+                     e.score, e.felt_heard, e.helped)),
+    _spec("assessments_started", a.AssessmentStarted,
+          ("assessment_id", "client_id", "case_id", "organisation_id", "kind"),
+          lambda e: (_id(e.assessment_id), _id(e.client_id), _text(e.case_id),
+                     e.organisation_id, e.kind)),
+    _spec("assessments_completed", a.AssessmentCompleted,
+          ("assessment_id", "client_id", "conclusion", "benefit_recommendation"),
+          lambda e: (_id(e.assessment_id), _id(e.client_id), e.conclusion,
+                     e.benefit_recommendation)),
+    _spec("assessments_cancelled", a.AssessmentCancelled,
+          ("assessment_id", "client_id", "reason"),
+          lambda e: (_id(e.assessment_id), _id(e.client_id), e.reason)),
+    _spec("measurements", a.WorkAbilityScoreRecorded, _MEASUREMENT,
+          lambda e: (_id(e.measurement_id), _id(e.client_id), "work_ability_score",
+                     e.phase, Decimal(e.score), None)),
+    _spec("measurements", a.SelfAssessmentRecorded, _MEASUREMENT,
+          lambda e: (_id(e.measurement_id), _id(e.client_id), "self_assessment", e.phase,
+                     _number(e.overall), None)),
+    _spec("measurements", a.LabourMarketStatusRecorded, _MEASUREMENT,
+          lambda e: (_id(e.measurement_id), _id(e.client_id), "labour_market_status",
+                     e.phase, None, e.status)),
+    _spec("health_checks", a.HealthCheckCompleted,
+          ("health_check_id", "client_id", "organisation_id", "further_assessment_needed"),
+          lambda e: (_id(e.health_check_id), _id(e.client_id), e.organisation_id,
+                     e.further_assessment_needed)),
+    _spec("support_plans", a.SupportPlanAgreed, _PLAN,
+          lambda e: (_id(e.plan_id), _id(e.client_id), "agreed", e.review_on,
+                     _id(e.case_id))),
+    _spec("support_plans", a.SupportPlanRevised, _PLAN,
+          lambda e: (_id(e.plan_id), _id(e.client_id), "revised", e.review_on, None)),
+    _spec("consultations", a.ConsultationGiven,
+          ("consultation_id", "client_id", "requesting_organisation_id",
+           "requesting_org_kind", "requester_role", "consultant_organisation_id",
+           "consultant_role", "topic"),
+          lambda e: (_id(e.consultation_id), _text(e.client_id),
+                     e.requesting_organisation_id, e.requesting_org_kind,
+                     e.requester_role, e.consultant_organisation_id, e.consultant_role,
+                     e.topic)),
+    _spec("engagements_started", c.CoachingStarted,
+          ("engagement_id", "client_id", "organisation_id", "coach_id", "case_id"),
+          lambda e: (_id(e.engagement_id), _id(e.client_id), e.organisation_id,
+                     _id(e.coach_id), _text(e.case_id))),
+    _spec("employer_contacts", c.EmployerContacted,
+          ("engagement_id", "client_id", "employer_id", "purpose"),
+          lambda e: (_id(e.engagement_id), _id(e.client_id), e.employer_id, e.purpose)),
+    _spec("engagements_ended", c.CoachingEnded, ("engagement_id", "client_id", "outcome"),
+          lambda e: (_id(e.engagement_id), _id(e.client_id), e.outcome)),
+    _spec("placements_started", c.PlacementStarted,
+          ("placement_id", "engagement_id", "client_id", "employer_id", "kind",
+           "wage_subsidy"),
+          lambda e: (_id(e.placement_id), _text(e.engagement_id), _id(e.client_id),
+                     e.employer_id, e.kind, e.wage_subsidy)),
+    _spec("placements_ended", c.PlacementEnded, ("placement_id", "client_id", "reason"),
+          lambda e: (_id(e.placement_id), _id(e.client_id), e.reason)),
+    _spec("fidelity_reviews", c.FidelityReviewRecorded,
+          ("review_id", "organisation_id", "total"),
+          lambda e: (_id(e.review_id), e.organisation_id, e.total)),
+)
+
+FACTS: dict[str, FactSpec[Any]] = {spec.event_type: spec for spec in _SPECS}
+
+
+def _columns_by_table(specs: tuple[FactSpec[Any], ...]) -> dict[str, tuple[str, ...]]:
+    """Each table's columns; every spec of a table fills them in one order (one COPY)."""
+    columns: dict[str, tuple[str, ...]] = {}
+    for spec in specs:
+        if columns.setdefault(spec.table, spec.column_names) != spec.column_names:
+            raise ValueError(f"facts.{spec.table}: {spec.event_type} lists its columns in "
+                             "another order than the table's other events")
+    return columns
+
+
+FACT_COLUMNS: dict[str, tuple[str, ...]] = _columns_by_table(_SPECS)
+FACT_TABLES: tuple[str, ...] = tuple(FACT_COLUMNS)

@@ -1,9 +1,10 @@
-"""Event envelopes → `event_log` (deduplicated) and insert-only fact rows.
+"""Typed events → `event_log` (deduplicated) and insert-only fact rows.
 
-This is the hot path of the live consumer and of every replay, so each envelope is read
-once: its id, times and client are parsed a single time and shared by the event_log row
-and the fact row, its JSON is serialised once (pydantic-core, not the json module), and the
-fact rows go in by COPY.
+Every event arrives as its contracts Envelope and the event model `contracts.registry`
+parsed its data into (the consumer kit and replay parse once, here nothing is parsed
+again); fact columns are read off the typed event (projections.facts). This is the hot path
+of the live consumer and of every replay, so each event's JSON is serialised at most once
+(or taken as received) and the fact rows go in by COPY.
 """
 
 from __future__ import annotations
@@ -12,20 +13,19 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from pydantic_core import from_json, to_json
+from pydantic_core import from_json
 
-from services.reporting.projections.facts import FACTS, Envelope
-
-if TYPE_CHECKING:
-    from contracts.envelope import Envelope as EnvelopeModel
+from contracts.envelope import Envelope
+from contracts.events.base import Event
+from contracts.registry import REGISTRY, parse_data
+from services.reporting.projections.facts import FACT_COLUMNS, FACTS
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 FACT_SCHEMAS = ("facts", "facts_next")
-_UTC = ZoneInfo("UTC")
 
 _LOG_COLUMNS = ("event_id", "source", "type", "subject", "client_id", "occurred_at",
                 "recorded_at", "envelope")
@@ -47,48 +47,13 @@ RETURNING event_id
 """
 
 
-def parse_time(value: str) -> datetime:
-    """RFC 3339 → aware datetime (a naive value is taken as UTC)."""
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=_UTC)
-    return parsed
-
-
 def local_date(moment: datetime) -> date:
     """The Finnish local (Europe/Helsinki) business date of an instant."""
     return moment.astimezone(HELSINKI).date()
 
 
-def _as_uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-def _optional_uuid(value: Any) -> uuid.UUID | None:
-    if not value:
-        return None
-    try:
-        return _as_uuid(value)
-    except ValueError:
-        return None
-
-
-def _client_id(envelope: Envelope) -> uuid.UUID | None:
-    return _optional_uuid(envelope.get("clientid") or (envelope.get("data") or {}).get("client_id"))
-
-
-def _occurred(data: dict[str, Any], recorded: datetime) -> datetime:
-    occurred_raw = data.get("occurred_at")
-    return parse_time(occurred_raw) if occurred_raw else recorded
-
-
-def _times(envelope: Envelope) -> tuple[datetime, datetime]:
-    recorded = parse_time(envelope["time"])
-    return _occurred(envelope.get("data") or {}, recorded), recorded
-
-
 class Prepared(NamedTuple):
-    """One envelope, parsed once: its event_log columns, its JSON and its data."""
+    """One event ready to record: its event_log columns, its JSON and its typed body."""
 
     event_id: uuid.UUID
     source: str
@@ -98,29 +63,17 @@ class Prepared(NamedTuple):
     occurred_at: datetime
     recorded_at: datetime
     json: str
-    data: dict[str, Any]
-
-
-def prepare(envelope: Envelope) -> Prepared:
-    """An envelope dict (as the consumer kit hands it over) ready to record."""
-    data = envelope.get("data") or {}
-    recorded = parse_time(envelope["time"])
-    return Prepared(
-        _as_uuid(envelope["id"]), str(envelope.get("source", "")), str(envelope["type"]),
-        str(envelope.get("subject", "")), _client_id(envelope), _occurred(data, recorded),
-        recorded, to_json(envelope).decode(), data,
-    )
+    event: Event
 
 
 _OMITTED_WHEN_NONE = ("clientid", "causationid")
 
 
-def prepare_model(envelope: EnvelopeModel, raw: bytes | None = None) -> Prepared:
-    """A validated contracts Envelope, recorded exactly as its `to_dict()` would be; or, given
-    the message `raw` it was validated from, as that JSON (the same attributes and data: the
-    model keeps unknown extensions and the data as sent, so only formatting can differ)."""
-    data = envelope.data
-    recorded = envelope.time
+def prepare(envelope: Envelope, event: Event, raw: bytes | None = None) -> Prepared:
+    """An envelope and the event `contracts.registry` parsed its data into, recorded
+    exactly as the envelope's `to_dict()` would be; or, given the message `raw` it was
+    validated from, as that JSON (the same attributes and data: the envelope keeps unknown
+    extensions and the data as sent, so only formatting can differ)."""
     if raw is not None:
         text = raw.decode()
     else:
@@ -128,8 +81,7 @@ def prepare_model(envelope: EnvelopeModel, raw: bytes | None = None) -> Prepared
         text = envelope.model_dump_json(exclude=omitted or None)
     return Prepared(
         envelope.id, envelope.source, envelope.type, envelope.subject,
-        envelope.clientid or _optional_uuid(data.get("client_id")), _occurred(data, recorded),
-        recorded, text, data,
+        envelope.clientid or event.client_key, event.occurred_at, envelope.time, text, event,
     )
 
 
@@ -138,17 +90,20 @@ async def project(
 ) -> int:
     """Record `envelopes` in the caller's transaction; returns how many were new.
 
-    Duplicates (already in `event_log`, or twice in the batch) are ignored, and only the new
-    events become fact rows, so redelivery never double-counts.
+    Each envelope's data is parsed with `contracts.registry` first (raising as the consumer
+    kit would dead-letter it). Duplicates (already in `event_log`, or twice in the batch)
+    are ignored, and only the new events become fact rows, so redelivery never
+    double-counts.
     """
-    return await project_prepared(conn, [prepare(e) for e in envelopes], schema=schema)
+    prepared = [prepare(e, parse_data(e)) for e in envelopes]
+    return await project_prepared(conn, prepared, schema=schema)
 
 
 async def project_prepared(
     conn: asyncpg.Connection, events: Sequence[Prepared], *, schema: str = "facts",
     shadow: bool = False,
 ) -> int:
-    """`project` for events already parsed (`prepare`, `prepare_model`).
+    """`project` for events already parsed (`prepare`).
 
     With `shadow` (a replay from the topics, while a rebuild fills `facts_next`), the new
     events' fact rows go into the shadow schema as well, and their ids into its
@@ -214,50 +169,34 @@ async def _log_new(conn: asyncpg.Connection, events: list[Prepared]) -> list[Pre
 
 def _prepared_fact_rows(events: Iterable[Prepared]) -> dict[str, list[tuple[Any, ...]]]:
     rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for event in events:
-        spec = FACTS.get(event.type)
+    facts_get = FACTS.get
+    for e in events:
+        spec = facts_get(e.type)
         if spec is not None:
-            occurred = event.occurred_at
-            rows[spec.table].append(
-                (event.event_id, occurred, local_date(occurred), event.recorded_at,
-                 *spec.values(event.data))
-            )
-    return rows
-
-
-def fact_rows(envelopes: Iterable[Envelope]) -> dict[str, list[tuple[Any, ...]]]:
-    """Fact rows per table for `envelopes` (types without facts are skipped)."""
-    rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for envelope in envelopes:
-        spec = FACTS.get(envelope.get("type", ""))
-        if spec is None:
-            continue
-        occurred, recorded = _times(envelope)
-        rows[spec.table].append((_as_uuid(envelope["id"]), occurred, local_date(occurred),
-                                 recorded, *spec.values(envelope.get("data") or {})))
+            occurred = e.occurred_at
+            rows[spec.table].append((e.event_id, occurred, local_date(occurred),
+                                     e.recorded_at, *spec.row(e.event)))
     return rows
 
 
 def logged_fact_rows(records: Iterable[asyncpg.Record]) -> dict[str, list[tuple[Any, ...]]]:
-    """Fact rows from event_log rows selected as (event_id, type, time, data, ...): the
-    envelope's type, `time` and `data` (JSON text), any further columns ignored; the same
-    rows `fact_rows` makes of the whole envelope."""
+    """Fact rows from event_log rows selected as (event_id, type, dataversion, occurred_at,
+    local_date, recorded_at, data, ...), any further columns ignored: the data (JSON text)
+    is parsed with `contracts.registry` (upcast when older than the model its fact spec
+    reads); the same rows the event made when it was projected live."""
     rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     facts_get = FACTS.get
-    for event_id, type_, time, data_json, *_ in records:
-        spec = facts_get(type_ or "")
+    for event_id, type_, version, occurred, day, recorded, data_json, *_ in records:
+        spec = facts_get(type_)
         if spec is None:
             continue
-        data = (from_json(data_json) if data_json is not None else None) or {}
-        recorded = parse_time(time)
-        occurred = _occurred(data, recorded)
-        rows[spec.table].append(
-            (event_id, occurred, local_date(occurred), recorded, *spec.values(data))
-        )
+        model = spec.model
+        if version == model.data_version:  # the common case: straight from the JSON text
+            event = model.__pydantic_validator__.validate_json(data_json)
+        else:
+            event = REGISTRY.parse(type_, version, from_json(data_json))
+        rows[spec.table].append((event_id, occurred, day, recorded, *spec.row(event)))
     return rows
-
-
-_COLUMNS = {spec.table: list(spec.column_names) for spec in FACTS.values()}
 
 
 async def copy_fact_rows(
@@ -268,14 +207,6 @@ async def copy_fact_rows(
         raise ValueError(f"unknown fact schema {schema!r}")
     for table, records in rows.items():
         await conn.copy_records_to_table(
-            table, records=records, columns=_COLUMNS[table], schema_name=schema
+            table, records=records, columns=FACT_COLUMNS[table], schema_name=schema
         )
 
-
-async def insert_facts(
-    conn: asyncpg.Connection, envelopes: Iterable[Envelope], *, schema: str = "facts"
-) -> None:
-    """COPY the fact rows of `envelopes` into `schema` (no deduplication here)."""
-    if schema not in FACT_SCHEMAS:
-        raise ValueError(f"unknown fact schema {schema!r}")
-    await copy_fact_rows(conn, fact_rows(envelopes), schema=schema)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import asyncpg
 
@@ -27,13 +28,18 @@ from services.reporting.projections.facts import FACT_TABLES
 from services.reporting.projections.projector import copy_fact_rows, logged_fact_rows
 
 Progress = Callable[[int, int], None]
+FactRows = dict[str, list[tuple[Any, ...]]]
 # A further filling of the shadow schema after the chunks from event_log (replay from the
 # topics): it projects what it adds into `facts_next` itself and returns how many events.
 Fill = Callable[[asyncpg.Connection], Awaitable[int]]
 
-# What the fact rows need of each event: its id, and its envelope's type, time and data.
-_EVENT_COLUMNS = """e.event_id, e.envelope->>'type' AS type, e.envelope->>'time' AS time,
-                    (e.envelope->'data')::text AS data"""
+# What the fact rows need of each event: its id, its times as event_log recorded them from
+# the event (the business date computed by the server, the same Europe/Helsinki date as
+# projector.local_date), and its envelope's type, data version and data (parsed with
+# contracts.registry into the event model).
+_EVENT_COLUMNS = """e.event_id, e.type, (e.envelope->>'dataversion')::int AS dataversion,
+                    e.occurred_at, (e.occurred_at AT TIME ZONE 'Europe/Helsinki')::date
+                    AS local_date, e.recorded_at, (e.envelope->'data')::text AS data"""
 
 _READ_CHUNK = f"""
 WITH chunk AS (
@@ -42,7 +48,8 @@ WITH chunk AS (
 ), seen AS (
     INSERT INTO facts_next.rebuild_seen (event_id) SELECT event_id FROM chunk
 )
-SELECT event_id, type, time, data, ingest_seq FROM chunk ORDER BY ingest_seq
+SELECT event_id, type, dataversion, occurred_at, local_date, recorded_at, data, ingest_seq
+FROM chunk ORDER BY ingest_seq
 """
 
 # Ids first (a narrow anti-join, hashed in memory), then the few missed envelopes.
@@ -129,6 +136,51 @@ async def _swap(conn: asyncpg.Connection) -> int:
     return len(missed)
 
 
+def _in_thread(rows: list[asyncpg.Record]) -> asyncio.Future[FactRows] | None:
+    return asyncio.ensure_future(asyncio.to_thread(logged_fact_rows, rows)) if rows else None
+
+
+async def _project_log(
+    conn: asyncpg.Connection, reader: asyncpg.Connection | None, chunk_size: int,
+    progress: Progress | None, total: int,
+) -> int:
+    """Every chunk of event_log into `facts_next`, one transaction each; returns how many.
+
+    Parsing events into their models is CPU work, writing is the server's: while `conn`
+    writes chunk k, a worker thread builds the fact rows of chunk k+1 (the event loop only
+    waits on the socket meanwhile) and `reader`, if given, reads chunk k+2.
+    """
+    async def read(source: asyncpg.Connection, after: list[asyncpg.Record]
+                   ) -> list[asyncpg.Record]:
+        chunk: list[asyncpg.Record] = await source.fetch(
+            _READ_CHUNK, after[-1]["ingest_seq"] if after else 0, chunk_size)
+        return chunk
+
+    done = 0
+    rows = await read(reader or conn, [])
+    building = _in_thread(rows)
+    reading = asyncio.ensure_future(read(reader, rows)) if reader and rows else None
+    try:
+        while building is not None:
+            facts = await building
+            following = await (reading or read(conn, rows))
+            building = _in_thread(following)
+            reading = (asyncio.ensure_future(read(reader, following))
+                       if reader and following else None)
+            async with conn.transaction():
+                await copy_fact_rows(conn, facts, schema="facts_next")
+            done += len(rows)
+            if progress is not None:
+                progress(done, max(total, done))
+            rows = following
+    finally:
+        pending = [f for f in (building, reading) if f is not None and not f.done()]
+        for future in pending:
+            future.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    return done
+
+
 async def rebuild(
     conn: asyncpg.Connection, *, chunk_size: int = 50_000, progress: Progress | None = None,
     reader: asyncpg.Connection | None = None, then: Fill | None = None,
@@ -136,36 +188,12 @@ async def rebuild(
     """Re-project every event of `event_log` into fresh fact tables; returns events seen.
 
     Must not run inside a transaction: each chunk commits on its own. With a second
-    connection to the same database as `reader`, the next chunk is read while the current
+    connection to the same database as `reader`, the next chunks are read while the current
     one is projected and written. `then` runs after the last chunk, before the swap.
     """
     restore = await _prepare_shadow(conn)
     total = await conn.fetchval("SELECT count(*) FROM event_log")
-    source = reader or conn
-    done = 0
-    rows = await source.fetch(_READ_CHUNK, 0, chunk_size)
-    while rows:
-        following = None
-        if reader is not None:
-            following = asyncio.create_task(
-                reader.fetch(_READ_CHUNK, rows[-1]["ingest_seq"], chunk_size))
-            await asyncio.sleep(0)  # let it send the query before the CPU-bound work
-        try:
-            facts = logged_fact_rows(rows)
-            async with conn.transaction():
-                await copy_fact_rows(conn, facts, schema="facts_next")
-        except BaseException:
-            if following is not None:
-                following.cancel()
-                await asyncio.gather(following, return_exceptions=True)
-            raise
-        done += len(rows)
-        if progress is not None:
-            progress(done, max(total, done))
-        if following is not None:
-            rows = await following
-        else:
-            rows = await conn.fetch(_READ_CHUNK, rows[-1]["ingest_seq"], chunk_size)
+    done = await _project_log(conn, reader, chunk_size, progress, total)
     if then is not None:
         done += await then(conn)
     await _finish_shadow(conn, restore)

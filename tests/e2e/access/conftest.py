@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from polku.infra import Infrastructure
 from services.assessment.app import definition as assessment
 from services.coaching.app import definition as coaching
 from services.referral.app import definition as referral
 from services.reporting.app import build_definition
-from services.runtime.infra import Infrastructure
 from tests.support.services import RunningService, running_service
 
 

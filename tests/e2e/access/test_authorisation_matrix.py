@@ -50,9 +50,12 @@ async def world(http: httpx.AsyncClient) -> dict[str, str]:
         "referral_id")
     case = await created(http, f"/referrals/{first}/accept",
                          {"responsible_worker_id": WORKER}, nurse, "case_id")
+    # Not to job coaching: accepting it (a row of the matrix) would make coaching start an
+    # engagement by itself, an append the refused calls' "nothing appended" would see.
     waiting = await created(http, "/referrals", {
-        "client_id": client, "target_organisation_id": TARGET, "target_service": "job_coaching",
-        "reasons": ["other"]}, nurse, "referral_id")
+        "client_id": client, "target_organisation_id": TARGET,
+        "target_service": "work_ability_assessment", "reasons": ["other"]}, nurse,
+        "referral_id")
     consent = await created(http, f"/clients/{client}/consents", {
         "scope": "data_sharing", "organisation_ids": [CONSENTED]}, nurse, "consent_id")
     return {"client": client, "case": case, "referral": waiting, "consent": consent}

@@ -14,9 +14,9 @@ from typing import Any
 import asyncpg
 import httpx
 
+from polku.infra import Infrastructure
+from polku.stack import run_sync
 from services.assessment.app import definition
-from services.runtime.infra import Infrastructure
-from services.runtime.stack import run_sync
 from tests.e2e.assessment.support import (
     TEAM,
     ReferralUpstream,

@@ -10,8 +10,8 @@ import asyncpg
 import httpx
 import pytest
 
+from polku.infra import Infrastructure
 from services.assessment.app import definition
-from services.runtime.infra import Infrastructure
 from tests.e2e.assessment.bad_input_setup import HEADERS, Setup, running_setup
 from tests.e2e.assessment.support import ReferralUpstream
 from tests.support.services import RunningService, running_service

@@ -44,7 +44,10 @@ async def test_full_assessment_pathway_publishes_exactly_its_events(
             response = await http.post(path, json=body, headers=headers)
             assert response.status_code == status, response.text
             steps.append((path, body, headers, status))
-            return response.json()  # type: ignore[no-any-return]
+            answer: dict[str, Any] = response.json()
+            # API.md v2: every command's answer carries its consistency token (body and header).
+            assert answer.pop("consistency") == response.headers["Polku-Consistency"]
+            return answer
 
         started = await post("/assessments", {
             "client_id": str(client_id), "case_id": str(case_id), "kind": "multiprofessional",

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from polku.infra import Infrastructure
+from polku.stack import run_sync
 from services.coaching.app import definition
 from services.coaching.handlers import engagement_id_for_case
-from services.runtime.infra import Infrastructure
-from services.runtime.stack import run_sync
 from tests.e2e.coaching.feed import ReferralHistory, publish, wait_consumed
 from tests.support.services import ServiceThread, auth
 

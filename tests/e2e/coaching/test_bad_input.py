@@ -28,7 +28,7 @@ from contracts.commands.coaching import (
     StartPlacement,
 )
 from contracts.events.coaching import FIDELITY_ITEMS
-from services.runtime.stack import run_sync
+from polku.stack import run_sync
 from tests.e2e.coaching.conftest import World
 from tests.support.bad_input import (
     BAD_CORRELATION_IDS,

@@ -26,7 +26,10 @@ async def step(http: httpx.AsyncClient, path: str, body: dict[str, Any], headers
     response = await http.post(path, json=body,
                                headers={**headers, "X-Correlation-Id": correlation})
     assert response.status_code == status, response.text
-    return response.json()  # type: ignore[no-any-return]
+    answer: dict[str, Any] = response.json()
+    # API.md v2: a command's answer carries its consistency token, in the body and a header.
+    assert answer.pop("consistency") == response.headers["Polku-Consistency"]
+    return answer
 
 
 async def test_full_coaching_pathway_produces_exactly_the_specified_events(

@@ -134,14 +134,14 @@ class ThreadedReferral:
         return self
 
     def __exit__(self, *_: object) -> None:
-        from services.runtime.stack import run_sync
+        from polku.stack import run_sync
 
         self.http.close()
         self.thread.stop()
         run_sync(self.infra.drop_database(self.database))
 
     def counts(self) -> tuple[int, int, int]:
-        from services.runtime.stack import run_sync
+        from polku.stack import run_sync
 
         async def count() -> tuple[int, int, int]:
             pool = await asyncpg.create_pool(self.database_url, min_size=1, max_size=1)

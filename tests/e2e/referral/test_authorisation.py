@@ -146,7 +146,9 @@ async def _on_case(http: httpx.AsyncClient, action: str, body: Any) -> tuple[str
     return f"/cases/{await new_case(http)}/{action}", body
 
 
-async def test_every_command_refuses_bad_tokens_and_takes_the_right_one(referral: RunningService) -> None:
+async def test_every_command_refuses_bad_tokens_and_takes_the_right_one(
+    referral: RunningService,
+) -> None:
     outcomes: list[tuple[str, str, int, int]] = []
     async with referral.client() as http:
         for row in ROWS:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.runtime.stack import run_sync
+from polku.stack import run_sync
 from tests.e2e.referral.support import PEOPLE, ThreadedReferral
 from tests.support.bad_input import (
     BAD_CORRELATION_IDS,

@@ -180,7 +180,7 @@ def test_cli_rotates_the_referral_database(
 ) -> None:
     from typer.testing import CliRunner
 
-    from services.runtime.cli import app
+    from polku.cli import app
 
     async def seed() -> dict[UUID, PersonalData]:
         conn = await migrated(database_url)

@@ -8,9 +8,9 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from polku.infra import Infrastructure
+from polku.stack import run_sync
 from services.reporting.app import build_definition
-from services.runtime.infra import Infrastructure
-from services.runtime.stack import run_sync
 from tests.e2e.reporting.support import SOTE, Pathways, publish, wait_logged
 from tests.support.services import ServiceThread, auth
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from services.runtime.infra import Infrastructure
+from polku.infra import Infrastructure
 from tests.e2e.reporting.bad_input_setup import Served, running_reporting
 
 

@@ -9,10 +9,10 @@ from typing import Any
 import asyncpg
 from typer.testing import CliRunner
 
+from polku.cli import app
 from services.reporting.indicators import DemoOrgLookup, compute
 from services.reporting.projections import project
 from services.reporting.replay import replay
-from services.runtime.cli import app
 from services.runtime.migrate import apply_migrations
 from tests.e2e.reporting.support import Pathways, publish
 

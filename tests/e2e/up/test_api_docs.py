@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from polku.api_docs import SERVICES, render_all
 from services.referral.app import definition as referral
-from services.runtime.api_docs import SERVICES, render_all
 from tests.support.services import running_service
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "api"

@@ -28,14 +28,14 @@ import asyncpg
 import httpx
 import pytest
 
-from services.demo.generator import build_plan
-from services.demo.loader import LoadReport, ServiceUrls, load_plan
+from polku.demo.generator import build_plan
+from polku.demo.loader import LoadReport, ServiceUrls, load_plan
+from polku.infra import Infrastructure
+from polku.stack import with_database
+from polku.up import RunningStack, start_services, wait_ready
 from services.reporting.dashboard.charts import CHARTS, Chart
 from services.reporting.indicators import CATALOGUE
-from services.runtime.infra import Infrastructure
 from services.runtime.settings import DEV_JWT_SECRET
-from services.runtime.stack import with_database
-from services.runtime.up import RunningStack, start_services, wait_ready
 from tests.support.services import auth, free_port
 
 SERVICES = ("referral", "assessment", "coaching", "reporting")

@@ -22,8 +22,8 @@ import jwt
 import pytest
 
 from contracts.organisations import load_registry
-from services.runtime.infra import Infrastructure
-from services.runtime.up import ports_from
+from polku.infra import Infrastructure
+from polku.up import ports_from
 
 SERVICES = ("reporting", "coaching")
 START_TIMEOUT = 180.0
@@ -124,7 +124,7 @@ def polku_up(infra: Infrastructure, tmp_path: Path) -> Iterator[tuple[subprocess
            "PYTHONUNBUFFERED": "1"}
     with output.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.runtime", "up", "--services", ",".join(SERVICES)],
+            [sys.executable, "-m", "polku", "up", "--services", ",".join(SERVICES)],
             env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
     ports = ports_from(first)

@@ -1,4 +1,5 @@
-"""Concise hand-built event histories for reporting tests (CloudEvents envelopes as dicts)."""
+"""Concise hand-built event histories for reporting tests (CloudEvents envelopes as dicts,
+parsed into the contracts' Envelope by `envelopes()` for projecting)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from contracts.envelope import Envelope
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 _SOURCES = {
@@ -27,6 +30,23 @@ def at(day: str, hour: int = 12) -> datetime:
         hour=hour
     )
 
+
+
+def scores_summing(total: int) -> dict[str, int]:
+    """The 25 IPS fidelity item scores (1–5 each, as the contract says) adding up to
+    `total` (25–125)."""
+    extra, scores = total - 25, {}
+    for item in range(1, 26):
+        step = min(4, extra)
+        scores[str(item)] = 1 + step
+        extra -= step
+    return scores
+
+
+def worker_id(label: str | None) -> str:
+    """A professional's id (a UUID, as the contracts say) named by a short test label: the
+    same label, the same id; none: a new one."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"worker:{label}")) if label else new_id()
 
 class History:
     """Appends events in call order; each is recorded one second after the previous one
@@ -56,6 +76,10 @@ class History:
             envelope["clientid"] = data["client_id"]
         self.events.append(envelope)
         return envelope
+
+    def envelopes(self) -> list[Envelope]:
+        """The events (as `events` holds them now: tests may reorder or repeat them)."""
+        return [Envelope.model_validate(e) for e in self.events]
 
     # referral service ---------------------------------------------------------------
     def client(self, region: str | None = "kymenlaakso", on: str = "2023-01-02",
@@ -98,7 +122,7 @@ class History:
         case_id = new_id()
         self.emit("CaseOpened", "case", {
             "case_id": case_id, "client_id": client, "organisation_id": org, "service": service,
-            "referral_id": referral, "responsible_worker_id": worker or new_id(),
+            "referral_id": referral, "responsible_worker_id": worker_id(worker),
         }, on, recorded)
         return case_id
 
@@ -107,7 +131,8 @@ class History:
                  recorded: str | datetime | None = None) -> None:
         self.emit("ResponsibilityTransferred", "case", {
             "case_id": case, "client_id": client, "from_organisation_id": from_org,
-            "from_worker_id": new_id(), "to_organisation_id": to_org, "to_worker_id": to_worker,
+            "from_worker_id": new_id(), "to_organisation_id": to_org,
+            "to_worker_id": worker_id(to_worker),
         }, on, recorded)
 
     def close_case(self, case: str, client: str, on: str, exit_: str = "employment",
@@ -231,5 +256,6 @@ class History:
 
     def fidelity(self, on: str, total: int, org: str = "kymenlaakso-ngo") -> None:
         self.emit("FidelityReviewRecorded", "fidelity", {
-            "review_id": new_id(), "organisation_id": org, "item_scores": {}, "total": total,
+            "review_id": new_id(), "organisation_id": org, "item_scores": scores_summing(total),
+            "total": total,
         }, on)

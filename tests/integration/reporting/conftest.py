@@ -42,7 +42,7 @@ def report(conn: asyncpg.Connection, history: History) -> Report:
                   date_from: str = "2024-01-01", date_to: str = "2024-12-31",
                   as_of: datetime = LATER, threshold: int = 3) -> list[dict[str, Any]]:
         async with conn.transaction():
-            await project(conn, history.events)
+            await project(conn, history.envelopes())
         result = await compute(
             conn, indicator, date_from=date.fromisoformat(date_from),
             date_to=date.fromisoformat(date_to), group_by=group_by or [], as_of=as_of,

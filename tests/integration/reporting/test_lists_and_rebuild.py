@@ -43,7 +43,7 @@ async def test_operational_lists(conn: asyncpg.Connection, history: History) -> 
     history.revise(p2, g, "2024-12-19", "2025-02-01")
     history.plan(h, case_h, "2024-10-05", "2025-01-15")
     async with conn.transaction():
-        await project(conn, history.events)
+        await project(conn, history.envelopes())
 
     assert await lists.follow_ups_overdue(conn, SOTE, TODAY, LATER) == [
         {"case_id": case_e, "client_id": e, "service": "work_ability_assessment",
@@ -92,7 +92,7 @@ async def test_csv_and_request_validation(conn: asyncpg.Connection, history: His
     c = history.client()
     history.referral(c, "2024-03-01", triage="red")
     async with conn.transaction():
-        await project(conn, history.events)
+        await project(conn, history.envelopes())
     result = await compute(
         conn, "referrals_made", date_from=date(2024, 1, 1), date_to=date(2024, 12, 31),
         group_by=["triage"], as_of=LATER, orgs=DemoOrgLookup(),
@@ -120,7 +120,8 @@ async def test_rebuild_takes_in_events_committed_late_or_meanwhile(
 ) -> None:
     for _ in range(6):
         history.client()
-    first, late, meanwhile = history.events[:2], history.events[2:4], history.events[4:]
+    events = history.envelopes()
+    first, late, meanwhile = events[:2], events[2:4], events[4:]
     async with conn.transaction():
         await project(conn, first)
     other = await asyncpg.connect(database_url)

@@ -7,6 +7,7 @@ import asyncio
 
 import asyncpg
 
+from contracts.envelope import Envelope
 from services.reporting.projections import project
 from tests.integration.reporting.builders import History
 
@@ -27,14 +28,14 @@ async def _counts(conn: asyncpg.Connection) -> tuple[int, int, int]:
 async def test_an_event_logged_first_by_a_concurrent_writer_counts_once(
     conn: asyncpg.Connection, database_url: str
 ) -> None:
-    history = _clients(3)
-    first, *rest = history.events
+    events = _clients(3).envelopes()
+    first, *rest = events
     other = await asyncpg.connect(database_url)
     try:
         async with other.transaction():
             assert await project(other, [first]) == 1
             # Uncommitted: our COPY of the same id waits for it, then meets the conflict.
-            ours = asyncio.create_task(_project_in_tx(conn, history.events))
+            ours = asyncio.create_task(_project_in_tx(conn, events))
             await asyncio.sleep(0.3)
             assert not ours.done()
         assert await ours == len(rest)
@@ -47,7 +48,7 @@ async def test_an_event_logged_first_by_a_concurrent_writer_counts_once(
 async def test_overlapping_batches_in_opposite_orders_do_not_deadlock(
     conn: asyncpg.Connection, database_url: str
 ) -> None:
-    events = _clients(3000).events
+    events = _clients(3000).envelopes()
     other = await asyncpg.connect(database_url)
     try:
         await other.execute("SET deadlock_timeout = '100ms'")
@@ -59,6 +60,6 @@ async def test_overlapping_batches_in_opposite_orders_do_not_deadlock(
     assert await _counts(conn) == (3000, 3000, 3000)
 
 
-async def _project_in_tx(conn: asyncpg.Connection, events: list[dict[str, object]]) -> int:
+async def _project_in_tx(conn: asyncpg.Connection, events: list[Envelope]) -> int:
     async with conn.transaction():
         return await project(conn, events)

@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaProducer
 from typer.testing import CliRunner
 
 from contracts.topics import dlq_topic
-from services.runtime.cli import app
+from polku.cli import app
 from services.runtime.dlq import read_dead_letters, replay_dead_letters
 from services.runtime.settings import DEV_JWT_SECRET
 from services.runtime.topics import ensure_topics

@@ -16,7 +16,7 @@ from faststream.kafka import KafkaBroker
 
 from contracts.topics import dlq_topic
 from services.runtime.consumer import BatchConsumer, ConsumerSpec
-from services.runtime.eventstore import EventStore, StoredEvent
+from services.runtime.eventstore import PostgresEventStore, StoredEvent
 from services.runtime.relay import Relay, republish
 from services.runtime.service import make_broker
 from services.runtime.settings import ServiceSettings
@@ -51,7 +51,7 @@ async def effect_count(pool: asyncpg.Pool) -> tuple[int, int]:
 async def test_concurrent_writers_every_event_once_in_stream_order(
     pool: asyncpg.Pool, broker: KafkaBroker, new_topic: str, kafka_bootstrap: str
 ) -> None:
-    store = EventStore(pool)
+    store = PostgresEventStore(pool)
     BatchConsumer(effects_consumer(new_topic), pool=pool, broker=broker)
     relay = Relay(name="t", pool=pool, broker=broker, topic=new_topic, batch_size=300)
     await broker.start()
@@ -90,7 +90,7 @@ async def _effects_reach(pool: asyncpg.Pool, n: int) -> bool:
 async def test_duplicate_delivery_applies_effects_once(
     pool: asyncpg.Pool, broker: KafkaBroker, new_topic: str, kafka_bootstrap: str
 ) -> None:
-    store = EventStore(pool)
+    store = PostgresEventStore(pool)
     await append_contacts(store, uuid.uuid4(), uuid.uuid4(), count=5, expected_version=0)
     events = await store.read_from_position(1, 100)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
@@ -120,7 +120,7 @@ async def _offsets_reach(pool: asyncpg.Pool, name: str, n: int) -> bool:
 async def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_applied(
     pool: asyncpg.Pool, broker: KafkaBroker, new_topic: str, kafka_bootstrap: str
 ) -> None:
-    store = EventStore(pool)
+    store = PostgresEventStore(pool)
     await append_contacts(store, uuid.uuid4(), uuid.uuid4(), count=2, expected_version=0)
     good = [json.loads(e.envelope) for e in await store.read_from_position(1, 10)]
     unknown_version = {**good[0], "id": str(uuid.uuid4()), "dataversion": 99}
@@ -175,7 +175,7 @@ class Crash(Exception):
 async def test_relay_crash_between_publish_and_checkpoint_duplicates_only_on_the_topic(
     pool: asyncpg.Pool, broker: KafkaBroker, new_topic: str, kafka_bootstrap: str
 ) -> None:
-    store = EventStore(pool)
+    store = PostgresEventStore(pool)
     await append_contacts(store, uuid.uuid4(), uuid.uuid4(), count=20, expected_version=0)
 
     async def crash(_: list[StoredEvent]) -> None:
@@ -203,7 +203,7 @@ async def test_deleted_topic_is_refilled_by_republish(
     pool: asyncpg.Pool, kafka_bootstrap: str, new_topic: str
 ) -> None:
     settings = ServiceSettings(kafka_bootstrap_servers=kafka_bootstrap)
-    store = EventStore(pool)
+    store = PostgresEventStore(pool)
     client = uuid.uuid4()
     await append_contacts(store, uuid.uuid4(), client, count=30, expected_version=0)
     name = f"test-{uuid.uuid4().hex[:8]}"
@@ -247,7 +247,7 @@ async def test_broker_restart_under_running_relay_and_consumer_loses_nothing(
 ) -> None:
     if infra.local_stack is None:
         pytest.skip("restarting the broker needs the embedded stack")
-    store = EventStore(pool)
+    store = PostgresEventStore(pool)
     BatchConsumer(effects_consumer(new_topic), pool=pool, broker=broker)
     relay = Relay(name="r", pool=pool, broker=broker, topic=new_topic)
     await broker.start()
@@ -271,7 +271,7 @@ async def test_broker_restart_under_running_relay_and_consumer_loses_nothing(
 async def test_failing_handler_is_retried_then_only_the_bad_event_is_dead_lettered(
     pool: asyncpg.Pool, broker: KafkaBroker, new_topic: str, kafka_bootstrap: str
 ) -> None:
-    store = EventStore(pool)
+    store = PostgresEventStore(pool)
     await append_contacts(store, uuid.uuid4(), uuid.uuid4(), count=4, expected_version=0)
     events = await store.read_from_position(1, 10)
     poison = json.loads(events[2].envelope)["id"]
@@ -310,7 +310,7 @@ async def test_failing_handler_is_retried_then_only_the_bad_event_is_dead_letter
 async def test_database_outage_during_a_batch_rewinds_and_skips_nothing(
     pool: asyncpg.Pool, broker: KafkaBroker, new_topic: str, kafka_bootstrap: str
 ) -> None:
-    store = EventStore(pool)
+    store = PostgresEventStore(pool)
     await append_contacts(store, uuid.uuid4(), uuid.uuid4(), count=10, expected_version=0)
     failures = [ConnectionError("database went away")]
 

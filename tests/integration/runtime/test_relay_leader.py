@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from services.runtime.eventstore import EventStore
+from services.runtime.eventstore import PostgresEventStore
 from services.runtime.relay import Relay
 from services.runtime.service import make_broker
 from services.runtime.settings import ServiceSettings
@@ -37,7 +37,7 @@ async def test_one_relay_publishes_per_service_and_a_standby_takes_over(
     brokers = [make_broker(settings, f"replica-{i}") for i in range(2)]
     relays = [Relay(name="svc", pool=p, broker=b, topic=new_topic, batch_size=50,
                     standby_seconds=0.2) for p, b in zip(pools, brokers, strict=True)]
-    store = EventStore(pool)
+    store = PostgresEventStore(pool)
     for b in brokers:
         await b.connect()
     tasks = [asyncio.create_task(r.run()) for r in relays]

@@ -19,9 +19,10 @@ from contracts.commands.coaching import RecordFidelityReview
 from contracts.events.coaching import FidelityReviewRecorded
 from services.runtime.application import Decision
 from services.runtime.consumer import BatchConsumer
-from services.runtime.eventstore import EventStore
+from services.runtime.eventstore import PostgresEventStore
 from services.runtime.metrics import REGISTRY
 from services.runtime.migrate import apply_migrations
+from services.runtime.responses import respond
 from services.runtime.retention import (
     RetentionPolicy,
     prune_processed_events,
@@ -49,9 +50,9 @@ async def record(body: RecordFidelityReview, ctx: Ctx, meta: Meta):  # type: ign
             item_scores=body.item_scores, total=sum(body.item_scores.values()),
             occurred_at=body.occurred_at or datetime.now(UTC),
         )
-        return Decision([event], {}, 201, {"review_id": str(review_id)})
+        return Decision([event], {}, {"review_id": str(review_id)}, created=True)
 
-    return await ctx.bus.execute(meta, decide)
+    return respond(await ctx.bus.execute(meta, decide), "/fidelity-reviews/{review_id}")
 
 
 SCORES = {str(i): 3 for i in range(1, 26)}
@@ -123,7 +124,7 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 async def test_pruning_keeps_what_redelivery_needs_and_a_redelivered_batch_changes_nothing(
     pool: asyncpg.Pool, new_topic: str, kafka_bootstrap: str
 ) -> None:
-    store = EventStore(pool)
+    store = PostgresEventStore(pool)
     await append_contacts(store, uuid.uuid4(), uuid.uuid4(), count=30, expected_version=0)
     envelopes = [e.envelope.encode() for e in await store.read_from_position(1, 100)]
     await _send(kafka_bootstrap, new_topic, envelopes)

@@ -13,6 +13,7 @@ from contracts.commands.coaching import RecordFidelityReview
 from contracts.events.coaching import FidelityReviewRecorded
 from contracts.topics import COACHING_TOPIC
 from services.runtime.application import Decision
+from services.runtime.responses import respond
 from services.runtime.service import Ctx, Meta, ServiceDefinition
 from tests.integration.runtime.support import wait_for
 from tests.support.services import auth, running_service, token
@@ -29,10 +30,9 @@ async def record(body: RecordFidelityReview, ctx: Ctx, meta: Meta):  # type: ign
             item_scores=body.item_scores, total=sum(body.item_scores.values()),
             occurred_at=body.occurred_at or datetime.now(UTC),
         )
-        return Decision([event], {}, 201, {"review_id": str(review_id)},
-                        f"/fidelity-reviews/{review_id}")
+        return Decision([event], {}, {"review_id": str(review_id)}, created=True)
 
-    return await ctx.bus.execute(meta, decide)
+    return respond(await ctx.bus.execute(meta, decide), "/fidelity-reviews/{review_id}")
 
 
 DEFINITION = ServiceDefinition(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
-from functools import reduce
+from datetime import timedelta
 
 import pytest
 
@@ -24,24 +23,21 @@ from contracts.events.assessment import (
 )
 from contracts.events.base import Event
 from services.assessment.domain import assessment
-from services.assessment.domain.errors import Conflict, Rejected
+from services.assessment.domain.errors import InvalidCommand, StateConflict
 from services.assessment.domain.rules import CaseView
+from services.decider import Context
+from tests.support.decider import NOW, context, scenario
 
-NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 ORG = "kymenlaakso-sote"
 ASSESSMENT = uuid.uuid4()
 CLIENT = uuid.uuid4()
 CASE = uuid.uuid4()
+OPEN_CASE = CaseView(CASE, CLIENT, closed=False)
 
 
-def given(*events: Event) -> assessment.Assessment:
-    return reduce(assessment.evolve, events, assessment.initial_state)
-
-
-def when(command: object, state: assessment.Assessment, case: CaseView | None = None
-         ) -> list[Event]:
-    return assessment.decide(command, state, assessment_id=ASSESSMENT,  # type: ignore[arg-type]
-                             organisation_id=ORG, now=NOW, case=case)
+def ctx(case: CaseView | None = None) -> Context:
+    """The team's nurse; a start creates ASSESSMENT."""
+    return context(ORG, Role.NURSE, new_id=ASSESSMENT, case=case)
 
 
 STARTED = AssessmentStarted(
@@ -61,55 +57,56 @@ COMPLETED = AssessmentCompleted(
 )
 CANCELLED = AssessmentCancelled(assessment_id=ASSESSMENT, client_id=CLIENT,
                                 reason=AssessmentCancelReason.DUPLICATE, occurred_at=NOW)
+an_assessment = scenario(assessment)
 
 
 def test_start_names_the_callers_organisation_and_the_case() -> None:
     command = StartAssessment(client_id=CLIENT, case_id=CASE, kind=AssessmentKind.PHYSIO_BROAD,
                               roles=[Role.PHYSIOTHERAPIST, Role.DOCTOR])
-    events = when(command, given(), CaseView(CASE, CLIENT, closed=False))
-    assert events == [AssessmentStarted(
+    an_assessment.when(command, ctx(OPEN_CASE)).then(AssessmentStarted(
         assessment_id=ASSESSMENT, client_id=CLIENT, case_id=CASE, organisation_id=ORG,
         kind=AssessmentKind.PHYSIO_BROAD, roles=[Role.PHYSIOTHERAPIST, Role.DOCTOR],
         occurred_at=NOW,
-    )]
+    ))
 
 
 def test_start_without_a_case() -> None:
-    [event] = when(StartAssessment(client_id=CLIENT, kind=AssessmentKind.HEALTH_CHECK), given())
+    command = StartAssessment(client_id=CLIENT, kind=AssessmentKind.HEALTH_CHECK)
+    [event] = an_assessment.when(command, ctx()).decided
     assert isinstance(event, AssessmentStarted) and event.case_id is None and event.roles == []
 
 
 def test_start_on_another_clients_case_is_rejected() -> None:
     command = StartAssessment(client_id=CLIENT, case_id=CASE, kind=AssessmentKind.PSYCHOLOGIST)
-    with pytest.raises(Rejected) as error:
-        when(command, given(), CaseView(CASE, uuid.uuid4(), closed=False))
-    assert error.value.field == "case_id"
+    error = an_assessment.when(command, ctx(CaseView(CASE, uuid.uuid4(), closed=False))
+                               ).raises(InvalidCommand)
+    assert isinstance(error, InvalidCommand) and error.field == "case_id"
 
 
 def test_start_on_a_closed_case_conflicts() -> None:
     command = StartAssessment(client_id=CLIENT, case_id=CASE, kind=AssessmentKind.PSYCHOLOGIST)
-    with pytest.raises(Conflict, match="closed"):
-        when(command, given(), CaseView(CASE, CLIENT, closed=True))
+    an_assessment.when(command, ctx(CaseView(CASE, CLIENT, closed=True))).raises(
+        StateConflict, "closed")
 
 
 def test_start_twice_conflicts() -> None:
-    with pytest.raises(Conflict, match="already been started"):
-        when(StartAssessment(client_id=CLIENT, kind=AssessmentKind.PSYCHOLOGIST), given(STARTED))
+    command = StartAssessment(client_id=CLIENT, kind=AssessmentKind.PSYCHOLOGIST)
+    an_assessment.given(STARTED).when(command, ctx()).raises(
+        StateConflict, "already been started")
 
 
 def test_roles_are_distinct() -> None:
     command = StartAssessment(client_id=CLIENT, kind=AssessmentKind.PSYCHOLOGIST,
                               roles=[Role.NURSE, Role.NURSE])
-    with pytest.raises(Rejected) as error:
-        when(command, given())
-    assert error.value.field == "roles"
+    error = an_assessment.when(command, ctx()).raises(InvalidCommand)
+    assert isinstance(error, InvalidCommand) and error.field == "roles"
 
 
 def test_occurred_at_is_business_time() -> None:
     earlier = NOW - timedelta(days=3)
     command = StartAssessment(client_id=CLIENT, kind=AssessmentKind.PSYCHOLOGIST,
                               occurred_at=earlier)
-    [event] = when(command, given())
+    [event] = an_assessment.when(command, ctx()).decided
     assert event.occurred_at == earlier
 
 
@@ -117,17 +114,16 @@ def test_occurred_at_after_now_is_rejected() -> None:
     # NOW is in the past, so the command model accepts the time; the decider's clock refuses.
     command = StartAssessment(client_id=CLIENT, kind=AssessmentKind.PSYCHOLOGIST,
                               occurred_at=NOW + timedelta(seconds=1))
-    with pytest.raises(Rejected) as error:
-        when(command, given())
-    assert error.value.field == "occurred_at"
+    error = an_assessment.when(command, ctx()).raises(InvalidCommand)
+    assert isinstance(error, InvalidCommand) and error.field == "occurred_at"
 
 
 def test_complete_a_started_assessment() -> None:
-    assert when(COMPLETE, given(STARTED)) == [COMPLETED]
+    an_assessment.given(STARTED).when(COMPLETE, ctx()).then(COMPLETED)
 
 
 def test_cancel_a_started_assessment() -> None:
-    assert when(CANCEL, given(STARTED)) == [CANCELLED]
+    an_assessment.given(STARTED).when(CANCEL, ctx()).then(CANCELLED)
 
 
 @pytest.mark.parametrize("history", [(STARTED, COMPLETED), (STARTED, CANCELLED)],
@@ -136,26 +132,23 @@ def test_cancel_a_started_assessment() -> None:
 def test_an_assessment_is_completed_or_cancelled_once(
     history: tuple[Event, ...], command: object
 ) -> None:
-    with pytest.raises(Conflict, match="once"):
-        when(command, given(*history))
+    an_assessment.given(*history).when(command, ctx()).raises(StateConflict, "once")
 
 
 @pytest.mark.parametrize("command", [COMPLETE, CANCEL], ids=["complete", "cancel"])
 def test_nothing_to_decide_before_the_start(command: object) -> None:
-    with pytest.raises(Conflict, match="not been started"):
-        when(command, given())
+    an_assessment.when(command, ctx()).raises(StateConflict, "not been started")
 
 
 def test_recommended_services_are_distinct() -> None:
     command = COMPLETE.model_copy(
         update={"recommended_services": [ServiceKind.EDUCATION, ServiceKind.EDUCATION]})
-    with pytest.raises(Rejected):
-        when(command, given(STARTED))
+    an_assessment.given(STARTED).when(command, ctx()).raises(InvalidCommand)
 
 
 def test_evolve_follows_the_life_cycle() -> None:
-    assert given().status is assessment.Status.NOT_STARTED
-    assert given(STARTED).status is assessment.Status.IN_PROGRESS
-    assert given(STARTED).client_id == CLIENT
-    assert given(STARTED, COMPLETED).status is assessment.Status.COMPLETED
-    assert given(STARTED, CANCELLED).status is assessment.Status.CANCELLED
+    assert an_assessment.state.status is assessment.Status.NOT_STARTED
+    assert an_assessment.given(STARTED).state.status is assessment.Status.IN_PROGRESS
+    assert an_assessment.given(STARTED).state.client_id == CLIENT
+    assert an_assessment.given(STARTED, COMPLETED).state.status is assessment.Status.COMPLETED
+    assert an_assessment.given(STARTED, CANCELLED).state.status is assessment.Status.CANCELLED

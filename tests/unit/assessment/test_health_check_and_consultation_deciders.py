@@ -3,78 +3,69 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-
-import pytest
 
 from contracts.codes import ConsultationTopic, OrganisationKind, Role
 from contracts.commands.assessment import CompleteHealthCheck, GiveConsultation
 from contracts.events.assessment import ConsultationGiven, HealthCheckCompleted
 from services.assessment.domain import consultation, health_check
-from services.assessment.domain.errors import Conflict, Rejected
+from services.assessment.domain.errors import InvalidCommand, NotPermitted, StateConflict
+from tests.support.decider import NOW, context, scenario
 
-NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 CLIENT = uuid.uuid4()
 HEALTH_CHECK = uuid.uuid4()
 CONSULTATION = uuid.uuid4()
-REGISTRY = {"kymenlaakso-sote", "kymenlaakso-kela"}
-REQUESTER = consultation.Requester("kymenlaakso-sote", OrganisationKind.WELLBEING_SERVICES,
-                                   Role.NURSE)
+SOTE, KELA = "kymenlaakso-sote", "kymenlaakso-kela"
+NURSE = context(SOTE, Role.NURSE, new_id=CONSULTATION)
+a_consultation = scenario(consultation)
 
 
 def test_a_health_check_is_completed_by_the_callers_organisation() -> None:
     command = CompleteHealthCheck(client_id=CLIENT, further_assessment_needed=True)
-    events = health_check.decide(command, health_check.initial_state,
-                                 health_check_id=HEALTH_CHECK,
-                                 organisation_id="kymenlaakso-sote", now=NOW)
-    assert events == [HealthCheckCompleted(
-        health_check_id=HEALTH_CHECK, client_id=CLIENT, organisation_id="kymenlaakso-sote",
+    completed = HealthCheckCompleted(
+        health_check_id=HEALTH_CHECK, client_id=CLIENT, organisation_id=SOTE,
         further_assessment_needed=True, occurred_at=NOW,
-    )]
-    state = health_check.evolve(health_check.initial_state, events[0])
-    with pytest.raises(Conflict):
-        health_check.decide(command, state, health_check_id=HEALTH_CHECK,
-                            organisation_id="kymenlaakso-sote", now=NOW)
-
-
-def consult(command: GiveConsultation,
-            state: consultation.Consultation = consultation.initial_state
-            ) -> list[ConsultationGiven]:
-    return consultation.decide(  # type: ignore[return-value]
-        command, state, consultation_id=CONSULTATION, requester=REQUESTER,
-        organisations=REGISTRY, now=NOW)
+    )
+    ctx = context(SOTE, Role.NURSE, new_id=HEALTH_CHECK)
+    scenario(health_check).when(command, ctx).then(completed)
+    scenario(health_check).given(completed).when(command, ctx).raises(
+        StateConflict, "already completed")
 
 
 def test_a_consultation_records_who_asked_whom() -> None:
-    command = GiveConsultation(client_id=CLIENT, consultant_organisation_id="kymenlaakso-kela",
+    command = GiveConsultation(client_id=CLIENT, consultant_organisation_id=KELA,
                                consultant_role=Role.KELA_EXPERT, topic=ConsultationTopic.BENEFITS)
-    assert consult(command) == [ConsultationGiven(
-        consultation_id=CONSULTATION, client_id=CLIENT,
-        requesting_organisation_id="kymenlaakso-sote",
+    a_consultation.when(command, NURSE).then(ConsultationGiven(
+        consultation_id=CONSULTATION, client_id=CLIENT, requesting_organisation_id=SOTE,
         requesting_org_kind=OrganisationKind.WELLBEING_SERVICES, requester_role=Role.NURSE,
-        consultant_organisation_id="kymenlaakso-kela", consultant_role=Role.KELA_EXPERT,
+        consultant_organisation_id=KELA, consultant_role=Role.KELA_EXPERT,
         topic=ConsultationTopic.BENEFITS, occurred_at=NOW,
-    )]
+    ))
 
 
 def test_a_consultation_without_a_client() -> None:
-    command = GiveConsultation(consultant_organisation_id="kymenlaakso-kela",
+    command = GiveConsultation(consultant_organisation_id=KELA,
                                consultant_role=Role.KELA_EXPERT, topic=ConsultationTopic.OTHER)
-    [event] = consult(command)
+    [event] = a_consultation.when(command, NURSE).decided
+    assert isinstance(event, ConsultationGiven)
     assert event.client_id is None and event.client_key is None
 
 
 def test_the_consultant_organisation_is_in_the_registry() -> None:
     command = GiveConsultation(consultant_organisation_id="atlantis-sote",
                                consultant_role=Role.DOCTOR, topic=ConsultationTopic.OTHER)
-    with pytest.raises(Rejected) as error:
-        consult(command)
-    assert error.value.field == "consultant_organisation_id"
+    error = a_consultation.when(command, NURSE).raises(InvalidCommand)
+    assert isinstance(error, InvalidCommand) and error.field == "consultant_organisation_id"
+
+
+def test_the_requester_is_an_organisation_of_the_registry() -> None:
+    command = GiveConsultation(consultant_organisation_id=KELA,
+                               consultant_role=Role.KELA_EXPERT, topic=ConsultationTopic.OTHER)
+    a_consultation.when(command, context("atlantis-sote", Role.NURSE)).raises(
+        NotPermitted, "not in the organisation registry")
 
 
 def test_a_consultation_is_recorded_once() -> None:
-    command = GiveConsultation(consultant_organisation_id="kymenlaakso-kela",
+    command = GiveConsultation(consultant_organisation_id=KELA,
                                consultant_role=Role.KELA_EXPERT, topic=ConsultationTopic.OTHER)
-    state = consultation.evolve(consultation.initial_state, consult(command)[0])
-    with pytest.raises(Conflict):
-        consult(command, state)
+    given = a_consultation.given(*a_consultation.when(command, NURSE).decided)
+    given.when(command, NURSE).raises(StateConflict, "already recorded")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,27 +25,34 @@ from contracts.events.assessment import (
     SelfAssessmentRecorded,
     WorkAbilityScoreRecorded,
 )
-from contracts.events.base import Event
 from services.assessment.domain import measurement
-from services.assessment.domain.errors import Conflict, Rejected
+from services.assessment.domain.errors import InvalidCommand, StateConflict
+from services.assessment.domain.measurement import MeasurementBody, RecordMeasurement
+from tests.support.decider import NOW, Then, context, scenario
 
-NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 MEASUREMENT = uuid.uuid4()
 CLIENT = uuid.uuid4()
+a_measurement = scenario(measurement)
 
 
-def when(command: Any, state: measurement.Measurement = measurement.initial_state
-         ) -> list[Event]:
-    return measurement.decide(command, state, measurement_id=MEASUREMENT, client_id=CLIENT,
-                              now=NOW)
+def when(body: MeasurementBody, *history: Any) -> Then:
+    """The body recorded for CLIENT, creating MEASUREMENT, after `history`."""
+    return a_measurement.given(*history).when(RecordMeasurement(CLIENT, body),
+                                              context(new_id=MEASUREMENT))
+
+
+def field_refused(then: Then) -> str:
+    error = then.raises(InvalidCommand)
+    assert isinstance(error, InvalidCommand)
+    return error.field
 
 
 def test_a_work_ability_score_is_recorded() -> None:
     command = RecordWorkAbilityScore(score=4, phase=MeasurementPhase.BASELINE)
-    assert when(command) == [WorkAbilityScoreRecorded(
+    when(command).then(WorkAbilityScoreRecorded(
         measurement_id=MEASUREMENT, client_id=CLIENT, score=4,
         phase=MeasurementPhase.BASELINE, occurred_at=NOW,
-    )]
+    ))
 
 
 def test_a_self_assessment_is_recorded() -> None:
@@ -54,44 +61,40 @@ def test_a_self_assessment_is_recorded() -> None:
         domain_scores={KykyviisariDomain.COMPETENCE: 7.5, KykyviisariDomain.WORK_ABILITY: 6},
         overall=6.5, occurred_at=NOW - timedelta(days=1),
     )
-    assert when(command) == [SelfAssessmentRecorded(
+    when(command).then(SelfAssessmentRecorded(
         measurement_id=MEASUREMENT, client_id=CLIENT, instrument="kykyviisari",
         phase=MeasurementPhase.END,
         domain_scores={KykyviisariDomain.COMPETENCE: 7.5, KykyviisariDomain.WORK_ABILITY: 6},
         overall=6.5, occurred_at=NOW - timedelta(days=1),
-    )]
+    ))
 
 
 def test_a_labour_market_status_is_recorded() -> None:
     command = RecordLabourMarketStatus(status=LabourMarketStatus.PAY_SUBSIDISED_JOB,
                                        phase=MeasurementPhase.FOLLOW_UP)
-    assert when(command) == [LabourMarketStatusRecorded(
+    when(command).then(LabourMarketStatusRecorded(
         measurement_id=MEASUREMENT, client_id=CLIENT, phase=MeasurementPhase.FOLLOW_UP,
         status=LabourMarketStatus.PAY_SUBSIDISED_JOB, occurred_at=NOW,
-    )]
+    ))
 
 
 def test_a_measurement_is_recorded_once() -> None:
-    [event] = when(RecordWorkAbilityScore(score=4, phase=MeasurementPhase.BASELINE))
-    state = measurement.evolve(measurement.initial_state, event)
-    with pytest.raises(Conflict):
-        when(RecordWorkAbilityScore(score=5, phase=MeasurementPhase.BASELINE), state)
+    recorded = when(RecordWorkAbilityScore(score=4, phase=MeasurementPhase.BASELINE)).decided
+    when(RecordWorkAbilityScore(score=5, phase=MeasurementPhase.BASELINE), *recorded).raises(
+        StateConflict, "already recorded")
 
 
 def test_a_self_assessment_needs_a_score() -> None:
-    with pytest.raises(Rejected) as error:
-        when(RecordSelfAssessment(instrument="kykyviisari", phase=MeasurementPhase.BASELINE,
-                                  domain_scores={}))
-    assert error.value.field == "domain_scores"
+    assert field_refused(when(RecordSelfAssessment(
+        instrument="kykyviisari", phase=MeasurementPhase.BASELINE, domain_scores={}),
+    )) == "domain_scores"
 
 
 def test_occurred_at_after_now_is_rejected() -> None:
     command = RecordLabourMarketStatus(status=LabourMarketStatus.UNEMPLOYED,
                                        phase=MeasurementPhase.BASELINE,
                                        occurred_at=NOW + timedelta(minutes=1))
-    with pytest.raises(Rejected) as error:
-        when(command)
-    assert error.value.field == "occurred_at"
+    assert field_refused(when(command)) == "occurred_at"
 
 
 @pytest.mark.parametrize("score", [0, 10])
@@ -101,7 +104,7 @@ def test_score_bounds_are_inclusive(score: int) -> None:
 
 @pytest.mark.parametrize("score", [-1, 11, 2.5, 2.0, True, "7", None])
 def test_the_decider_refuses_what_is_not_an_integer_0_to_10(score: object) -> None:
-    with pytest.raises(Rejected):
+    with pytest.raises(InvalidCommand):
         measurement.check_work_ability_score(score)
 
 
@@ -124,7 +127,7 @@ def test_the_command_refuses_what_is_not_an_integer_0_to_10(score: object) -> No
 )
 def test_self_assessment_rules(scores: dict[str, Any], overall: float | None,
                                field: str) -> None:
-    with pytest.raises(Rejected) as error:
+    with pytest.raises(InvalidCommand) as error:
         measurement.check_self_assessment(scores, overall)
     assert error.value.field == field
 
@@ -142,7 +145,7 @@ def test_property_a_score_is_recorded_exactly_when_it_is_0_to_10(score: int) -> 
     try:
         measurement.check_work_ability_score(score)
         accepted = True
-    except Rejected:
+    except InvalidCommand:
         accepted = False
     assert accepted == (0 <= score <= 10)
 
@@ -160,6 +163,6 @@ def test_property_domain_scores_are_accepted_exactly_within_0_to_10(
     try:
         measurement.check_self_assessment(scores, overall)
         accepted = True
-    except Rejected:
+    except InvalidCommand:
         accepted = False
     assert accepted == valid

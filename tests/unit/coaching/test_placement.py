@@ -4,29 +4,25 @@ followed along, ended exactly once."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
-from functools import reduce
 
-import pytest
-
-from contracts.codes import FollowAlongMode, PlacementEndReason, PlacementKind
-from contracts.events.base import Event
+from contracts.codes import FollowAlongMode, PlacementEndReason, PlacementKind, Role
 from contracts.events.coaching import (
     FollowAlongSupportGiven,
     PlacementEnded,
     PlacementStarted,
 )
-from services.coaching.domain import CommandRejected, InvalidCommand
+from services.coaching.domain import placement
 from services.coaching.domain.engagement import Engagement
+from services.coaching.domain.errors import InvalidCommand, StateConflict
 from services.coaching.domain.placement import (
     EndPlacement,
     GiveFollowAlongSupport,
-    Placement,
     StartPlacement,
-    decide,
-    evolve,
-    initial_state,
 )
+from services.decider import Context
+from tests.support.decider import context, scenario
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 PLACEMENT, ENGAGEMENT, CLIENT = (uuid.uuid4() for _ in range(3))
@@ -38,66 +34,65 @@ STARTED = PlacementStarted(
 )
 ENDED = PlacementEnded(placement_id=PLACEMENT, client_id=CLIENT,
                        reason=PlacementEndReason.ENDED_AS_AGREED, occurred_at=NOW)
+PLACEMENTS = scenario(placement)
 
 
-def given(*events: Event) -> Placement:
-    return reduce(evolve, events, initial_state)
+def start(client: uuid.UUID = CLIENT) -> StartPlacement:
+    return StartPlacement(client, "kymenlaakso-employer-2", PlacementKind.WORK_TRIAL, 20, False,
+                          NOW)
 
 
-def start(engagement: Engagement | None = OPEN, client: uuid.UUID = CLIENT) -> StartPlacement:
-    return StartPlacement(PLACEMENT, client, "kymenlaakso-employer-2", PlacementKind.WORK_TRIAL,
-                          20, False, NOW, engagement)
+def within(engagement: Engagement | None = OPEN) -> Context:
+    """The coach's context, with the engagement the placement belongs to as loaded."""
+    return context("kymenlaakso-ngo", Role.JOB_COACH, new_id=PLACEMENT, engagement=engagement)
 
 
 def test_start_within_an_open_engagement() -> None:
-    assert decide(start(), given()) == [STARTED]
+    PLACEMENTS.when(start(), within()).then(STARTED)
 
 
 def test_start_without_an_engagement() -> None:
-    [event] = decide(start(engagement=None), given())
+    [event] = PLACEMENTS.when(start(), within(None)).decided
     assert isinstance(event, PlacementStarted) and event.engagement_id is None
 
 
 def test_the_engagement_must_be_the_clients() -> None:
-    with pytest.raises(InvalidCommand) as raised:
-        decide(start(client=uuid.uuid4()), given())
-    assert raised.value.field == "engagement_id"
+    error = PLACEMENTS.when(start(client=uuid.uuid4()), within()).raises(InvalidCommand)
+    assert isinstance(error, InvalidCommand) and error.field == "engagement_id"
 
 
 def test_an_ended_engagement_takes_no_placement() -> None:
-    from dataclasses import replace
-
-    with pytest.raises(CommandRejected, match="has ended"):
-        decide(start(engagement=replace(OPEN, ended=True)), given())
+    PLACEMENTS.when(start(), within(replace(OPEN, ended=True))).raises(StateConflict, "has ended")
 
 
 def test_a_placement_starts_once() -> None:
-    with pytest.raises(CommandRejected, match="already started"):
-        decide(start(), given(STARTED))
+    PLACEMENTS.given(STARTED).when(start(), within()).raises(StateConflict, "already started")
 
 
 def test_follow_along() -> None:
-    assert decide(GiveFollowAlongSupport(FollowAlongMode.WORKPLACE_VISIT, NOW),
-                  given(STARTED)) == [FollowAlongSupportGiven(
+    PLACEMENTS.given(STARTED).when(
+        GiveFollowAlongSupport(FollowAlongMode.WORKPLACE_VISIT, NOW), within(),
+    ).then(FollowAlongSupportGiven(
         placement_id=PLACEMENT, client_id=CLIENT, mode=FollowAlongMode.WORKPLACE_VISIT,
-        occurred_at=NOW)]
+        occurred_at=NOW))
 
 
 def test_end() -> None:
-    assert decide(EndPlacement(PlacementEndReason.ENDED_AS_AGREED, NOW), given(STARTED)) == [
-        ENDED]
+    PLACEMENTS.given(STARTED).when(
+        EndPlacement(PlacementEndReason.ENDED_AS_AGREED, NOW), within()).then(ENDED)
 
 
 def test_a_placement_ends_once() -> None:
-    with pytest.raises(CommandRejected, match="ends once"):
-        decide(EndPlacement(PlacementEndReason.OTHER, NOW), given(STARTED, ENDED))
+    PLACEMENTS.given(STARTED, ENDED).when(
+        EndPlacement(PlacementEndReason.OTHER, NOW), within()).raises(StateConflict, "ends once")
 
 
 def test_no_follow_along_after_the_end() -> None:
-    with pytest.raises(CommandRejected, match="has ended"):
-        decide(GiveFollowAlongSupport(FollowAlongMode.PHONE, NOW), given(STARTED, ENDED))
+    PLACEMENTS.given(STARTED, ENDED).when(
+        GiveFollowAlongSupport(FollowAlongMode.PHONE, NOW), within(),
+    ).raises(StateConflict, "has ended")
 
 
 def test_commands_need_a_started_placement() -> None:
-    with pytest.raises(CommandRejected, match="not started"):
-        decide(EndPlacement(PlacementEndReason.OTHER, NOW), given())
+    PLACEMENTS.when(EndPlacement(PlacementEndReason.OTHER, NOW), within()).raises(
+        StateConflict, "not started")

@@ -18,8 +18,8 @@ from contracts.commands import (
     StartCoaching,
     StartPlacement,
 )
-from services.demo.generator import build_plan
-from services.demo.plan import Plan, Track
+from polku.demo.generator import build_plan
+from polku.demo.plan import Plan, Track
 
 UNTIL = date(2026, 10, 30)
 EMPLOYED = {"open_market_job", "pay_subsidised_job"}

@@ -8,9 +8,9 @@ import pytest
 
 from contracts.commands import AcceptReferral, CloseCase, MakeReferral, RegisterClient
 from contracts.identity import parse_identity_code
-from services.demo.generator import build_plan, default_until
-from services.demo.people import identity_code
-from services.demo.plan import Plan
+from polku.demo.generator import build_plan, default_until
+from polku.demo.people import identity_code
+from polku.demo.plan import Plan
 
 UNTIL = date(2026, 10, 30)
 

@@ -6,16 +6,16 @@ from datetime import date
 
 import pytest
 
-from services.demo.generator import build_plan
-from services.demo.loader import (
+from polku.demo.generator import build_plan
+from polku.demo.loader import (
     LoadReport,
     RetryPolicy,
     ServicesUnavailable,
     ServiceUrls,
     load_plan,
 )
-from services.demo.plan import Plan
-from services.demo.progress import planned_counts
+from polku.demo.plan import Plan
+from polku.demo.progress import planned_counts
 from tests.unit.demo.fake_services import FakeServices
 
 SECRET = "demo-loader-test-secret-32-bytes-long"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime import config_reference
+from polku import config_reference
 from services.runtime.settings import SETTINGS_MODELS
 
 ROOT = Path(__file__).resolve().parents[3]
 DOC = ROOT / "docs" / "CONFIGURATION.md"
-REGENERATE = "python -m services.runtime.config_reference > docs/CONFIGURATION.md"
+REGENERATE = "python -m polku.config_reference > docs/CONFIGURATION.md"
 _ROW = re.compile(r"^\|\s*([A-Z][A-Z0-9_]*)\s*\|")
 
 

@@ -12,7 +12,7 @@ from contracts.codes import Role
 from contracts.events.base import Event
 from contracts.identity import CENTURY_SIGNS, check_character
 from contracts.organisations import load_registry
-from services.referral.domain.context import CommandContext
+from services.decider import Context
 
 S = TypeVar("S")
 
@@ -43,9 +43,9 @@ def random_identity_code(rng: random.Random | None = None) -> str:
 def context(
     org: str = SOTE, role: Role = Role.SOCIAL_WORKER, *, new_id: uuid.UUID | None = None,
     client: Any = None,
-) -> CommandContext:
-    return CommandContext(actor_org=org, actor_role=role, now=NOW, organisations=REGISTRY,
-                          new_id=new_id or uuid.uuid4(), client=client)
+) -> Context:
+    return Context(actor_org=org, actor_role=role, now=NOW, organisations=REGISTRY,
+                   new_id=new_id or uuid.uuid4(), views={"client": client} if client else {})
 
 
 def given(initial: S, evolve: Callable[[S, Any], S], events: Iterable[Event]) -> S:

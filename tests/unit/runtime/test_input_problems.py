@@ -16,12 +16,9 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from contracts.commands.referral import GiveFeedback
-from services.runtime.http import (
-    ObservabilityMiddleware,
-    install_problem_handlers,
-    valid_correlation_id,
-)
+from services.runtime.http import ObservabilityMiddleware, valid_correlation_id
 from services.runtime.openapi_problems import PROBLEM, install_problem_documentation
+from services.runtime.responses import install_problem_handlers
 
 ALLOWED = re.compile(r"[A-Za-z0-9._-]{1,64}")
 

@@ -10,13 +10,13 @@ import uuid
 import pytest
 from typer.testing import CliRunner
 
+from polku.cli import app
 from services.referral.personal_data import (
     PersonalData,
     PersonalDataErasedError,
     PersonalDataUnreadable,
     PersonalDataVault,
 )
-from services.runtime.cli import app
 
 CLIENT_ID_KEY = "unit-client-id-key"
 PERSON = PersonalData("010101A123N", "Testi", "Henkilö")

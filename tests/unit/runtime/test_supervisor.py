@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime.stack.supervisor import Supervisor, backoff, describe_exit
+from polku.stack.supervisor import Supervisor, backoff, describe_exit
 
 RESTART = re.compile(r"^(\w+) died \((exit code -?\d+[^)]*)\) after \d+ s; log (\S+); "
                      r"restarting in ([\d.]+) s \(at \d\d:\d\d:\d\d\)$")

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from services.runtime.errors import Unauthenticated
 from services.runtime.http import TokenVerifier
+from services.runtime.responses import status_of
 from services.runtime.settings import DEV_JWT_SECRET, ServiceSettings
 from services.runtime.token_claims import has_control_characters
 
@@ -63,7 +64,7 @@ def b64(data: bytes) -> str:
 def refused(authorization: str, by: TokenVerifier | None = None) -> str:
     with pytest.raises(Unauthenticated) as error:
         (by or verifier()).verify(authorization)
-    assert error.value.status == 401
+    assert status_of(error.value)[0] == 401
     return error.value.detail
 
 
