@@ -12,8 +12,9 @@ before the swap; messages the consumer would dead-letter are skipped here too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -64,6 +65,62 @@ async def _assign_all(
     return partitions
 
 
+@dataclass
+class _TopicPass:
+    """One pass over the topics: a reader filling a queue of parsed batches, and writers
+    projecting them, each in transactions of its own."""
+
+    consumer: AIOKafkaConsumer
+    batches: asyncio.Queue[list[Prepared] | None]
+    batch_size: int
+    progress: Progress | None
+    shadow: bool
+    read: int = 0
+    new: int = 0
+    skipped: int = 0
+
+    async def fetch(self, partitions: list[TopicPartition], writers: int) -> None:
+        consumer = self.consumer
+        await consumer.seek_to_beginning(*partitions)
+        begin = await consumer.beginning_offsets(partitions)
+        end = await consumer.end_offsets(partitions)
+        total = sum(end[tp] - begin[tp] for tp in partitions)
+        pending = {tp for tp in partitions if end[tp] > begin[tp]}
+        batch: list[Prepared] = []
+        while pending:
+            fetched = await consumer.getmany(*pending, timeout_ms=500,
+                                             max_records=self.batch_size)
+            for tp, records in fetched.items():
+                batch.extend(self._parsed(r for r in records if r.offset < end[tp]))
+            for tp in list(pending):
+                if await consumer.position(tp) >= end[tp]:
+                    pending.discard(tp)
+            if len(batch) >= self.batch_size or (batch and not pending):
+                await self.batches.put(batch)
+                batch = []
+            if self.progress is not None:
+                self.progress("topics", self.read, total)
+        for _ in range(writers):
+            await self.batches.put(None)
+
+    def _parsed(self, records: Iterable[Any]) -> list[Prepared]:
+        prepared = []
+        for record in records:
+            self.read += 1
+            parsed = valid_event(record.value)
+            if parsed is None:
+                self.skipped += 1
+            else:
+                prepared.append(prepare(*parsed, record.value))
+        return prepared
+
+    async def write(self, conn: asyncpg.Connection) -> None:
+        while (batch := await self.batches.get()) is not None:
+            async with conn.transaction():
+                added = await project_prepared(conn, batch, shadow=self.shadow)
+            self.new += added  # not `+= await ...`: the other writers update it meanwhile
+
+
 async def read_topics(
     conns: asyncpg.Connection | Sequence[asyncpg.Connection], bootstrap: str,
     topics: Sequence[str] = TOPICS, *,
@@ -85,54 +142,14 @@ async def read_topics(
         max_partition_fetch_bytes=8 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024,
     )
     await consumer.start()
-    read = new = skipped = 0
-    batches: asyncio.Queue[list[Prepared] | None] = asyncio.Queue(maxsize=len(writers))
-
-    async def fetch(partitions: list[TopicPartition]) -> None:
-        nonlocal read, skipped
-        await consumer.seek_to_beginning(*partitions)
-        begin = await consumer.beginning_offsets(partitions)
-        end = await consumer.end_offsets(partitions)
-        total = sum(end[tp] - begin[tp] for tp in partitions)
-        pending = {tp for tp in partitions if end[tp] > begin[tp]}
-        batch: list[Prepared] = []
-        while pending:
-            fetched = await consumer.getmany(*pending, timeout_ms=500, max_records=batch_size)
-            for tp, records in fetched.items():
-                limit = end[tp]
-                for record in records:
-                    if record.offset >= limit:
-                        continue
-                    read += 1
-                    parsed = valid_event(record.value)
-                    if parsed is None:
-                        skipped += 1
-                    else:
-                        batch.append(prepare(*parsed, record.value))
-            for tp in list(pending):
-                if await consumer.position(tp) >= end[tp]:
-                    pending.discard(tp)
-            if len(batch) >= batch_size or (batch and not pending):
-                await batches.put(batch)
-                batch = []
-            if progress is not None:
-                progress("topics", read, total)
-        for _ in writers:
-            await batches.put(None)
-
-    async def write(conn: asyncpg.Connection) -> None:
-        nonlocal new
-        while (batch := await batches.get()) is not None:
-            async with conn.transaction():
-                added = await project_prepared(conn, batch, shadow=shadow)
-            new += added  # not `new += await ...`: the other writers update it meanwhile
-
+    run = _TopicPass(consumer, asyncio.Queue(maxsize=len(writers)), batch_size, progress,
+                     shadow)
     try:
         partitions = await _assign_all(consumer, bootstrap, topics)
         if not partitions:
             return ReplayResult()
-        tasks = [asyncio.create_task(fetch(partitions)),
-                 *(asyncio.create_task(write(conn)) for conn in writers)]
+        tasks = [asyncio.create_task(run.fetch(partitions, len(writers))),
+                 *(asyncio.create_task(run.write(conn)) for conn in writers)]
         try:
             await asyncio.gather(*tasks)  # the first failure of any stops all
         finally:
@@ -141,8 +158,8 @@ async def read_topics(
             await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         await consumer.stop()
-    log.info("replay.topics_read", read=read, new=new, skipped=skipped)
-    return ReplayResult(read=read, new=new, skipped=skipped)
+    log.info("replay.topics_read", read=run.read, new=run.new, skipped=run.skipped)
+    return ReplayResult(read=run.read, new=run.new, skipped=run.skipped)
 
 
 async def replay(
