@@ -27,13 +27,13 @@ from contracts.commands.referral import (
     TransferResponsibility,
     WithdrawReferral,
 )
-from services.decider import Context
+from services.decider import (
+    Context,
+    UnknownAggregate,
+)
 from services.referral import access
 from services.referral.domain import case, client, feedback, referral
 from services.referral.domain.client import ClientState, WithdrawConsentById
-from services.referral.domain.errors import (
-    UnknownAggregate,
-)
 from services.referral.personal_data import PersonalData, PersonalDataVault
 from services.referral.records import PersonalDataRead, PersonalDataRecords, RecordTaken
 from services.runtime.access import policy, windows_of

@@ -10,9 +10,8 @@ from uuid import UUID
 from contracts.commands.assessment import CancelAssessment, CompleteAssessment, StartAssessment
 from contracts.events.assessment import AssessmentCancelled, AssessmentCompleted, AssessmentStarted
 from contracts.events.base import Event
-from services.assessment.domain.errors import StateConflict
 from services.assessment.domain.rules import business_time, case_of_client, distinct, named_case
-from services.decider import Context
+from services.decider import Context, StateConflict
 
 
 class Status(StrEnum):

@@ -9,9 +9,8 @@ from uuid import UUID
 from contracts.commands.assessment import GiveConsultation
 from contracts.events.assessment import ConsultationGiven
 from contracts.events.base import Event
-from services.assessment.domain.errors import InvalidCommand, NotPermitted, StateConflict
 from services.assessment.domain.rules import business_time
-from services.decider import Context
+from services.decider import Context, InvalidCommand, NotPermitted, StateConflict
 
 
 @dataclass(frozen=True)

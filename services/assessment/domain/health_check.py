@@ -8,9 +8,8 @@ from uuid import UUID
 from contracts.commands.assessment import CompleteHealthCheck
 from contracts.events.assessment import HealthCheckCompleted
 from contracts.events.base import Event
-from services.assessment.domain.errors import StateConflict
 from services.assessment.domain.rules import business_time
-from services.decider import Context
+from services.decider import Context, StateConflict
 
 
 @dataclass(frozen=True)

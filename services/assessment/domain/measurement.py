@@ -21,9 +21,8 @@ from contracts.events.assessment import (
     WorkAbilityScoreRecorded,
 )
 from contracts.events.base import Event
-from services.assessment.domain.errors import InvalidCommand, StateConflict
 from services.assessment.domain.rules import business_time
-from services.decider import Context
+from services.decider import Context, InvalidCommand, StateConflict
 
 WORK_ABILITY_SCORE_RANGE = (0, 10)
 """Työkykypistemäärä: one integer, current work ability against the lifetime best."""

@@ -12,7 +12,6 @@ from contracts.codes import ServiceKind
 from contracts.commands.assessment import AgreeSupportPlan, ReviseSupportPlan
 from contracts.events.assessment import SupportPlanAgreed, SupportPlanRevised
 from contracts.events.base import Event
-from services.assessment.domain.errors import InvalidCommand, StateConflict
 from services.assessment.domain.rules import (
     business_time,
     case_of_client,
@@ -20,7 +19,7 @@ from services.assessment.domain.rules import (
     named_case,
     not_in_past,
 )
-from services.decider import Context
+from services.decider import Context, InvalidCommand, StateConflict
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from contracts.commands.base import Command
-from services.assessment.domain.errors import InvalidCommand, StateConflict
-from services.decider import Context
+from services.decider import Context, InvalidCommand, StateConflict
 
 
 @dataclass(frozen=True)

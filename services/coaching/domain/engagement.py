@@ -15,8 +15,7 @@ from contracts.events.coaching import (
     EmployerContacted,
     VocationalProfileCompleted,
 )
-from services.coaching.domain.errors import StateConflict
-from services.decider import Context
+from services.decider import Context, StateConflict
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,7 @@ from uuid import UUID
 
 from contracts.events.base import Event
 from contracts.events.coaching import FIDELITY_ITEMS, FidelityReviewRecorded
-from services.coaching.domain.errors import InvalidCommand, StateConflict
-from services.decider import Context
+from services.decider import Context, InvalidCommand, StateConflict
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,7 @@ from contracts.codes import FollowAlongMode, PlacementEndReason, PlacementKind
 from contracts.events.base import Event
 from contracts.events.coaching import FollowAlongSupportGiven, PlacementEnded, PlacementStarted
 from services.coaching.domain.engagement import Engagement
-from services.coaching.domain.errors import InvalidCommand, StateConflict
-from services.decider import Context
+from services.decider import Context, InvalidCommand, StateConflict
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from contracts.codes import ServiceKind
 from contracts.commands.referral import CloseCase, TransferResponsibility
 from contracts.events.base import Event
 from contracts.events.referral import CaseClosed, CaseOpened, ResponsibilityTransferred
-from services.decider import Context
-from services.referral.domain.errors import (
+from services.decider import (
+    Context,
     InvalidCommand,
     NotPermitted,
     StateConflict,

@@ -25,8 +25,8 @@ from contracts.events.referral import (
     PersonalDataErased,
 )
 from contracts.identity import parse_identity_code
-from services.decider import Context
-from services.referral.domain.errors import (
+from services.decider import (
+    Context,
     InvalidCommand,
     StateConflict,
     UnknownAggregate,

@@ -9,9 +9,8 @@ from uuid import UUID
 from contracts.commands.referral import GiveFeedback
 from contracts.events.base import Event
 from contracts.events.referral import ClientFeedbackGiven
-from services.decider import Context
+from services.decider import Context, StateConflict, UnknownAggregate
 from services.referral.domain import client as client_domain
-from services.referral.domain.errors import StateConflict, UnknownAggregate
 
 
 @dataclass(frozen=True)

@@ -25,15 +25,15 @@ from contracts.events.referral import (
     ReferralWithdrawn,
 )
 from contracts.organisations import UnknownOrganisation
-from services.decider import Context
-from services.referral.domain import case as case_domain
-from services.referral.domain import client as client_domain
-from services.referral.domain.errors import (
+from services.decider import (
+    Context,
     InvalidCommand,
     NotPermitted,
     StateConflict,
     UnknownAggregate,
 )
+from services.referral.domain import case as case_domain
+from services.referral.domain import client as client_domain
 
 
 class ReferralStatus(StrEnum):
