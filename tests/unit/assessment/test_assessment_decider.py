@@ -23,9 +23,8 @@ from contracts.events.assessment import (
 )
 from contracts.events.base import Event
 from services.assessment.domain import assessment
-from services.assessment.domain.errors import InvalidCommand, StateConflict
 from services.assessment.domain.rules import CaseView
-from services.decider import Context
+from services.decider import Context, InvalidCommand, StateConflict
 from tests.support.decider import NOW, context, scenario
 
 ORG = "kymenlaakso-sote"

@@ -8,7 +8,7 @@ from contracts.codes import ConsultationTopic, OrganisationKind, Role
 from contracts.commands.assessment import CompleteHealthCheck, GiveConsultation
 from contracts.events.assessment import ConsultationGiven, HealthCheckCompleted
 from services.assessment.domain import consultation, health_check
-from services.assessment.domain.errors import InvalidCommand, NotPermitted, StateConflict
+from services.decider import InvalidCommand, NotPermitted, StateConflict
 from tests.support.decider import NOW, context, scenario
 
 CLIENT = uuid.uuid4()

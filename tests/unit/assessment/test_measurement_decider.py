@@ -26,8 +26,8 @@ from contracts.events.assessment import (
     WorkAbilityScoreRecorded,
 )
 from services.assessment.domain import measurement
-from services.assessment.domain.errors import InvalidCommand, StateConflict
 from services.assessment.domain.measurement import MeasurementBody, RecordMeasurement
+from services.decider import InvalidCommand, StateConflict
 from tests.support.decider import NOW, Then, context, scenario
 
 MEASUREMENT = uuid.uuid4()

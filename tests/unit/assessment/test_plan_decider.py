@@ -16,8 +16,8 @@ from contracts.commands.assessment import AgreeSupportPlan, ReviseSupportPlan
 from contracts.events.assessment import SupportPlanAgreed, SupportPlanRevised
 from contracts.events.base import Event
 from services.assessment.domain import plan
-from services.assessment.domain.errors import InvalidCommand, StateConflict
 from services.assessment.domain.rules import CaseView
+from services.decider import InvalidCommand, StateConflict
 from tests.support.decider import NOW, Then, context, scenario
 
 TODAY = NOW.date()

@@ -21,8 +21,7 @@ from services.coaching.domain.engagement import (
     EndCoaching,
     StartCoaching,
 )
-from services.coaching.domain.errors import StateConflict
-from services.decider import Context
+from services.decider import Context, StateConflict
 from tests.support.decider import context, scenario
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

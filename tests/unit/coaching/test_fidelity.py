@@ -12,9 +12,8 @@ from hypothesis import strategies as st
 from contracts.codes import Role
 from contracts.events.coaching import FIDELITY_ITEMS, FidelityReviewRecorded
 from services.coaching.domain import fidelity
-from services.coaching.domain.errors import InvalidCommand, StateConflict
 from services.coaching.domain.fidelity import RecordFidelityReview
-from services.decider import Context
+from services.decider import Context, InvalidCommand, StateConflict
 from tests.support.decider import context, scenario
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

@@ -15,13 +15,12 @@ from contracts.events.coaching import (
 )
 from services.coaching.domain import placement
 from services.coaching.domain.engagement import Engagement
-from services.coaching.domain.errors import InvalidCommand, StateConflict
 from services.coaching.domain.placement import (
     EndPlacement,
     GiveFollowAlongSupport,
     StartPlacement,
 )
-from services.decider import Context
+from services.decider import Context, InvalidCommand, StateConflict
 from tests.support.decider import context, scenario
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

@@ -9,13 +9,13 @@ import pytest
 from contracts.codes import ExitDestination, ServiceKind
 from contracts.commands.referral import CloseCase, TransferResponsibility
 from contracts.events.referral import CaseClosed, CaseOpened, ResponsibilityTransferred
-from services.referral.domain import case
-from services.referral.domain.errors import (
+from services.decider import (
     InvalidCommand,
     NotPermitted,
     StateConflict,
     UnknownAggregate,
 )
+from services.referral.domain import case
 from tests.unit.referral.builders import KELA, NGO, NOW, SOTE, context, given
 
 CASE_ID, CLIENT_ID, WORKER, OTHER_WORKER = (uuid.uuid4() for _ in range(4))

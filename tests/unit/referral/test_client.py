@@ -21,13 +21,13 @@ from contracts.events.referral import (
     ConsentWithdrawn,
     PersonalDataErased,
 )
-from services.referral.domain import client
-from services.referral.domain.client import WithdrawConsentById
-from services.referral.domain.errors import (
+from services.decider import (
     InvalidCommand,
     StateConflict,
     UnknownAggregate,
 )
+from services.referral.domain import client
+from services.referral.domain.client import WithdrawConsentById
 from tests.unit.referral.builders import NOW, context, given, identity_code
 
 CLIENT_ID = uuid.uuid4()

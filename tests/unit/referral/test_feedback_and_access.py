@@ -14,8 +14,8 @@ from contracts.events.referral import (
     ClientFeedbackGiven,
     ClientRegistered,
 )
+from services.decider import InvalidCommand, StateConflict, UnknownAggregate
 from services.referral.domain import client, feedback
-from services.referral.domain.errors import InvalidCommand, StateConflict, UnknownAggregate
 from tests.unit.referral.builders import NOW, SOTE, context, given
 
 CLIENT_ID, FEEDBACK_ID = uuid.uuid4(), uuid.uuid4()

@@ -30,13 +30,13 @@ from contracts.events.referral import (
     ReferralMade,
     ReferralWithdrawn,
 )
-from services.referral.domain import client, referral
-from services.referral.domain.errors import (
+from services.decider import (
     InvalidCommand,
     NotPermitted,
     StateConflict,
     UnknownAggregate,
 )
+from services.referral.domain import client, referral
 from tests.unit.referral.builders import EMPLOYMENT, NOW, SOTE, context, given
 
 CLIENT_ID, REFERRAL_ID, CASE_ID, WORKER = (uuid.uuid4() for _ in range(4))
