@@ -16,6 +16,7 @@ from polku.infra import Infrastructure
 from services.runtime.application import Decision, stream_appends
 from services.runtime.consumer import BatchConsumer
 from services.runtime.eventstore import EventStore, PostgresEventStore, StreamAppend
+from services.runtime.kafka_clients import KafkaConnection
 from services.runtime.process import tune_gc
 from services.runtime.relay import Relay
 from services.runtime.service import make_broker
@@ -163,7 +164,7 @@ async def _relay_to_consumer(infra: Infrastructure, repeats: int) -> tuple[float
         url = await infra.adatabase_url(f"bench_relay_{uuid.uuid4().hex[:8]}")
         pool = await migrated_pool(url)
         topic = f"bench.{uuid.uuid4().hex[:8]}"
-        await ensure_topics(infra.kafka_bootstrap, [topic], partitions=3)
+        await ensure_topics(KafkaConnection(infra.kafka_bootstrap), [topic], partitions=3)
         store = PostgresEventStore(pool)
         client = uuid.uuid4()
         for _ in range(RELAYED // 500):  # many streams, as in production

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
 
 from bench.context import fmt, median_rate
 from bench.synthetic import events
@@ -30,6 +29,7 @@ from services.reporting.projections import project
 from services.reporting.replay import replay
 from services.runtime.consumer import BatchConsumer
 from services.runtime.eventstore import NewEvent, PostgresEventStore, StreamAppend
+from services.runtime.kafka_clients import KafkaConnection
 from services.runtime.migrate import apply_migrations
 from services.runtime.relay import Relay
 from services.runtime.service import make_broker
@@ -126,13 +126,15 @@ async def _rebuild_from_log(url: str, count: int, report: Report, repeats: int
     return await median_rate(run, repeats)
 
 
-async def _publish(bootstrap: str, topics: dict[str, str], count: int, report: Report) -> float:
-    await ensure_topics(bootstrap, topics.values(), partitions=3, config=KEEP_FOREVER)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
+async def _publish(
+    kafka: KafkaConnection, topics: dict[str, str], count: int, report: Report
+) -> float:
+    await ensure_topics(kafka, topics.values(), partitions=3, config=KEEP_FOREVER)
+    producer = kafka.producer(
+        acks="all", enable_idempotence=True, linger_ms=20,
         max_batch_size=1024 * 1024, max_request_size=8 * 1024 * 1024,
     )
-    await producer.start()
+    await kafka.start(producer)
     progress = Progress(report, "publishing to fresh topics")
     started = time.perf_counter()
     try:
@@ -168,7 +170,8 @@ async def _replay_from_topics(infra: Infrastructure, topics: list[str], count: i
 
         started = time.perf_counter()
         try:
-            result = await replay(url, from_topics=True, bootstrap=infra.kafka_bootstrap,
+            result = await replay(url, from_topics=True,
+                                  kafka=KafkaConnection(infra.kafka_bootstrap),
                                   topics=topics, progress=progress)
             elapsed = time.perf_counter() - started
         finally:
@@ -195,7 +198,7 @@ async def _latency(infra: Infrastructure, report: Report, *, rate: float, second
     """Append at `rate` events/s in a write service; time until reporting shows each one."""
     count = int(rate * seconds)
     topic = f"bench.latency.{uuid.uuid4().hex[:8]}"
-    await ensure_topics(infra.kafka_bootstrap, [topic], partitions=3)
+    await ensure_topics(KafkaConnection(infra.kafka_bootstrap), [topic], partitions=3)
     write_name = f"bench_write_{uuid.uuid4().hex[:8]}"
     write_url = await infra.adatabase_url(write_name)
     read_name, read_url = await _reporting_db(infra, "latency")
@@ -285,7 +288,7 @@ async def _latency(infra: Infrastructure, report: Report, *, rate: float, second
         await read_pool.close()
         await infra.drop_database(write_name)
         await infra.drop_database(read_name)
-        await delete_topics(infra.kafka_bootstrap, [topic])
+        await delete_topics(KafkaConnection(infra.kafka_bootstrap), [topic])
     delays = [(visible[i] - appended[i]) * 1000 for i in appended]
     return {"events": count, "achieved_rate": count / append_seconds,
             "median_ms": statistics.median(delays), "p99_ms": _percentile(delays, 0.99),
@@ -310,11 +313,11 @@ async def run_reporting(infra: Infrastructure, report: Report, repeats: int = 3
     suffix = uuid.uuid4().hex[:8]
     topics = {t: f"bench.{suffix}.{t}" for t in ("polku.referral.v1", "polku.assessment.v1")}
     try:
-        published = await _publish(infra.kafka_bootstrap, topics, count, report)
+        published = await _publish(KafkaConnection(infra.kafka_bootstrap), topics, count, report)
         from_topics, topic_rates = await _replay_from_topics(
             infra, list(topics.values()), count, report, repeats)
     finally:
-        await delete_topics(infra.kafka_bootstrap, list(topics.values()))
+        await delete_topics(KafkaConnection(infra.kafka_bootstrap), list(topics.values()))
 
     # 3. Append-to-visible delay at a steady rate.
     latency = await _latency(infra, report, rate=LATENCY_RATE, seconds=LATENCY_SECONDS)

@@ -246,3 +246,11 @@ class KykyviisariDomain(StrEnum):
     PHYSICAL_FUNCTIONING = "physical_functioning"
     COMPETENCE = "competence"
     EVERYDAY_LIFE = "everyday_life"
+
+
+class Language(StrEnum):
+    """Languages of labels, exports and the dashboard (v2)."""
+
+    FI = "fi"
+    SV = "sv"
+    EN = "en"

@@ -3,7 +3,8 @@
 docs/api/<service>.openapi.json is the service's HTTP API (`/openapi.json` of the running
 service); docs/api/<service>.asyncapi.json what it publishes and consumes (`/asyncapi.json`),
 built on a broker wired like a running service's (its published topic and every consumer's
-subscriber) but never connected. Output is deterministic (sorted keys, two-space indent),
+subscriber) but never connected, with one message per event type and its JSON Schema
+(services/runtime/asyncapi.py). Output is deterministic (sorted keys, two-space indent),
 so a test can compare the committed files with what the code generates now.
 """
 
@@ -11,20 +12,24 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
+
+from faststream.kafka import KafkaBroker
 
 from contracts.organisations import load_registry
 from contracts.topics import SOURCES
 from services.runtime.access.store import InMemoryAccessStore
 from services.runtime.application import CommandBus
+from services.runtime.asyncapi import asyncapi_document
 from services.runtime.consumer import BatchConsumer
 from services.runtime.eventstore import PostgresEventStore
 from services.runtime.http import TokenVerifier
+from services.runtime.intake import ConsumerSpec
 from services.runtime.service import (
     ServiceContext,
     ServiceDefinition,
-    asyncapi_document,
     create_app,
     document_broker,
     make_broker,
@@ -53,13 +58,12 @@ def openapi(definition: ServiceDefinition, settings: ServiceSettings | None = No
     return create_app(definition, settings or docs_settings()).openapi()
 
 
-def asyncapi(definition: ServiceDefinition, settings: ServiceSettings | None = None) -> Any:
-    """The service's AsyncAPI document: its broker with the published topic and the
-    subscriber of every consumer, as start_context wires them, without a database."""
-    settings = settings or docs_settings()
-    broker = make_broker(settings, definition.name)
-    document_broker(definition, broker)
-    # The consumer factories receive a context; nothing here connects to anything.
+def consumer_specs(
+    definition: ServiceDefinition, settings: ServiceSettings, broker: KafkaBroker | None = None
+) -> Sequence[ConsumerSpec]:
+    """The service's consumers as start_context builds them, from a context that connects to
+    nothing (no pool, an in-memory access store)."""
+    broker = broker or make_broker(settings, definition.name)
     store = PostgresEventStore(cast(Any, None))
     ctx = ServiceContext(
         name=definition.name,
@@ -73,11 +77,21 @@ def asyncapi(definition: ServiceDefinition, settings: ServiceSettings | None = N
                        source=SOURCES.get(definition.name, f"polku/{definition.name}")),
         access=InMemoryAccessStore(),
     )
-    for spec in definition.consumers(ctx):
+    return definition.consumers(ctx)
+
+
+def asyncapi(definition: ServiceDefinition, settings: ServiceSettings | None = None) -> Any:
+    """The service's AsyncAPI document: its broker with the published topic and the
+    subscriber of every consumer, as start_context wires them, without a database."""
+    settings = settings or docs_settings()
+    broker = make_broker(settings, definition.name)
+    document_broker(definition, broker)
+    specs = consumer_specs(definition, settings, broker)
+    for spec in specs:
         BatchConsumer(spec, pool=cast(Any, None), broker=broker,
                       max_records=settings.polku_consumer_max_records,
                       retries=settings.polku_consumer_retries)
-    return asyncapi_document(definition, broker)
+    return asyncapi_document(definition, broker, specs)
 
 
 def dump(document: Any) -> str:

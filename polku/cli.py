@@ -13,13 +13,15 @@ from typing import Annotated
 
 import typer
 
-from polku import develop
+from polku import audit, develop
 from polku.cli_support import (
     CONSUMERS,
     SERVICES,
     WRITE_SERVICES,
     environment_settings,
     fail,
+    kafka_connection,
+    kafka_run,
     load_definition,
 )
 from services.runtime.settings import ServiceSettings
@@ -111,8 +113,11 @@ def token(
              f"({settings.polku_jwt_max_token_lifetime} s): services would refuse the token")
     if not settings.polku_jwt_secret:
         fail("POLKU_JWT_SECRET is empty: development tokens need the HS256 secret")
+    issuers, audiences = settings.jwt_issuers(), settings.jwt_audiences()
     typer.echo(issue_token(secret=settings.polku_jwt_secret or "", org=org, role=role,
-                           sub=professional, ttl=timedelta(hours=hours)))
+                           sub=professional, ttl=timedelta(hours=hours),
+                           issuer=issuers[0] if issuers else None,
+                           audience=audiences[0] if audiences else None))
 
 
 @app.command()
@@ -132,13 +137,14 @@ def republish(
     topic = load_definition(service).produces
     if topic is None:
         fail(f"{service} publishes no topic")
-    settings = ServiceSettings()
+    settings = environment_settings()
 
     async def run() -> int:
         pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
         broker = make_broker(settings, f"{service}-republish")
-        await broker.connect()
+        kafka = kafka_connection(settings)
         try:
+            await kafka.started(broker.connect)
             total = await pool.fetchval(
                 "SELECT count(*) FROM events WHERE position >= $1", from_
             )
@@ -152,7 +158,7 @@ def republish(
             await broker.stop()
             await pool.close()
 
-    sent = asyncio.run(run())
+    sent = kafka_run(run())
     typer.echo(f"re-sent {sent} events of {service} from position {from_}")
 
 
@@ -236,12 +242,12 @@ def replay(
     async def run() -> ReplayResult:
         with phased_progress(labels) as progress:
             return await run_replay(
-                url, from_topics=from_topics, bootstrap=settings.kafka_bootstrap_servers,
+                url, from_topics=from_topics, kafka=kafka_connection(settings),
                 chunk_size=chunk_size, progress=progress,
             )
 
     try:
-        result = asyncio.run(run())
+        result = kafka_run(run())
     except (OSError, ConnectionError) as error:
         fail(f"replay failed: {error}. Is PostgreSQL at DATABASE_URL (and Kafka at "
              "KAFKA_BOOTSTRAP_SERVERS for --from-topics) reachable?")
@@ -258,9 +264,9 @@ def dlq_list(
     """List dead letters with their reasons."""
     from services.runtime.dlq import read_dead_letters
 
-    settings = ServiceSettings()
+    kafka = kafka_connection(environment_settings())
     names = [consumer] if consumer else list(CONSUMERS)
-    letters = asyncio.run(read_dead_letters(settings.kafka_bootstrap_servers, names))
+    letters = kafka_run(read_dead_letters(kafka, names))
     if not letters:
         typer.echo("no dead letters")
     for letter in letters:
@@ -274,8 +280,8 @@ def dlq_replay(
     """Send a consumer's dead letters back to their original topics (after a fix)."""
     from services.runtime.dlq import replay_dead_letters
 
-    settings = ServiceSettings()
-    count = asyncio.run(replay_dead_letters(settings.kafka_bootstrap_servers, consumer))
+    kafka = kafka_connection(environment_settings())
+    count = kafka_run(replay_dead_letters(kafka, consumer))
     typer.echo(f"replayed {count} dead letter(s) of {consumer}")
 
 
@@ -291,6 +297,7 @@ def schemas(
 
 
 develop.register(app)
+audit.register(app)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import annotated_types
+from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings
@@ -23,12 +24,14 @@ from services.runtime.settings import (
     DEV_CLIENT_ID_KEY,
     DEV_JWT_SECRET,
     DEV_MASTER_KEY,
+    DEV_PERTURBATION_KEY,
     DEV_RESEARCH_KEY,
     SETTINGS_MODELS,
 )
 
 # Built-in development keys are shown as such, not as values to copy into a deployment.
-_DEVELOPMENT_VALUES = {DEV_JWT_SECRET, DEV_MASTER_KEY, DEV_CLIENT_ID_KEY, DEV_RESEARCH_KEY}
+_DEVELOPMENT_VALUES = {DEV_JWT_SECRET, DEV_MASTER_KEY, DEV_CLIENT_ID_KEY, DEV_RESEARCH_KEY,
+                       DEV_PERTURBATION_KEY}
 
 HEADER = """\
 # Configuration reference
@@ -103,7 +106,9 @@ def _default(field: FieldInfo) -> str:
         return "required"
     if field.default is None:
         return "unset"
-    if field.default in _DEVELOPMENT_VALUES:
+    if field.default in _DEVELOPMENT_VALUES or (
+            isinstance(field.default, SecretStr)
+            and field.default.get_secret_value() in _DEVELOPMENT_VALUES):
         return "*development value*"
     return f"`{field.default}`"
 

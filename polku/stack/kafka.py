@@ -14,6 +14,7 @@ import time
 import uuid
 from pathlib import Path
 
+from polku.stack.kafka_secure import Acl, SecureListener, grant
 from polku.stack.processes import (
     StackError,
     _end,
@@ -40,13 +41,15 @@ MAVEN_MISSING = (
 
 async def kafka_ready(bootstrap_servers: str) -> bool:
     """True once the broker answers metadata and can create and delete a topic."""
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.admin import NewTopic
+
+    from services.runtime.kafka_clients import KafkaConnection
 
     host, _, port = bootstrap_servers.split(",")[0].rpartition(":")
     if not port_in_use(host, int(port)):  # spares the client's connection-error logs
         return False
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap_servers, request_timeout_ms=5000, client_id="polku-stack-probe"
+    admin = KafkaConnection(bootstrap_servers).admin(
+        request_timeout_ms=5000, client_id="polku-stack-probe"
     )
     probe = f"__polku_probe_{uuid.uuid4().hex[:8]}"
     try:
@@ -76,6 +79,7 @@ class EmbeddedKafka:
         assets: Path = KAFKA_ASSETS,
         auto_create_topics: bool = False,
         startup_timeout: float = 60.0,
+        secure: SecureListener | None = None,
     ) -> None:
         self.root = Path(state_dir).resolve() / "kafka"
         self.port, self.heap, self.host = port, heap, host
@@ -83,6 +87,7 @@ class EmbeddedKafka:
         self.pom, self.log4j = assets / "pom.xml", assets / "log4j2.properties"
         self.auto_create_topics = auto_create_topics
         self.startup_timeout = startup_timeout
+        self.secure = secure  # an optional TLS + SCRAM listener with ACLs (kafka_secure.py)
         self.data_dir = self.root / "data"
         self.config_path = self.root / "server.properties"
         self.log_path = self.root / "server.log"
@@ -225,6 +230,8 @@ class EmbeddedKafka:
             "auto.create.topics.enable": str(self.auto_create_topics).lower(),
             "delete.topic.enable": "true",
         }
+        if self.secure is not None:
+            self.secure.configure(props, self.root)
         self.config_path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
 
     def _classpath(self) -> str:
@@ -247,6 +254,7 @@ class EmbeddedKafka:
                 # '=' form: a random id may start with '-'
                 f"--cluster-id={cluster_id}",
                 f"--config={self.config_path}",
+                *(self.secure.format_arguments() if self.secure is not None else ()),
             ],
             capture_output=True,
             text=True,
@@ -285,6 +293,10 @@ class EmbeddedKafka:
             what=f"the embedded Kafka broker on {self.bootstrap_servers}",
             proc=self._proc,
         )
+
+    def grant(self, acls: list[Acl]) -> None:
+        """Create ACLs for the secured listener's users (see kafka_secure.py)."""
+        grant(self._java(), self._classpath(), self.log4j, self.bootstrap_servers, acls)
 
     async def _answers(self) -> bool:
         return await kafka_ready(self.bootstrap_servers)

@@ -3,6 +3,9 @@ side records (PostgreSQL in the service, in memory in the handler tests)."""
 
 from __future__ import annotations
 
+from fastapi import APIRouter
+
+from services.referral.audit_routes import router as audit_router
 from services.referral.handlers import RECORDS, VAULT
 from services.referral.personal_data import PersonalDataVault
 from services.referral.records import PersonalDataRecords, PostgresRecords
@@ -24,8 +27,12 @@ async def _start(ctx: ServiceContext) -> None:
     wire(ctx, PostgresRecords(ctx.pool))
 
 
+api = APIRouter()
+api.include_router(router)
+api.include_router(audit_router)
+
 definition = write_service(
-    "referral", router, title="Polku referral service", on_start=_start,
+    "referral", api, title="Polku referral service", on_start=_start,
     migrations=["services.referral"], read_audit_tables=("personal_data_reads",),
     description="Clients (personal data encrypted, pseudonymous client_id), consents, "
     "referrals, cases and client feedback; publishes polku.referral.v1.",

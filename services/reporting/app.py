@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from services.reporting.audit import router as audit_router
 from services.reporting.consumer import (
     CONSUMER_NAME,
     TOPICS,
@@ -11,12 +12,14 @@ from services.reporting.consumer import (
     reporting_consumer,
 )
 from services.reporting.dashboard import router as dashboard_router
+from services.reporting.exports.routes import router as exports_router
 from services.reporting.indicators.report import MIN_THRESHOLD
 from services.reporting.routes import router
 from services.runtime.metrics import PROJECTION_POSITION
 from services.runtime.service import ServiceContext, ServiceDefinition
 
-ROUTERS: list[APIRouter] = [router, dashboard_router]
+# The exports first: /indicators/export must not be read as an indicator id.
+ROUTERS: list[APIRouter] = [exports_router, router, dashboard_router, audit_router]
 
 
 class SuppressionThresholdTooLow(RuntimeError):

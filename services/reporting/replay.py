@@ -27,6 +27,7 @@ from services.reporting.consumer import TOPICS
 from services.reporting.projections import rebuild
 from services.reporting.projections.projector import Prepared, prepare, project_prepared
 from services.runtime.dlq import partitions_of
+from services.runtime.kafka_clients import KafkaConnection
 from services.runtime.logging import get_logger
 from services.runtime.migrate import apply_migrations
 
@@ -55,10 +56,10 @@ def valid_event(value: bytes | None) -> tuple[Envelope, Event] | None:
 
 
 async def _assign_all(
-    consumer: AIOKafkaConsumer, bootstrap: str, topics: Sequence[str]
+    consumer: AIOKafkaConsumer, kafka: KafkaConnection, topics: Sequence[str]
 ) -> list[TopicPartition]:
     partitions = [
-        TopicPartition(topic, p) for topic in topics for p in await partitions_of(bootstrap, topic)
+        TopicPartition(topic, p) for topic in topics for p in await partitions_of(kafka, topic)
     ]
     if partitions:
         consumer.assign(partitions)
@@ -122,7 +123,7 @@ class _TopicPass:
 
 
 async def read_topics(
-    conns: asyncpg.Connection | Sequence[asyncpg.Connection], bootstrap: str,
+    conns: asyncpg.Connection | Sequence[asyncpg.Connection], kafka: KafkaConnection,
     topics: Sequence[str] = TOPICS, *,
     batch_size: int = 10_000, progress: Progress | None = None, shadow: bool = False,
 ) -> ReplayResult:
@@ -136,16 +137,16 @@ async def read_topics(
     deduplicates by id and fact rows are insert-only).
     """
     writers = [conns] if isinstance(conns, asyncpg.Connection) else list(conns)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+    consumer = kafka.consumer(
+        group_id=None, enable_auto_commit=False,
         auto_offset_reset="earliest", max_poll_records=batch_size,
         max_partition_fetch_bytes=8 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024,
     )
-    await consumer.start()
+    await kafka.start(consumer)
     run = _TopicPass(consumer, asyncio.Queue(maxsize=len(writers)), batch_size, progress,
                      shadow)
     try:
-        partitions = await _assign_all(consumer, bootstrap, topics)
+        partitions = await _assign_all(consumer, kafka, topics)
         if not partitions:
             return ReplayResult()
         tasks = [asyncio.create_task(run.fetch(partitions, len(writers))),
@@ -163,13 +164,13 @@ async def read_topics(
 
 
 async def replay(
-    database_url: str, *, from_topics: bool = False, bootstrap: str | None = None,
+    database_url: str, *, from_topics: bool = False, kafka: KafkaConnection | None = None,
     topics: Sequence[str] = TOPICS, chunk_size: int = 50_000,
     progress: Progress | None = None,
 ) -> ReplayResult:
     """Rebuild the projections of the reporting database at `database_url`."""
-    if from_topics and not bootstrap:
-        raise ValueError("from_topics needs the Kafka bootstrap servers")
+    if from_topics and kafka is None:
+        raise ValueError("from_topics needs the Kafka connection")
     conn = await asyncpg.connect(database_url)
     try:
         await apply_migrations(conn, "services.runtime", "services.reporting")
@@ -181,7 +182,8 @@ async def replay(
 
         async def from_the_topics(conn: asyncpg.Connection) -> int:
             nonlocal read
-            read = await read_topics([conn, reader], str(bootstrap), topics,
+            assert kafka is not None
+            read = await read_topics([conn, reader], kafka, topics,
                                      progress=progress, shadow=True)
             return read.new
 

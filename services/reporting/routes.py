@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
@@ -14,18 +13,32 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from contracts.bounded import BoundedDate, BoundedDateTime
-from contracts.codes import Role
+from contracts.codes import Language, Role
 from services.reporting import lists, research
 from services.reporting.access import require_role
+from services.reporting.exports.codebook import codebook_sheet
+from services.reporting.exports.http import FormatQuery, LangQuery, file_response, filename
+from services.reporting.exports.indicators import answer, definitions_sheet, indicator_table
+from services.reporting.exports.lists import list_sheet
+from services.reporting.exports.table import labelled
 from services.reporting.indicators import (
     INDICATORS,
     RegistryOrgLookup,
     UnknownGroupBy,
     UnknownIndicator,
     compute,
-    to_csv,
+    configured_disclosure,
 )
 from services.reporting.projections import local_date
+from services.reporting.schemas import (
+    EXPORT_FORMATS,
+    LIST_MODELS,
+    Catalogue,
+    IndicatorResult,
+    ResearchExtract,
+    Timeline,
+    answers,
+)
 from services.reporting.timeline import read_timeline
 from services.runtime.access import windows_of
 from services.runtime.errors import NotFound, ValidationFailed
@@ -33,19 +46,10 @@ from services.runtime.service import Auth, Ctx, Reader
 
 router = APIRouter(tags=["reporting"])
 
-Format = Literal["json", "csv"]
-FormatQuery = Annotated[Format, Query(description="json (default) or csv")]
 AsOfQuery = Annotated[
     BoundedDateTime | None,
     Query(description="RFC 3339 recorded time the answer is as of; default now"),
 ]
-
-
-def _csv_response(text: str, filename: str) -> Response:
-    return Response(
-        text, media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 def _last_full_year(today: date) -> tuple[date, date]:
@@ -56,12 +60,14 @@ def _group_keys(group_by: str | None) -> list[str]:
     return [key.strip() for key in (group_by or "").split(",") if key.strip()]
 
 
-@router.get("/indicators", summary="The indicator catalogue (INDICATORS.md)")
+@router.get("/indicators", summary="The indicator catalogue (INDICATORS.md)",
+            response_model=None, responses=answers(Catalogue))
 async def catalogue(principal: Auth) -> dict[str, Any]:
     return {"indicators": [indicator.describe() for indicator in INDICATORS]}
 
 
-@router.get("/indicators/{indicator_id}", summary="One indicator's rows")
+@router.get("/indicators/{indicator_id}", summary="One indicator's rows",
+            responses=answers(IndicatorResult, EXPORT_FORMATS))
 async def indicator_rows(
     indicator_id: str,
     ctx: Ctx,
@@ -71,6 +77,7 @@ async def indicator_rows(
     group_by: Annotated[str | None, Query(description="comma list of group keys")] = None,
     as_of: AsOfQuery = None,
     format: FormatQuery = "json",
+    lang: LangQuery = Language.FI,
 ) -> Response:
     moment = as_of or datetime.now(UTC)
     default_from, default_to = _last_full_year(local_date(datetime.now(UTC)))
@@ -84,6 +91,7 @@ async def indicator_rows(
                 group_by=_group_keys(group_by), as_of=moment,
                 threshold=ctx.settings.polku_suppression_threshold,
                 orgs=RegistryOrgLookup(ctx.organisations),
+                disclosure=configured_disclosure(ctx.settings),
             )
     except UnknownIndicator:
         raise NotFound(
@@ -94,9 +102,14 @@ async def indicator_rows(
             "group_by", f"unknown key {', '.join(error.unknown)}; {error.indicator} accepts: "
             f"{', '.join(error.allowed)}",
         ) from None
-    if format == "csv":
-        return _csv_response(to_csv(result), f"{indicator_id}_{start}_{end}.csv")
-    return JSONResponse(result)
+    if format == "json":
+        return JSONResponse(result)
+    # Every file format shows the JSON answer's published rows, labelled in `lang`.
+    one = answer(result, _group_keys(group_by))
+    table = indicator_table(one, lang, ctx.organisations)
+    sheets = [definitions_sheet(one, table, lang)] if format == "xlsx" else []
+    name = filename(indicator_id, *one.keys, start, end, lang, format=format)
+    return file_response(table, format, name, lang=lang, sheets=sheets)
 
 
 ListQuery = Callable[[asyncpg.Connection, str, date, datetime], Awaitable[list[dict[str, Any]]]]
@@ -126,39 +139,39 @@ OPERATIONAL_LISTS: dict[str, tuple[ListQuery, tuple[str, ...], str]] = {
 }
 
 
-def _rows_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
-    return out.getvalue()
-
-
 def _list_route(path: str, query: ListQuery, columns: tuple[str, ...], summary: str) -> None:
     name = path.strip("/").replace("/", "_").replace("-", "_")
 
     async def operational_list(
-        ctx: Ctx, principal: Auth, as_of: AsOfQuery = None, format: FormatQuery = "json"
+        ctx: Ctx, principal: Auth, as_of: AsOfQuery = None, format: FormatQuery = "json",
+        lang: LangQuery = Language.FI,
     ) -> Response:
         moment = as_of or datetime.now(UTC)
         today = local_date(moment)
         async with ctx.pool.acquire() as conn:
             rows = await query(conn, principal.org, today, moment)
-        if format == "csv":
-            return _csv_response(_rows_csv(rows, columns), f"{name}_{today}.csv")
+        if format != "json":
+            table = labelled(columns, rows, lang, organisations=ctx.organisations)
+            sheets = [list_sheet(name, table, lang, organisation=principal.org, on=today,
+                                 as_of=moment.isoformat(), organisations=ctx.organisations)
+                      ] if format == "xlsx" else []
+            return file_response(table, format, filename(name, principal.org, today, lang,
+                                                         format=format),
+                                 lang=lang, sheets=sheets)
         return JSONResponse({"organisation": principal.org, "date": today.isoformat(),
                              "as_of": moment.isoformat(), "rows": rows})
 
     router.add_api_route(path, operational_list, methods=["GET"], summary=summary,
-                         name=name, tags=["operational lists"])
+                         name=name, tags=["operational lists"],
+                         responses=answers(LIST_MODELS[path], EXPORT_FORMATS))
 
 
 for _path, (_query, _columns, _summary) in OPERATIONAL_LISTS.items():
     _list_route(_path, _query, _columns, _summary)
 
 
-@router.get("/clients/{client_id}/timeline", summary="Every event about a client")
+@router.get("/clients/{client_id}/timeline", summary="Every event about a client",
+            response_model=None, responses=answers(Timeline))
 async def timeline(client_id: UUID, ctx: Ctx, principal: Reader) -> dict[str, Any]:
     today = local_date(datetime.now(UTC))
     async with ctx.pool.acquire() as conn:
@@ -167,9 +180,13 @@ async def timeline(client_id: UUID, ctx: Ctx, principal: Reader) -> dict[str, An
     return {"client_id": str(client_id), "events": events}
 
 
-@router.get("/research/extract", summary="Pseudonymous research extract (CSV)",
-            response_class=Response)
-async def research_extract(ctx: Ctx, principal: Auth) -> Response:
+@router.get("/research/extract", summary="Pseudonymous research extract",
+            description="One row per client with an active research consent (GET "
+            "/research/codebook explains each variable); CSV by default.",
+            response_class=Response, responses=answers(ResearchExtract, EXPORT_FORMATS))
+async def research_extract(
+    ctx: Ctx, principal: Auth, format: FormatQuery = "csv", lang: LangQuery = Language.FI,
+) -> Response:
     require_role(principal, ctx.organisations, Role.RESEARCHER)
     now = datetime.now(UTC)
     today = local_date(now)
@@ -177,4 +194,22 @@ async def research_extract(ctx: Ctx, principal: Auth) -> Response:
         rows = await research.extract(
             conn, key=ctx.settings.polku_research_key, today=today, as_of=now
         )
-    return _csv_response(research.to_csv(rows), f"polku_research_{today}.csv")
+    if format == "json":
+        return JSONResponse({"date": today.isoformat(), "as_of": now.isoformat(),
+                             "rows": [_json_row(row) for row in rows]})
+    table = labelled(research.COLUMNS, rows, lang)
+    sheets = [codebook_sheet(lang, today, now.isoformat())] if format == "xlsx" else []
+    return file_response(table, format, filename("research", today, lang, format=format),
+                         lang=lang, sheets=sheets)
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Dates as YYYY-MM-DD, whole numbers (numeric scores) as integers."""
+    def cell(value: Any) -> Any:
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+        return value
+
+    return {key: cell(value) for key, value in row.items()}

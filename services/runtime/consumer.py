@@ -99,6 +99,12 @@ class BatchConsumer:
         )
         self.subscriber(self._on_batch)
 
+    @property
+    def running(self) -> bool:
+        """Its Kafka consumer has started and not been stopped (reporting's readiness); it
+        stays running, reconnecting by itself, while the broker is away."""
+        return bool(self.subscriber.running)
+
     async def stored_offsets(self) -> dict[tuple[str, int], int]:
         rows = await self.pool.fetch(
             "SELECT topic, partition, next_offset FROM consumer_offsets WHERE consumer = $1",
@@ -278,6 +284,9 @@ class BatchConsumer:
                 await self.broker.publish(
                     r.value or b"", topic, key=r.key,
                     headers={
+                        # The record's own headers (a binary-mode event's attributes) go
+                        # along, so that a replayed letter is the record it was.
+                        **_kept_headers(r),
                         "dlq-reason": letter.reason,
                         "dlq-detail": letter.detail,
                         "dlq-topic": r.topic,
@@ -304,6 +313,12 @@ class BatchConsumer:
                 CONSUMER_LAG.labels(self.spec.name, topic, str(partition)).set(
                     max(0, high - next_offset)
                 )
+
+
+def _kept_headers(record: ConsumerRecord) -> dict[str, str]:
+    """The headers a dead letter keeps of its record: all but an earlier dead letter's."""
+    return {name: (value or b"").decode("utf-8", "replace")
+            for name, value in record.headers or () if not name.startswith("dlq-")}
 
 
 async def _raw_records(msg: Any, original: Any = None) -> list[ConsumerRecord]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import TopicAuthorizationFailedError
 
 from contracts.topics import dlq_topic
+from services.runtime.kafka_clients import KafkaConnection, refused
 
 
 @dataclass(frozen=True)
@@ -21,10 +22,17 @@ class DeadLetterMessage:
 
     @property
     def event_id(self) -> str | None:
+        if "ce_id" in self.headers:  # a binary-mode event (intake.py)
+            return self.headers["ce_id"]
         try:
             return str(json.loads(self.value).get("id"))
         except (ValueError, AttributeError):
             return None
+
+    def original_headers(self) -> list[tuple[str, bytes]]:
+        """The record's own headers, without the dead letter's (a binary-mode event's
+        attributes travel in them)."""
+        return [(k, v.encode()) for k, v in self.headers.items() if not k.startswith("dlq-")]
 
     def describe(self) -> str:
         h = self.headers
@@ -35,27 +43,27 @@ class DeadLetterMessage:
         )
 
 
-async def partitions_of(bootstrap: str, topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+async def partitions_of(kafka: KafkaConnection, topic: str) -> list[int]:
+    admin = kafka.admin()
     try:
+        await kafka.start(admin)
         described = await admin.describe_topics([topic])
     finally:
         await admin.close()
+    if any(t.get("error_code") == TopicAuthorizationFailedError.errno for t in described):
+        raise refused(kafka, f"describe the topic {topic}")
     return sorted(p["partition"] for t in described if t.get("error_code", 0) == 0
                   for p in t.get("partitions", []))
 
 
 async def _read(
-    bootstrap: str, consumer_name: str, group_id: str | None
+    kafka: KafkaConnection, consumer_name: str, group_id: str | None
 ) -> tuple[list[DeadLetterMessage], AIOKafkaConsumer]:
     topic = dlq_topic(consumer_name)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    tps = [TopicPartition(topic, p) for p in await partitions_of(bootstrap, topic)]
+    tps = [TopicPartition(topic, p) for p in await partitions_of(kafka, topic)]
+    consumer = kafka.consumer(group_id=group_id, enable_auto_commit=False,
+                              auto_offset_reset="earliest")
+    await kafka.start(consumer)
     if not tps:
         return [], consumer
     consumer.assign(tps)
@@ -79,29 +87,32 @@ async def _read(
     return out, consumer
 
 
-async def read_dead_letters(bootstrap: str, consumers: list[str]) -> list[DeadLetterMessage]:
+async def read_dead_letters(
+    kafka: KafkaConnection, consumers: list[str]
+) -> list[DeadLetterMessage]:
     letters: list[DeadLetterMessage] = []
     for name in consumers:
-        found, consumer = await _read(bootstrap, name, None)
+        found, consumer = await _read(kafka, name, None)
         await consumer.stop()
         letters.extend(found)
     return letters
 
 
-async def replay_dead_letters(bootstrap: str, consumer_name: str) -> int:
+async def replay_dead_letters(kafka: KafkaConnection, consumer_name: str) -> int:
     """Re-publish not-yet-replayed dead letters to their original topics with their keys.
 
     Progress is a consumer-group offset, so a second replay sends only newer letters.
     Consumers that already applied an event ignore it (deduplication by id).
     """
-    letters, consumer = await _read(bootstrap, consumer_name, f"polku-dlq-replay-{consumer_name}")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
-    await producer.start()
+    letters, consumer = await _read(kafka, consumer_name, f"polku-dlq-replay-{consumer_name}")
+    producer = kafka.producer(enable_idempotence=True, acks="all")
     try:
+        await kafka.start(producer)
         for letter in letters:
             original = letter.headers.get("dlq-topic")
             if original:
-                await producer.send_and_wait(original, letter.value, key=letter.key)
+                await producer.send_and_wait(original, letter.value, key=letter.key,
+                                             headers=letter.original_headers())
         await producer.flush()
         await consumer.commit()
     finally:

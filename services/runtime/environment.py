@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import SecretStr
+
 from services.runtime.logging import get_logger
 from services.runtime.settings import (
     DEV_CLIENT_ID_KEY,
     DEV_JWT_SECRET,
     DEV_MASTER_KEY,
+    DEV_PERTURBATION_KEY,
     DEV_RESEARCH_KEY,
     ServiceSettings,
 )
@@ -49,7 +52,15 @@ DEVELOPMENT_KEYS: tuple[DevelopmentKey, ...] = (
                    "client is registered"),
     DevelopmentKey("polku_research_key", DEV_RESEARCH_KEY, frozenset({"reporting"}),
                    "set it to a key of your own (`openssl rand -hex 32`)"),
+    DevelopmentKey("polku_perturbation_key", DEV_PERTURBATION_KEY, frozenset({"reporting"}),
+                   "set it to a key of your own (`openssl rand -hex 32`) and keep it: "
+                   "a new key changes every published figure by a few"),
 )
+
+
+def _plain(value: object) -> object:
+    """A secret setting's value, to compare it with its published default."""
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 class ProductionMisconfigured(RuntimeError):
@@ -69,17 +80,37 @@ def production_problems(settings: ServiceSettings, service: str | None = None) -
         f"{key.variable} is the published development default: {key.remedy}."
         for key in DEVELOPMENT_KEYS
         if (service is None or key.services is None or service in key.services)
-        and getattr(settings, key.field) == key.default
+        and _plain(getattr(settings, key.field)) == key.default
     ]
+    return problems + token_problems(settings)
+
+
+def token_problems(settings: ServiceSettings) -> list[str]:
+    """What keeps production from verifying the identity provider's tokens safely: HS256
+    allowed; no public key and no JWKS URL; a JWKS URL that is not https; no issuer or
+    audience to check (a provider's keys sign tokens for every application of the tenant,
+    and Entra ID's multi-tenant keys those of every tenant: without `aud` and `iss` checks
+    Polku would accept them all)."""
+    problems = []
     if settings.jwt_hs256_allowed():
         problems.append(
-            "POLKU_JWT_ALLOW_HS256 is true: production accepts only RS256 tokens of the "
-            "identity provider; remove the setting (or set it to false) and set "
-            "POLKU_JWT_PUBLIC_KEY.")
-    elif not settings.polku_jwt_public_key:
+            "POLKU_JWT_ALLOW_HS256 is true: production accepts only the identity provider's "
+            "tokens; remove the setting (or set it to false) and set POLKU_JWT_JWKS_URL "
+            "(or POLKU_JWT_PUBLIC_KEY).")
+    elif not settings.polku_jwt_public_key and not settings.polku_jwt_jwks_url:
         problems.append(
-            "POLKU_JWT_PUBLIC_KEY is not set: with HS256 off no token could be verified; set "
-            "it to the identity provider's RS256 public key (PEM).")
+            "POLKU_JWT_JWKS_URL is not set (nor POLKU_JWT_PUBLIC_KEY): with HS256 off no "
+            "token could be verified; set it to the identity provider's JWKS URL.")
+    url = settings.polku_jwt_jwks_url
+    if url and not url.lower().startswith("https://"):
+        problems.append("POLKU_JWT_JWKS_URL is not an https URL: the keys that decide who "
+                        "may act must come over TLS.")
+    if not settings.jwt_issuers():
+        problems.append("POLKU_JWT_ISSUER is not set: set it to the identity provider's "
+                        "issuer (the `iss` of its tokens).")
+    if not settings.jwt_audiences():
+        problems.append("POLKU_JWT_AUDIENCE is not set: set it to the audience the identity "
+                        "provider issues Polku's tokens for (their `aud`).")
     return problems
 
 

@@ -1,10 +1,18 @@
 """What a consumer accepts: records parsed through the contracts registry and sorted into
-events for the handler and dead letters with their reasons."""
+events for the handler and dead letters with their reasons.
+
+A record is a CloudEvent in either content mode of the CloudEvents Kafka protocol binding:
+structured (the envelope as the JSON value: what Polku publishes) or binary (the attributes in
+`ce_` headers, `content-type` the datacontenttype, the value the data itself: what a partner's
+producer may send). Both go through the same envelope and schema validation.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -78,13 +86,101 @@ class Sorted:
     passed: list[Passed] = field(default_factory=list)
 
 
+class MalformedRecord(ValueError):
+    """A record that is a CloudEvent in neither content mode (the dead letter's detail)."""
+
+
+CE_PREFIX = "ce_"
+_STRUCTURED = "application/cloudevents"  # +json, the JSON event format
+_JSON = "application/json"
+
+
+def record_headers(record: ConsumerRecord) -> dict[str, bytes]:
+    """The record's headers by lower-cased name; a name given twice with two values is
+    ambiguous and refused."""
+    headers: dict[str, bytes] = {}
+    for name, value in record.headers or ():
+        key = name.lower()
+        raw = value or b""
+        if headers.get(key, raw) != raw:
+            raise MalformedRecord(f"header {key} appears twice with different values")
+        headers[key] = raw
+    return headers
+
+
+def _media_type(content_type: bytes) -> tuple[str, dict[str, str]]:
+    """`application/json; charset=utf-8` → ("application/json", {"charset": "utf-8"})."""
+    kind, *params = content_type.decode("utf-8", "replace").split(";")
+    parameters = {}
+    for param in params:
+        name, _, value = param.partition("=")
+        parameters[name.strip().lower()] = value.strip().strip('"').lower()
+    return kind.strip().lower(), parameters
+
+
+def is_binary_mode(headers: dict[str, bytes]) -> bool:
+    """The binding's rule: a content type of the CloudEvents media type means structured
+    mode; otherwise a `ce_specversion` header means binary mode."""
+    content_type = headers.get("content-type")
+    if content_type is not None and _media_type(content_type)[0].startswith(_STRUCTURED):
+        return False
+    return f"{CE_PREFIX}specversion" in headers
+
+
+def _binary_attributes(headers: dict[str, bytes]) -> dict[str, Any]:
+    attributes: dict[str, Any] = {}
+    for name, raw in headers.items():
+        if not name.startswith(CE_PREFIX):
+            continue
+        attribute = name[len(CE_PREFIX):]
+        if attribute in ("", "data", "data_base64", "datacontenttype"):
+            raise MalformedRecord(f"header {name} is not a CloudEvents attribute header "
+                                  "(the data is the record value, its type the content-type)")
+        try:
+            attributes[attribute] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedRecord(f"header {name} is not UTF-8") from None
+    return attributes
+
+
+def _binary_envelope(record: ConsumerRecord, headers: dict[str, bytes]) -> Envelope:
+    """Rebuild the envelope from the `ce_` headers and the value (the data)."""
+    attributes = _binary_attributes(headers)
+    content_type = headers.get("content-type")
+    if content_type:  # absent (or empty): JSON, the envelope's default
+        kind, parameters = _media_type(content_type)
+        if kind != _JSON or parameters.get("charset", "utf-8") != "utf-8":
+            raise MalformedRecord(
+                f"content-type {content_type.decode('utf-8', 'replace')!r}: the data of a "
+                f"binary-mode event must be {_JSON} (UTF-8)")
+    if record.value is None:
+        raise MalformedRecord("the record has no value: a binary-mode event's value is its data")
+    try:
+        data = json.loads(record.value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedRecord(f"the record value (the data) is not JSON: {error}") from None
+    return Envelope.model_validate({**attributes, "datacontenttype": _JSON, "data": data})
+
+
+def envelope_of(record: ConsumerRecord) -> Envelope:
+    """The record's CloudEvent in structured or binary content mode; raises ValidationError
+    or MalformedRecord naming what is wrong."""
+    headers = record_headers(record)
+    if is_binary_mode(headers):
+        try:
+            return _binary_envelope(record, headers)
+        except (ValidationError, MalformedRecord) as error:
+            raise MalformedRecord(f"binary mode: {short_reason(error)}") from None
+    return Envelope.model_validate_json(record.value or b"")
+
+
 def classify(spec: ConsumerSpec, records: Sequence[ConsumerRecord]) -> Sorted:
     """Parse records through the contracts registry; sort into events and dead letters."""
     out = Sorted()
     for record in records:
         try:
-            envelope = Envelope.model_validate_json(record.value or b"")
-        except ValidationError as error:
+            envelope = envelope_of(record)
+        except (ValidationError, MalformedRecord) as error:
             out.dead.append(DeadLetter(record, "unparseable", short_reason(error)))
             continue
         subscribed = envelope.type in spec.subscribed_types

@@ -18,6 +18,18 @@ RELAY_LAG = Gauge(
     "polku_relay_lag_events", "Committed events not yet published by the relay.", ["service"],
     registry=REGISTRY,
 )
+RELAY_LAG_SECONDS = Gauge(
+    "polku_relay_lag_seconds",
+    "Age of the oldest committed event the relay has not published (0 when caught up).",
+    ["service"], registry=REGISTRY,
+)
+# Readiness does not depend on the broker (the outbox keeps commands safe while it is away):
+# its reachability is a metric and an alert instead (docs/OPERATIONS.md, Readiness).
+BROKER_REACHABLE = Gauge(
+    "polku_broker_reachable",
+    "1 while the service's Kafka clients are connected and the broker answers, else 0.",
+    ["service"], registry=REGISTRY,
+)
 RELAY_LEADER = Gauge(
     "polku_relay_leader", "1 while this replica's relay holds the leader lock and publishes.",
     ["service"], registry=REGISTRY,
@@ -90,4 +102,13 @@ RETENTION_DELETED = Counter(
     "polku_retention_deleted_total",
     "Rows the retention maintenance deleted (expired, pruned or past the statutory period).",
     ["service", "table"], registry=REGISTRY,
+)
+# The identity provider's keys (jwks.py).
+JWKS_FETCHES = Counter(
+    "polku_jwks_fetches_total",
+    "Fetches of the identity provider's JWKS (POLKU_JWT_JWKS_URL), by outcome (ok, error).",
+    ["outcome"], registry=REGISTRY,
+)
+JWKS_KEYS = Gauge(
+    "polku_jwks_keys", "Signature keys of the last successful JWKS fetch.", registry=REGISTRY,
 )

@@ -24,8 +24,15 @@ from faststream.kafka import KafkaBroker, KafkaPublishMessage
 
 from services.runtime.dlq import partitions_of
 from services.runtime.eventstore import Checkpoint, PostgresEventStore, StoredEvent
+from services.runtime.kafka_clients import KafkaConnection
 from services.runtime.logging import get_logger
-from services.runtime.metrics import RELAY_ERRORS, RELAY_LAG, RELAY_LEADER, RELAY_PUBLISHED
+from services.runtime.metrics import (
+    RELAY_ERRORS,
+    RELAY_LAG,
+    RELAY_LAG_SECONDS,
+    RELAY_LEADER,
+    RELAY_PUBLISHED,
+)
 
 log = get_logger(__name__)
 
@@ -82,14 +89,8 @@ async def publish_events(
     await asyncio.gather(*pending)
 
 
-def bootstrap_of(broker: KafkaBroker) -> str:
-    """The broker's bootstrap servers, as FastStream keeps them for its clients."""
-    servers = broker.config.broker_config.builder.keywords["bootstrap_servers"]  # type: ignore[attr-defined]
-    return servers if isinstance(servers, str) else ",".join(servers)
-
-
 async def partition_count(broker: KafkaBroker, topic: str) -> int:
-    found = await partitions_of(bootstrap_of(broker), topic)
+    found = await partitions_of(KafkaConnection.of_broker(broker), topic)
     if not found:
         raise RuntimeError(f"topic {topic} has no partitions (does it exist?)")
     return len(found)
@@ -107,6 +108,7 @@ class Relay:
         idle_seconds: float = 0.05,
         standby_seconds: float = 1.0,
         before_checkpoint: Callable[[list[StoredEvent]], Awaitable[None]] | None = None,
+        connected: asyncio.Event | None = None,
     ) -> None:
         self.name = name
         self.pool = pool
@@ -118,7 +120,10 @@ class Relay:
         self.standby_seconds = standby_seconds
         self._lock_key = leader_lock_key(name)
         self._before_checkpoint = before_checkpoint  # a seam for crash tests
-        self.running = False  # the task runs, leading or standing by (readiness)
+        # Set once the broker's clients have started (broker_link.py): until then nothing
+        # could be published, and the relay waits rather than fail and back off.
+        self._connected = connected
+        self.running = False  # the task runs, leading or standing by
         self.leading = False
         self.published = 0
         self._partitions: int | None = None
@@ -130,6 +135,22 @@ class Relay:
             self.name,
         )
         return Checkpoint(row["txid"], row["position"]) if row else Checkpoint()
+
+    async def measure_lag(self) -> tuple[int, float]:
+        """The outbox backlog: how many committed events are not yet published, and how old
+        the oldest of them is (seconds); also set as the relay lag metrics. While the broker
+        is away this grows, and commands still succeed (docs/OPERATIONS.md, Readiness)."""
+        checkpoint = await self.checkpoint()
+        row = await self.pool.fetchrow(
+            """SELECT count(*) AS events,
+                      coalesce(extract(epoch FROM now() - min(recorded_at)), 0) AS age
+               FROM events WHERE (transaction_id, position) > ($1::text::xid8, $2)""",
+            str(checkpoint.transaction_id), checkpoint.position,
+        )
+        events, age = int(row["events"]), max(0.0, float(row["age"]))
+        RELAY_LAG.labels(self.name).set(events)
+        RELAY_LAG_SECONDS.labels(self.name).set(age)
+        return events, age
 
     async def _save(self, checkpoint: Checkpoint) -> None:
         await self.pool.execute(
@@ -167,6 +188,8 @@ class Relay:
     async def run(self) -> None:
         """Publish while this replica holds the leader lock, stand by while another does,
         until cancelled; survive broker and database outages by retrying."""
+        if self._connected is not None:
+            await self._connected.wait()
         self.running = True
         backoff = 0.1
         try:
@@ -189,6 +212,7 @@ class Relay:
                                 backoff = 0.1
                                 if count < self.batch_size:  # caught up with what is committed
                                     RELAY_LAG.labels(self.name).set(0)
+                                    RELAY_LAG_SECONDS.labels(self.name).set(0)
                                     await asyncio.sleep(self.idle_seconds)
                                 await session.fetchval("SELECT 1")  # the lock's session lives
                         finally:

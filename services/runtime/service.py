@@ -19,7 +19,6 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from faststream.kafka import KafkaBroker
-from faststream.specification import AsyncAPI
 from prometheus_client import generate_latest
 
 from contracts.codes import OrganisationKind
@@ -29,6 +28,8 @@ from contracts.topics import SERVICE_TOPICS, SOURCES
 from services.runtime.access import MIGRATIONS as ACCESS_MIGRATIONS
 from services.runtime.access import AccessStore, PostgresAccessStore
 from services.runtime.application import CommandBus, CommandMeta
+from services.runtime.asyncapi import asyncapi_document
+from services.runtime.broker_link import BrokerLink
 from services.runtime.consistency import HEADER as CONSISTENCY
 from services.runtime.consistency import Seen, parse, wait_until_seen
 from services.runtime.consumer import BatchConsumer
@@ -37,8 +38,9 @@ from services.runtime.errors import NotAuthorised, NotCaughtUp, ValidationFailed
 from services.runtime.eventstore import EventStore, PostgresEventStore
 from services.runtime.http import ObservabilityMiddleware, TokenVerifier, command_meta
 from services.runtime.intake import ConsumerSpec
+from services.runtime.kafka_clients import KafkaConnection
 from services.runtime.logging import configure_logging, get_logger
-from services.runtime.metrics import REGISTRY, RELAY_LAG
+from services.runtime.metrics import REGISTRY
 from services.runtime.migrate import apply_migrations
 from services.runtime.openapi_problems import install_problem_documentation
 from services.runtime.principal import Principal
@@ -46,7 +48,6 @@ from services.runtime.relay import Relay
 from services.runtime.responses import install_problem_handlers
 from services.runtime.retention import idempotency_ttl, start_retention
 from services.runtime.settings import ServiceSettings
-from services.runtime.topics import KEEP_FOREVER, ensure_topics
 
 log = get_logger(__name__)
 
@@ -72,6 +73,8 @@ class ServiceContext:
     extras: dict[str, Any] = field(default_factory=dict)
     # The referral events the access policy folds and the case index (assessment, coaching).
     access: AccessStore | None = None
+    # Kafka, connected in the background (the service serves while the broker is away).
+    link: BrokerLink | None = None
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,8 @@ def write_service(name: str, router: APIRouter, *, title: str, description: str,
 
 
 def make_broker(settings: ServiceSettings, name: str) -> KafkaBroker:
-    return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+    """The service's FastStream broker, connecting as the settings say (TLS, SASL)."""
+    return KafkaConnection.from_settings(settings).broker(
         client_id=f"polku-{name}",
         enable_idempotence=True,
         acks="all",
@@ -127,15 +130,6 @@ def document_broker(definition: ServiceDefinition, broker: KafkaBroker) -> None:
         )
 
 
-def asyncapi_document(definition: ServiceDefinition, broker: KafkaBroker) -> Any:
-    return (
-        AsyncAPI(broker, title=f"Polku {definition.name}", version="1.0.0",
-                 description=definition.description or definition.title)
-        .to_specification()
-        .to_jsonable()
-    )
-
-
 def _topics(definition: ServiceDefinition) -> list[str]:
     return [t for t in (definition.produces, *definition.consumes) if t]
 
@@ -147,11 +141,6 @@ async def start_context(
     try:
         async with pool.acquire() as conn:
             await apply_migrations(conn, "services.runtime", *definition.migrations)
-        await ensure_topics(
-            settings.kafka_bootstrap_servers, _topics(definition),
-            partitions=settings.polku_topic_partitions,
-            replication_factor=settings.polku_topic_replication_factor, config=KEEP_FOREVER,
-        )
     except BaseException:
         await pool.close()
         raise
@@ -172,37 +161,52 @@ async def start_context(
         access=(PostgresAccessStore(pool) if ACCESS_MIGRATIONS in definition.migrations
                 else None),
     )
-    await _add_consumers(ctx, definition)
+    _add_consumers(ctx, definition)
     try:
         if definition.on_start is not None:
             await definition.on_start(ctx)
-        await broker.start()
     except BaseException:
         await pool.close()
         raise
-    if definition.produces:
-        ctx.relay = Relay(
-            name=definition.name, pool=pool, broker=broker, topic=definition.produces,
-            batch_size=settings.polku_relay_batch_size,
-            idle_seconds=settings.polku_relay_idle_seconds,
-        )
-        ctx.tasks.append(asyncio.create_task(ctx.relay.run(), name=f"{definition.name}-relay"))
+    try:
+        await _connect_broker(ctx, definition)
+    except BaseException:
+        await stop_context(ctx)
+        raise
     ctx.tasks.append(start_retention(pool, settings, service=definition.name,
                                      read_audit_tables=definition.read_audit_tables))
     log.info("service.started", topics=_topics(definition), consumers=len(ctx.consumers))
     return ctx
 
 
-async def _add_consumers(ctx: ServiceContext, definition: ServiceDefinition) -> None:
-    """The service's consumers (each with its dead-letter topic), and for the consistency
-    token, which of them take in which source service's events."""
+async def _connect_broker(ctx: ServiceContext, definition: ServiceDefinition) -> None:
+    """Connect to Kafka in the background (broker_link.py), the relay publishing once it
+    is connected; start-up waits for it a bounded time, then serves without the broker."""
+    settings = ctx.settings
+    link = ctx.link = BrokerLink(
+        ctx.broker, service=definition.name, settings=settings, topics=_topics(definition),
+        dead_letter_topics=[f"polku.dlq.{c.spec.name}" for c in ctx.consumers],
+    )
+    ctx.tasks.append(asyncio.create_task(link.run(), name=f"{definition.name}-broker"))
+    if definition.produces:
+        ctx.relay = Relay(
+            name=definition.name, pool=ctx.pool, broker=ctx.broker, topic=definition.produces,
+            batch_size=settings.polku_relay_batch_size,
+            idle_seconds=settings.polku_relay_idle_seconds, connected=link.connected,
+        )
+        ctx.tasks.append(asyncio.create_task(ctx.relay.run(), name=f"{definition.name}-relay"))
+    if not await link.wait_connected(settings.polku_broker_startup_wait_seconds):
+        if link.refused is not None:  # a misconfiguration: say so now, do not serve
+            raise link.refused
+        log.warning("service.serving_without_broker", bootstrap=settings.kafka_bootstrap_servers,
+                    waited=settings.polku_broker_startup_wait_seconds)
+
+
+def _add_consumers(ctx: ServiceContext, definition: ServiceDefinition) -> None:
+    """The service's consumers (their dead-letter topics come with the broker link), and for
+    the consistency token, which of them take in which source service's events."""
     settings = ctx.settings
     for spec in definition.consumers(ctx):
-        await ensure_topics(
-            settings.kafka_bootstrap_servers, [f"polku.dlq.{spec.name}"],
-            partitions=1, replication_factor=settings.polku_topic_replication_factor,
-            config=KEEP_FOREVER,
-        )
         consumer = BatchConsumer(
             spec, pool=ctx.pool, broker=ctx.broker,
             max_records=settings.polku_consumer_max_records,
@@ -296,6 +300,13 @@ Reader = Annotated[Principal, Depends(authenticate_reader)]
 Meta = Annotated[CommandMeta, Depends(meta_of)]
 
 
+async def _database_answers(pool: asyncpg.Pool, timeout: float = 3.0) -> bool:
+    try:
+        return bool(await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout) == 1)
+    except Exception:
+        return False
+
+
 def operational_router(definition: ServiceDefinition) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
@@ -305,34 +316,27 @@ def operational_router(definition: ServiceDefinition) -> APIRouter:
 
     @router.get("/readyz", include_in_schema=False)
     async def readyz(ctx: Ctx) -> JSONResponse:
-        checks: dict[str, bool] = {}
-        try:
-            checks["database"] = await ctx.pool.fetchval("SELECT 1") == 1
-        except Exception:
-            checks["database"] = False
-        try:
-            checks["broker"] = bool(await ctx.broker.ping(timeout=2.0))
-        except Exception:
-            checks["broker"] = False
-        if ctx.relay is not None:
-            checks["relay"] = ctx.relay.running
-        checks["consumers"] = all(
-            c.subscriber.running for c in ctx.consumers
-        ) if ctx.consumers else True
+        """API.md (readiness v2): a write service is ready when its database answers (the
+        outbox keeps commands while the broker is away; broker and relay lag are metrics);
+        a consuming service (reporting) when its database answers and its consumer runs."""
+        checks = {"database": await _database_answers(ctx.pool)}
+        if not definition.produces:
+            checks["consumers"] = bool(ctx.consumers) and all(c.running for c in ctx.consumers)
         ready = all(checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics(ctx: Ctx) -> PlainTextResponse:
         if ctx.relay is not None:
-            checkpoint = await ctx.relay.checkpoint()
-            RELAY_LAG.labels(ctx.name).set(await ctx.store.count_after(checkpoint))
+            with contextlib.suppress(Exception):  # database away: the other metrics still
+                await ctx.relay.measure_lag()
         return PlainTextResponse(generate_latest(REGISTRY).decode(),
                                  media_type="text/plain; version=0.0.4")
 
     @router.get("/asyncapi.json", include_in_schema=False)
     async def asyncapi(ctx: Ctx) -> Any:
-        return asyncapi_document(definition, ctx.broker)
+        return asyncapi_document(definition, ctx.broker,
+                                 [c.spec for c in ctx.consumers])
 
     return router
 

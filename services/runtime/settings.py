@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Published development keys: a production service refuses to start with any of them
@@ -19,12 +19,22 @@ DEV_JWT_SECRET = "polku-development-secret-do-not-use-in-production"
 DEV_MASTER_KEY = "cG9sa3UtZGV2LW1hc3Rlci1rZXktMzItYnl0ZXMhISE="
 DEV_CLIENT_ID_KEY = "polku-dev-client-id-key"
 DEV_RESEARCH_KEY = "polku-dev-research-key"
+DEV_PERTURBATION_KEY = "polku-development-perturbation-key"
+
+# Signature algorithms an identity provider's public keys may be used with (never HS*/none).
+ASYMMETRIC_JWT_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+                             "ES256", "ES384", "ES512")
+
+
+def _comma_list(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
 class KafkaSettings(BaseSettings):
-    """Where the broker is and how topics are made."""
+    """Where the broker is, how every Kafka client connects to it, and how topics are made."""
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+    # A refused setting must not echo its input: it may be a password (KAFKA_SASL_PASSWORD).
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", hide_input_in_errors=True)
 
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:9092", description="Kafka bootstrap servers, comma separated."
@@ -35,6 +45,71 @@ class KafkaSettings(BaseSettings):
     polku_topic_replication_factor: int = Field(
         1, ge=1, description="Replication factor for topics a service creates."
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_SSL", "SASL_PLAINTEXT"] = Field(
+        "PLAINTEXT",
+        description="How every Kafka client connects: `SSL` (TLS; with a client certificate "
+        "and key: mTLS), `SASL_SSL` (TLS and a SASL login, the production choice), "
+        "`SASL_PLAINTEXT` (a SASL login without TLS) or `PLAINTEXT` (development).",
+    )
+    kafka_ssl_ca_file: Path | None = Field(
+        None, description="PEM file of the CA(s) that signed the brokers' certificates; "
+        "unset: the system's trusted CAs (SSL and SASL_SSL).",
+    )
+    kafka_ssl_cert_file: Path | None = Field(
+        None, description="PEM client certificate (chain) for mTLS; needs KAFKA_SSL_KEY_FILE.",
+    )
+    kafka_ssl_key_file: Path | None = Field(
+        None, description="PEM private key of KAFKA_SSL_CERT_FILE (mTLS).",
+    )
+    kafka_ssl_key_password: SecretStr | None = Field(
+        None, description="Password of an encrypted KAFKA_SSL_KEY_FILE.",
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        "SCRAM-SHA-512",
+        description="SASL mechanism (SASL_SSL and SASL_PLAINTEXT); PLAIN sends the password "
+        "itself, so use it only with SASL_SSL.",
+    )
+    kafka_sasl_username: str | None = Field(
+        None, description="SASL user (the Kafka principal whose ACLs apply); required with "
+        "SASL_SSL and SASL_PLAINTEXT.",
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        None, description="SASL password of KAFKA_SASL_USERNAME (keep it in a Secret).",
+    )
+    kafka_connect_timeout_seconds: float = Field(
+        15.0, gt=0, le=300,
+        description="How long a Kafka client may take to connect and log in before the "
+        "start fails with an error naming the setting to fix (instead of hanging).",
+    )
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> KafkaSettings:
+        """Refuse combinations that cannot work, naming the setting to fix."""
+        protocol = self.kafka_security_protocol
+        sasl, tls = protocol.startswith("SASL_"), protocol.endswith("SSL")
+        problems = []
+        for name, value in (("KAFKA_SASL_USERNAME", self.kafka_sasl_username),
+                            ("KAFKA_SASL_PASSWORD", self.kafka_sasl_password)):
+            if sasl and not value:
+                problems.append(f"{name} is required with KAFKA_SECURITY_PROTOCOL={protocol}")
+            if not sasl and value:
+                problems.append(f"{name} is set but KAFKA_SECURITY_PROTOCOL={protocol} has no "
+                                "SASL login: set KAFKA_SECURITY_PROTOCOL=SASL_SSL")
+        files = (("KAFKA_SSL_CA_FILE", self.kafka_ssl_ca_file),
+                 ("KAFKA_SSL_CERT_FILE", self.kafka_ssl_cert_file),
+                 ("KAFKA_SSL_KEY_FILE", self.kafka_ssl_key_file),
+                 ("KAFKA_SSL_KEY_PASSWORD", self.kafka_ssl_key_password))
+        problems += [f"{name} is set but KAFKA_SECURITY_PROTOCOL={protocol} uses no TLS: set "
+                     "KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL" for name, value in files
+                     if value and not tls]
+        if bool(self.kafka_ssl_cert_file) != bool(self.kafka_ssl_key_file):
+            problems.append("KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together (mTLS): "
+                            "set both or neither")
+        if self.kafka_ssl_key_password and not self.kafka_ssl_key_file:
+            problems.append("KAFKA_SSL_KEY_PASSWORD is set without KAFKA_SSL_KEY_FILE")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class ServiceSettings(KafkaSettings):
@@ -71,12 +146,77 @@ class ServiceSettings(KafkaSettings):
     polku_jwt_allow_hs256: bool | None = Field(
         None,
         description="Accept HS256 tokens (signed with POLKU_JWT_SECRET). Unset: true in "
-        "development, false in production, and false whenever POLKU_JWT_PUBLIC_KEY is set.",
+        "development, false in production, and false whenever POLKU_JWT_PUBLIC_KEY or "
+        "POLKU_JWT_JWKS_URL is set.",
     )
     polku_jwt_max_token_lifetime: int = Field(
         12 * 3600, gt=0,
         description="Longest lifetime of a token in seconds (exp − iat, or exp − now without "
         "iat); a token living longer is a 401. Default 12 hours.",
+    )
+    # The organisation's identity provider (docs/SECURITY.md, "Identity provider (JWKS)").
+    polku_jwt_jwks_url: str | None = Field(
+        None,
+        description="JWKS URL of the identity provider (e.g. Keycloak's "
+        "`…/realms/<realm>/protocol/openid-connect/certs`); its keys are fetched, cached and "
+        "refreshed when a token names an unknown `kid`. https in production.",
+    )
+    polku_jwt_issuer: str | None = Field(
+        None,
+        description="Expected `iss` of tokens, comma list for several; unset: not checked. "
+        "Required in production.",
+    )
+    polku_jwt_audience: str | None = Field(
+        None,
+        description="Accepted `aud` values (Polku's client id / application id URI), comma "
+        "list; a token must name one of them. Unset: `aud` is not checked (a token carrying "
+        "one is still accepted). Required in production.",
+    )
+    polku_jwt_algorithms: str = Field(
+        "RS256",
+        description="Signature algorithms accepted for the public key and JWKS keys, comma "
+        "list of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512. HS256 is "
+        "governed by POLKU_JWT_ALLOW_HS256 alone; `none` is never accepted.",
+    )
+    polku_jwt_jwks_refresh_seconds: float = Field(
+        60.0, gt=0,
+        description="At most one JWKS fetch per this many seconds, whatever asks for it "
+        "(an unknown `kid`, expired keys, a failed fetch).",
+    )
+    polku_jwt_jwks_max_age_seconds: float = Field(
+        3600.0, gt=0,
+        description="Age after which the cached JWKS keys are fetched again (keys the "
+        "provider withdrew stop verifying); if that fetch fails the cached keys stay in use.",
+    )
+    polku_jwt_jwks_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="Timeout of one JWKS fetch."
+    )
+    polku_jwt_subject_claim: str = Field(
+        "sub",
+        description="Claim holding the professional's id (a UUID), e.g. `oid` for Entra ID; "
+        "a dotted path reaches into nested claims.",
+    )
+    polku_jwt_org_claim: str = Field(
+        "org",
+        description="Claim holding the organisation (a dotted path reaches into nested "
+        "claims, e.g. `polku.org`); with POLKU_JWT_ORG_MAP it may be a list (groups).",
+    )
+    polku_jwt_role_claim: str = Field(
+        "role",
+        description="Claim holding the role (a dotted path reaches into nested claims, e.g. "
+        "`realm_access.roles`); with POLKU_JWT_ROLE_MAP it may be a list (roles, groups).",
+    )
+    polku_jwt_org_map: dict[str, str] | None = Field(
+        None,
+        description='JSON object from the provider\'s values to organisation ids, e.g. '
+        '`{"<group id>": "kymenlaakso-sote"}`. Set: only mapped values count, and they must '
+        "name exactly one organisation. Unset: the claim is the organisation id itself.",
+    )
+    polku_jwt_role_map: dict[str, str] | None = Field(
+        None,
+        description='JSON object from the provider\'s values to Polku role codes, e.g. '
+        '`{"polku-nurse": "nurse"}`. Set: only mapped values count, and they must name '
+        "exactly one role. Unset: the claim is the role code itself.",
     )
     polku_organisations_file: Path | None = Field(
         None, description="Organisation registry JSON; default: the shipped demo registry."
@@ -86,6 +226,17 @@ class ServiceSettings(KafkaSettings):
     )
     polku_relay_idle_seconds: float = Field(
         0.05, gt=0, description="How long the relay sleeps when nothing is waiting."
+    )
+    polku_broker_startup_wait_seconds: float = Field(
+        10.0, ge=0,
+        description="How long a starting service waits for Kafka before it serves without "
+        "it: commands are kept in the outbox, and the relay and consumers connect in the "
+        "background once the broker answers.",
+    )
+    polku_broker_check_seconds: float = Field(
+        15.0, gt=0,
+        description="How often a service checks that Kafka answers (the "
+        "`polku_broker_reachable` metric; readiness does not depend on it).",
     )
     polku_consumer_max_records: int = Field(
         1000, ge=1, description="Messages a consumer takes per batch."
@@ -140,6 +291,12 @@ class ServiceSettings(KafkaSettings):
     polku_suppression_threshold: int = Field(
         5, description="Small-cell suppression threshold (reporting); never below 3."
     )
+    polku_perturbation_key: SecretStr = Field(
+        SecretStr(DEV_PERTURBATION_KEY),
+        description="Key of the cell key perturbation of published indicator counts "
+        "(reporting; INDICATORS.md, disclosure control): record key = HMAC-SHA256 of each "
+        "unit's id. Changing it changes every published figure by a few; keep it secret.",
+    )
     polku_dashboard_targets: str = Field(
         "client_experience=8.5,coaching_employment_rate=0.2",
         description="Target lines on the dashboard, indicator=value comma list.",
@@ -157,10 +314,35 @@ class ServiceSettings(KafkaSettings):
 
     def jwt_hs256_allowed(self) -> bool:
         """Whether HS256 tokens are accepted: as set, else only in development without an
-        RS256 public key (a service given the identity provider's key wants its tokens only)."""
+        RS256 public key or JWKS URL (a service given the identity provider's keys wants its
+        tokens only)."""
         if self.polku_jwt_allow_hs256 is not None:
             return self.polku_jwt_allow_hs256
-        return self.polku_environment == "development" and not self.polku_jwt_public_key
+        return (self.polku_environment == "development" and not self.polku_jwt_public_key
+                and not self.polku_jwt_jwks_url)
+
+    def jwt_audiences(self) -> tuple[str, ...]:
+        """POLKU_JWT_AUDIENCE as its values (empty: `aud` not checked)."""
+        return _comma_list(self.polku_jwt_audience)
+
+    def jwt_issuers(self) -> tuple[str, ...]:
+        """POLKU_JWT_ISSUER as its values (empty: `iss` not checked)."""
+        return _comma_list(self.polku_jwt_issuer)
+
+    def jwt_algorithms(self) -> tuple[str, ...]:
+        """POLKU_JWT_ALGORITHMS as its values (validated: asymmetric algorithms only)."""
+        return _comma_list(self.polku_jwt_algorithms)
+
+    @field_validator("polku_jwt_algorithms")
+    @classmethod
+    def _asymmetric_algorithms_only(cls, value: str) -> str:
+        chosen = _comma_list(value)
+        wrong = [name for name in chosen if name not in ASYMMETRIC_JWT_ALGORITHMS]
+        if wrong or not chosen:
+            raise ValueError(
+                "POLKU_JWT_ALGORITHMS must list one or more of "
+                f"{', '.join(ASYMMETRIC_JWT_ALGORITHMS)}; got {value!r}")
+        return value
 
     @field_validator("polku_suppression_threshold")
     @classmethod

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from aiokafka.admin import NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 
+from services.runtime.kafka_clients import KafkaConnection, KafkaSetupError
 from services.runtime.logging import get_logger
 
 log = get_logger(__name__)
@@ -17,7 +18,7 @@ KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
 
 
 async def ensure_topics(
-    bootstrap: str,
+    kafka: KafkaConnection,
     topics: Iterable[str],
     *,
     partitions: int = 3,
@@ -25,13 +26,14 @@ async def ensure_topics(
     config: dict[str, str] | None = None,
     timeout: float = 60.0,
 ) -> None:
-    """Create missing topics; wait for the broker while it is starting (up to `timeout`)."""
+    """Create missing topics; wait for the broker while it is starting (up to `timeout`),
+    but not after it refused the login or the certificate (KafkaSetupError at once)."""
     wanted = sorted(set(topics))
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+        admin = kafka.admin(request_timeout_ms=10000)
         try:
-            await admin.start()
+            await kafka.start(admin)
             existing = set(await admin.list_topics())
             missing = [t for t in wanted if t not in existing]
             if missing:
@@ -46,21 +48,23 @@ async def ensure_topics(
                 except TopicAlreadyExistsError:
                     pass
             return
-        except (KafkaConnectionError, OSError) as error:
+        except KafkaSetupError as error:
+            if not error.retryable:
+                raise
             if asyncio.get_running_loop().time() > deadline:
-                raise RuntimeError(
-                    f"Kafka at {bootstrap} did not answer within {timeout:.0f} s ({error!r}); "
-                    "start it (polku up) or set KAFKA_BOOTSTRAP_SERVERS"
+                raise KafkaSetupError(
+                    f"Kafka at {kafka.bootstrap_servers} did not answer within {timeout:.0f} s "
+                    f"({error}); start it (polku up) or set KAFKA_BOOTSTRAP_SERVERS"
                 ) from error
             await asyncio.sleep(0.5)
         finally:
             await admin.close()
 
 
-async def delete_topics(bootstrap: str, topics: Iterable[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+async def delete_topics(kafka: KafkaConnection, topics: Iterable[str]) -> None:
+    admin = kafka.admin()
     try:
+        await kafka.start(admin)
         await admin.delete_topics(list(topics))
     finally:
         await admin.close()

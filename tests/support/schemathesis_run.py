@@ -59,10 +59,11 @@ def _modes(operation: Any) -> tuple[GenerationMode, ...]:
 
 def run_schemathesis(
     base_url: str, headers: dict[str, str], *, operations: int, max_examples: int = 12,
-    path_parameters: PathParameters = no_path_parameters,
+    path_parameters: PathParameters = no_path_parameters, checks: Sequence[Any] = (),
 ) -> Counter[int]:
     """Run every operation in both generation modes (and with each set of known path
-    parameters); returns how often each status was answered."""
+    parameters); returns how often each status was answered. `checks` are schemathesis
+    checks run beside not_a_server_error (e.g. that answers conform to the document)."""
     register_extreme_formats()
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     found = [result.ok() for result in schema.get_all_operations()]
@@ -80,7 +81,7 @@ def run_schemathesis(
                     sent = {**headers, "X-Correlation-Id": correlation.encode("latin-1")}
                     response = case.call(base_url=base_url, headers=sent)
                     statuses[response.status_code] += 1
-                    case.validate_response(response, checks=[not_a_server_error])
+                    case.validate_response(response, checks=[not_a_server_error, *checks])
                     assert_error_is_problem(response.status_code, response.headers)
                     answered = {k.lower(): v for k, v in response.headers.items()}
                     assert_correlation(correlation, answered["x-correlation-id"][0])

@@ -49,6 +49,7 @@ class Chart:
             "name_fi": spec.name_fi, "name_en": spec.name_en, "definition": spec.definition,
             "accepts_organisation": "organisation" in spec.group_by,
             "extras": list(spec.extras),
+            "percent": [f for f in ("value", *spec.extras) if is_share(f, spec.id)],
         }
 
 
@@ -89,6 +90,37 @@ CHARTS: tuple[Chart, ...] = (
           (Measure("value", "coverage", percent=True),), horizontal=True,
           target_keys=("follow_up_coverage",)),
 )
+
+
+# Indicators whose `value` is a share (a fraction 0…1, shown as a percentage).
+SHARE_VALUES = frozenset({
+    "referral_acceptance_rate", "support_plan_coverage", "follow_up_coverage",
+    "coaching_employment_rate", "placement_retention_90d", "measurement_coverage",
+    "labour_market_outcome",
+})
+
+
+def is_share(field: str, indicator: str) -> bool:
+    """Whether a row field of the indicator is a fraction (drawn and shown as a percentage)."""
+    return (field == "value" and indicator in SHARE_VALUES) or field == "share" or (
+        field.endswith("_share") or field.startswith("share_"))
+
+
+def catalogue_entry(spec_id: str, targets: dict[str, float]) -> dict[str, Any]:
+    """What the page needs to draw any indicator of the catalogue as an added chart: the keys
+    it may be grouped by (the first one, or one beside an always-grouped key), which of its
+    fields are shares, and its target."""
+    spec = CATALOGUE[spec_id]
+    # A third key would give a category and series more than one row: two keys at most.
+    choices = [] if len(spec.always) > 1 else [k for k in spec.group_by if k not in spec.always]
+    return {
+        "indicator": spec.id, "always": list(spec.always), "group_choices": choices,
+        "extras": list(spec.extras), "percent": [
+            f for f in ("value", *spec.extras) if is_share(f, spec.id)],
+        "definition": spec.definition, "name_fi": spec.name_fi, "name_en": spec.name_en,
+        "accepts_organisation": "organisation" in spec.group_by,
+        "target": targets.get(spec.id),
+    }
 
 
 class BadTargets(ValueError):

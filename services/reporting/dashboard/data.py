@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import asyncpg
 
-from services.reporting.indicators import CATALOGUE, OrgLookup, compute
+from services.reporting.indicators import CATALOGUE, DisclosureControl, OrgLookup, compute
 
 
 @dataclass(frozen=True)
@@ -60,15 +60,20 @@ def _matches(row: dict[str, Any], filters: dict[str, str]) -> bool:
 
 
 async def chart_data(
-    conn: asyncpg.Connection, query: ChartQuery, *, threshold: int, orgs: OrgLookup
+    conn: asyncpg.Connection, query: ChartQuery, *, threshold: int, orgs: OrgLookup,
+    disclosure: DisclosureControl | None = None,
 ) -> dict[str, Any]:
-    """The chart's rows and its total n (the indicator over the same filters, ungrouped)."""
+    """The chart's rows and its total n (the indicator over the same filters, ungrouped),
+    through the same disclosure control as the indicator API (None: the configured key)."""
+    control: dict[str, Any] = {}
 
     async def rows_for(group_by: list[str]) -> list[dict[str, Any]]:
         result = await compute(
             conn, query.indicator, date_from=query.date_from, date_to=query.date_to,
             group_by=group_by, as_of=query.as_of, threshold=threshold, orgs=orgs,
+            disclosure=disclosure,
         )
+        control.update(result["disclosure_control"])
         return [row for row in result["rows"] if _matches(row, query.filters)]
 
     rows = await rows_for(query.api_group_by())
@@ -91,6 +96,7 @@ async def chart_data(
         "organisation_applies": query.organisation is None or query.organisation_applies,
         "api": query.api_query(),
         "threshold": threshold,
+        "disclosure_control": control,
         "total": total,
         "rows": rows,
     }

@@ -15,25 +15,35 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from contracts.bounded import BoundedDate, BoundedDateTime
-from services.reporting.dashboard.charts import CHARTS, Chart, parse_targets
+from contracts.codes import Language
+from services.reporting.dashboard.charts import CHARTS, Chart, catalogue_entry, parse_targets
 from services.reporting.dashboard.data import ChartQuery, chart_data
 from services.reporting.dashboard.labels import CHART_TITLES, DEFINITIONS_FI, page_labels
-from services.reporting.indicators import CATALOGUE, RegistryOrgLookup, to_csv
+from services.reporting.dashboard.own_org import served_lists
+from services.reporting.exports.http import LangQuery, file_response, filename
+from services.reporting.exports.indicators import answer, definitions_sheet, indicator_table
+from services.reporting.indicators import (
+    CATALOGUE,
+    INDICATORS,
+    RegistryOrgLookup,
+    configured_disclosure,
+    to_csv,
+)
 from services.reporting.projections import local_date
+from services.reporting.schemas import EXPORT_FORMATS, answers
 from services.runtime.errors import NotFound, ValidationFailed
 from services.runtime.service import Auth, Ctx
 
 HERE = Path(str(files("services.reporting.dashboard")))
-STATIC = {
-    "chart.umd.min.js": "text/javascript",
-    "dashboard.js": "text/javascript",
-    "signin.js": "text/javascript",
-    "dashboard.css": "text/css",
-}
+# The page's scripts, in the order it loads them (each a classic script adding to
+# `window.polku`; dashboard.js wires them together last).
+SCRIPTS = ("chart.umd.min.js", "signin.js", "i18n.js", "charts.js", "controls.js",
+           "own-org.js", "dashboard.js")
+STATIC = {**dict.fromkeys(SCRIPTS, "text/javascript"), "dashboard.css": "text/css"}
 # Everything the page loads is same-origin: the dashboard works without outside network.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -46,12 +56,14 @@ def last_full_year(today: date) -> tuple[date, date]:
 
 
 @router.get("/dashboard", response_class=HTMLResponse, summary="Indicator dashboard (web page)")
-async def dashboard(ctx: Ctx) -> HTMLResponse:
+async def dashboard(ctx: Ctx, request: Request) -> HTMLResponse:
     today = local_date(datetime.now(UTC))
     date_from, date_to = last_full_year(today)
     targets = parse_targets(ctx.settings.polku_dashboard_targets)
     config = {
         "charts": [chart.describe(targets) for chart in CHARTS],
+        "catalogue": [catalogue_entry(spec.id, targets) for spec in INDICATORS],
+        "own_lists": served_lists(request.app.routes),
         "labels": page_labels(ctx.organisations),
         "threshold": ctx.settings.polku_suppression_threshold,
         "today": today.isoformat(),
@@ -61,6 +73,9 @@ async def dashboard(ctx: Ctx) -> HTMLResponse:
     embedded = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c")
     page = (HERE / "page.html").read_text(encoding="utf-8")
     page = page.replace("{{SECTIONS}}", "\n".join(chart_section(c) for c in CHARTS))
+    page = page.replace("{{TEMPLATE}}", section_html("__new__", "", ""))
+    page = page.replace("{{SCRIPTS}}", "\n".join(
+        f'  <script src="/dashboard/static/{name}" defer></script>' for name in SCRIPTS))
     return HTMLResponse(page.replace("{{CONFIG}}", embedded),
                         headers={"Content-Security-Policy": CSP})
 
@@ -69,8 +84,13 @@ def chart_section(chart: Chart) -> str:
     """A chart's container with its Finnish title and definition; the script fills the rest."""
     spec = CATALOGUE[chart.indicator]
     title = CHART_TITLES.get(chart.id, {}).get("fi", spec.name_fi)
-    definition = DEFINITIONS_FI.get(chart.indicator, spec.definition)
-    cid = escape(chart.id)
+    return section_html(chart.id, title, DEFINITIONS_FI.get(chart.indicator, spec.definition))
+
+
+def section_html(chart_id: str, title: str, definition: str) -> str:
+    """One chart's section: title, definition, n, the chart with its table alternative and
+    its downloads (the script clones the `__new__` one for charts added from the catalogue)."""
+    cid = escape(chart_id)
     return f"""<section class="chart" id="chart-{cid}" data-chart="{cid}" data-state="loading"
   aria-labelledby="title-{cid}">
   <h2 id="title-{cid}">{escape(title)}</h2>
@@ -83,7 +103,9 @@ def chart_section(chart: Chart) -> str:
   <p class="suppressed-legend" hidden><span class="hatch" aria-hidden="true"></span>
     <span class="text"></span></p>
   <details><summary>Näytä taulukkona</summary><div class="table-box"></div></details>
-  <p><button type="button" class="csv" disabled></button></p>
+  <p class="downloads"><button type="button" class="csv" disabled></button>
+    <button type="button" class="xlsx" disabled></button>
+    <button type="button" class="remove" hidden></button></p>
 </section>"""
 
 
@@ -98,7 +120,10 @@ def _group_by(indicator: str, text: str | None) -> tuple[str, ...]:
     return keys
 
 
-@router.get("/dashboard/data", summary="Rows of one dashboard chart (JSON or CSV)")
+@router.get("/dashboard/data",
+            summary="Rows of one dashboard chart (JSON, CSV, CSV for Excel or XLSX)",
+            responses={**answers(None, EXPORT_FORMATS),
+                       404: {"description": "unknown indicator"}})
 async def dashboard_data(
     ctx: Ctx,
     principal: Auth,
@@ -109,7 +134,8 @@ async def dashboard_data(
     region: str | None = None,
     organisation: str | None = None,
     as_of: BoundedDateTime | None = None,
-    format: Literal["json", "csv"] = "json",
+    format: Literal["json", "csv", "csv-excel", "xlsx"] = "json",
+    lang: LangQuery = Language.FI,
 ) -> Response:
     if indicator not in CATALOGUE:
         raise NotFound(f"unknown indicator {indicator}")
@@ -127,12 +153,21 @@ async def dashboard_data(
     )
     async with ctx.pool.acquire() as conn:
         data = await chart_data(conn, query, threshold=ctx.settings.polku_suppression_threshold,
-                                orgs=RegistryOrgLookup(ctx.organisations))
+                                orgs=RegistryOrgLookup(ctx.organisations),
+                                disclosure=configured_disclosure(ctx.settings))
     if format == "csv":
         name = "-".join(["polku", indicator, *query.filters.values(), data["from"], data["to"]])
         return Response(to_csv(data), media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return JSONResponse(data)
+    if format == "json":
+        return JSONResponse(data)
+    # CSV for Excel and XLSX: the exports' labelled table of the same rows, in `lang`.
+    one = answer(data, data["group_by"])
+    table = indicator_table(one, lang, ctx.organisations)
+    sheets = [definitions_sheet(one, table, lang)] if format == "xlsx" else []
+    name = filename(indicator, *query.filters.values(), data["from"], data["to"], lang,
+                    format=format)
+    return file_response(table, format, name, lang=lang, sheets=sheets)
 
 
 @router.get("/dashboard/static/{name}", include_in_schema=False)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.reporting.indicators import stats
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
-from services.reporting.indicators.sources import Assessment, by_client, load_assessments
 
 
 def count(group: Group) -> dict[str, Any]:
-    return {"value": len(group.items)}
+    return {"value": group.count()}
 
 
 async def assessments_completed(q: Query) -> list[Item]:
@@ -19,11 +17,12 @@ async def assessments_completed(q: Query) -> list[Item]:
         """SELECT c.client_id, c.conclusion, c.benefit_recommendation, c.local_date,
                   (SELECT s.kind FROM facts.assessments_started s
                    WHERE s.assessment_id = c.assessment_id AND s.recorded_at <= $1
-                   ORDER BY s.local_date, s.recorded_at LIMIT 1) AS kind
+                   ORDER BY s.local_date, s.recorded_at, s.event_id LIMIT 1) AS kind
            FROM facts.assessments_completed c
            WHERE c.recorded_at <= $1 AND c.local_date BETWEEN $2 AND $3""",
         q.as_of, q.date_from, q.date_to,
     )
+    await q.load_regions(r["client_id"] for r in rows)
     return [
         Item({
             "kind": r["kind"], "conclusion": r["conclusion"],
@@ -40,6 +39,7 @@ async def health_checks(q: Query) -> list[Item]:
            WHERE recorded_at <= $1 AND local_date BETWEEN $2 AND $3""",
         q.as_of, q.date_from, q.date_to,
     )
+    await q.load_regions(r["client_id"] for r in rows)
     return [
         Item({
             "organisation": r["organisation_id"], "region": q.region(r["client_id"]),
@@ -49,53 +49,55 @@ async def health_checks(q: Query) -> list[Item]:
     ]
 
 
-def _earlier(assessment: Assessment, own: list[Assessment]) -> Assessment | None:
-    """The latest other same-kind, not cancelled assessment 0–180 days before this one."""
-    found = None
-    for other in own:
-        if (
-            other.assessment_id != assessment.assessment_id
-            and other.kind == assessment.kind
-            and not other.cancelled
-            and other.stamp < assessment.stamp
-            and (assessment.started - other.started).days <= 180
-            and (found is None or other.stamp > found.stamp)
-        ):
-            found = other
-    return found
+# Each assessment started in the period, with the latest other assessment of its client and
+# kind, not cancelled at `as_of`, dated 0–180 days before it (same date: recorded earlier);
+# of equal dates and recorded times, the first event id.
+_REPEATS = """
+SELECT a.client_id, a.kind, a.organisation_id, a.local_date, e.found, e.organisation_id
+       AS earlier_organisation
+FROM facts.assessments_started a
+LEFT JOIN LATERAL (
+    SELECT true AS found, o.organisation_id FROM facts.assessments_started o
+    WHERE o.client_id = a.client_id AND o.kind = a.kind AND o.assessment_id <> a.assessment_id
+      AND o.recorded_at <= $1 AND o.local_date BETWEEN a.local_date - 180 AND a.local_date
+      AND (o.local_date, o.recorded_at) < (a.local_date, a.recorded_at)
+      AND NOT EXISTS (SELECT 1 FROM facts.assessments_cancelled c
+                      WHERE c.assessment_id = o.assessment_id AND c.recorded_at <= $1)
+    ORDER BY o.local_date DESC, o.recorded_at DESC, o.event_id LIMIT 1) e ON true
+WHERE a.recorded_at <= $1 AND a.local_date BETWEEN $2 AND $3
+ORDER BY a.local_date, a.recorded_at, a.event_id"""
 
 
 async def repeat_assessments(q: Query) -> list[Item]:
-    started = await load_assessments(q.conn, q.as_of)
-    of_client = by_client(started)
+    rows = await q.conn.fetch(_REPEATS, q.as_of, q.date_from, q.date_to)
+    await q.load_regions(r["client_id"] for r in rows)
     items = []
-    for a in started:
-        if not q.in_period(a.started):
-            continue
-        earlier = _earlier(a, of_client[a.client])
+    for r in rows:
         keys = {
-            "kind": a.kind, "organisation": a.organisation, "region": q.region(a.client),
-            "month": month(a.started),
+            "kind": r["kind"], "organisation": r["organisation_id"],
+            "region": q.region(r["client_id"]), "month": month(r["local_date"]),
         }
-        repeat = None if earlier is None else earlier.organisation != a.organisation
-        items.append(Item(keys, a.client, repeat))
+        # None when not a repeat, else whether the earlier one was another organisation's.
+        repeat = r["earlier_organisation"] != r["organisation_id"] if r["found"] else None
+        items.append(Item(keys, r["client_id"], repeat))
     return items
 
 
 def repeats(group: Group) -> dict[str, Any]:
     # data: None when not a repeat, else whether the earlier one was another organisation's.
-    flags = [i.data for i in group.items if i.data is not None]
+    repeated = [i for i in group.items if i.data is not None]
+    repeats = group.count(repeated)
     return {
-        "value": len(flags),
-        "share": stats.round3(stats.ratio(len(flags), len(group.items))),
-        "other_org_share": stats.share(flags),
+        "value": repeats,
+        "share": group.share(repeats, group.count()),
+        "other_org_share": group.share(group.count(i for i in repeated if i.data), repeats),
     }
 
 
 async def consultations(q: Query) -> list[Item]:
     rows = await q.conn.fetch(
-        """SELECT client_id, requesting_organisation_id, requesting_org_kind, consultant_role,
-                  topic, local_date FROM facts.consultations
+        """SELECT consultation_id, client_id, requesting_organisation_id, requesting_org_kind,
+                  consultant_role, topic, local_date FROM facts.consultations
            WHERE recorded_at <= $1 AND local_date BETWEEN $2 AND $3""",
         q.as_of, q.date_from, q.date_to,
     )
@@ -106,6 +108,6 @@ async def consultations(q: Query) -> list[Item]:
             # Always the requesting organisation's region, even when a client is named.
             "region": q.org_region(r["requesting_organisation_id"]),
             "month": month(r["local_date"]),
-        }, r["client_id"])
+        }, r["client_id"], record=r["consultation_id"])
         for r in rows
     ]

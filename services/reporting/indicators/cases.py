@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 from typing import Any
 
 from services.reporting.indicators import stats
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
-from services.reporting.indicators.sources import Case, by_client, load_cases, load_transfers
+from services.reporting.indicators.selections import (
+    load_cases_active_in,
+    load_cases_closed_in,
+    load_cases_open_on,
+    load_next_services,
+    load_transfers_in,
+)
+from services.reporting.indicators.sources import Case
 
 
 def _keys(q: Query, case: Case, organisation: str | None) -> dict[str, Any]:
@@ -24,16 +30,25 @@ def _closed_keys(q: Query, case: Case) -> dict[str, Any]:
 
 
 async def closed_in_period(q: Query) -> list[Case]:
-    return [c for c in await load_cases(q.conn, q.as_of) if q.in_period(c.closed)]
+    """Cases whose first close is dated in the period, their clients' regions loaded."""
+    cases = await load_cases_closed_in(q.conn, q.as_of, q.date_from, q.date_to)
+    await q.load_regions(c.client for c in cases)
+    return cases
+
+
+async def _open_on_to(q: Query) -> list[Case]:
+    cases = await load_cases_open_on(q.conn, q.as_of, q.date_to)
+    await q.load_regions(c.client for c in cases)
+    return cases
 
 
 def distinct_clients(group: Group) -> dict[str, Any]:
-    return {"value": len({i.client for i in group.items if i.client is not None})}
+    return {"value": group.clients()}
 
 
 async def active_clients(q: Query) -> list[Item]:
     items = []
-    for case in await load_cases(q.conn, q.as_of):
+    for case in await _open_on_to(q):
         if case.open_on(q.date_to):
             holder, _ = case.holder(q.date_to)
             items.append(Item(_keys(q, case, holder), case.client, case))
@@ -57,9 +72,9 @@ async def exit_destinations(q: Query) -> list[Item]:
 
 
 def _count_and_share(group: Group, own_key: str) -> dict[str, Any]:
-    others = [k for k in group.values if k != own_key]
-    total = group.count_matching(others)
-    return {"value": len(group.items), "share": stats.round3(stats.ratio(len(group.items), total))}
+    # The parent: every case of the row's other groups (suppressed rows' cases included).
+    parent = group.matching([k for k in group.values if k != own_key])
+    return {"value": group.count(), "share": group.proportion(group.items, parent)}
 
 
 def exits(group: Group) -> dict[str, Any]:
@@ -68,24 +83,26 @@ def exits(group: Group) -> dict[str, Any]:
 
 async def clients_served(q: Query) -> list[Item]:
     items = []
-    for case in await load_cases(q.conn, q.as_of):
+    cases = await load_cases_active_in(q.conn, q.as_of, q.date_from, q.date_to)
+    await q.load_regions(c.client for c in cases)
+    for case in cases:
         if case.opened <= q.date_to and (case.closed is None or case.closed >= q.date_from):
             items.append(Item(_keys(q, case, case.organisation), case.client, case))
     return items
 
 
 def served(group: Group) -> dict[str, Any]:
-    cases: list[Case] = [i.data for i in group.items]
     q: Query = group.context
+    # Each count extra with the clients of its own cases as units.
     return distinct_clients(group) | {
-        "cases_opened": sum(1 for c in cases if q.in_period(c.opened)),
-        "cases_closed": sum(1 for c in cases if q.in_period(c.closed)),
+        "cases_opened": group.count(i for i in group.items if q.in_period(i.data.opened)),
+        "cases_closed": group.count(i for i in group.items if q.in_period(i.data.closed)),
     }
 
 
 async def caseload(q: Query) -> list[Item]:
     items = []
-    for case in await load_cases(q.conn, q.as_of):
+    for case in await _open_on_to(q):
         if case.open_on(q.date_to):
             holder, worker = case.holder(q.date_to)
             if worker is not None:
@@ -95,6 +112,7 @@ async def caseload(q: Query) -> list[Item]:
 
 def loads(group: Group) -> dict[str, Any]:
     per_worker = list(Counter(i.data for i in group.items).values())
+    # `workers` counts professionals, not clients: published exact (INDICATORS.md).
     return {
         "value": stats.median(per_worker), "max": stats.maximum(per_worker),
         "workers": len(per_worker),
@@ -103,39 +121,30 @@ def loads(group: Group) -> dict[str, Any]:
 
 async def responsibility_transfers(q: Query) -> list[Item]:
     items = []
-    for transfers in (await load_transfers(q.conn, q.as_of)).values():
-        for t in transfers:
-            if q.in_period(t.on):
-                keys = {
-                    "from_org_kind": q.orgs.kind_of(t.from_org),
-                    "to_org_kind": q.orgs.kind_of(t.to_org),
-                    "region": q.region(t.client), "month": month(t.on),
-                }
-                items.append(Item(keys, t.client, t))
+    transfers = await load_transfers_in(q.conn, q.as_of, q.date_from, q.date_to)
+    await q.load_regions(t.client for t in transfers)
+    for t in transfers:
+        keys = {
+            "from_org_kind": q.orgs.kind_of(t.from_org),
+            "to_org_kind": q.orgs.kind_of(t.to_org),
+            "region": q.region(t.client), "month": month(t.on),
+        }
+        items.append(Item(keys, t.client, t))
     return items
 
 
 def count(group: Group) -> dict[str, Any]:
-    return {"value": len(group.items)}
+    return {"value": group.count()}
 
 
 async def pathway_transitions(q: Query) -> list[Item]:
-    cases = await load_cases(q.conn, q.as_of)
-    of_client = by_client(cases)
+    cases = await closed_in_period(q)
+    following = await load_next_services(q.conn, q.as_of, cases)
     items = []
     for case in cases:
-        if not q.in_period(case.closed):
-            continue
-        assert case.closed is not None
-        horizon = case.closed + timedelta(days=180)
-        following = sorted(
-            (c for c in of_client[case.client]
-             if c.case_id != case.case_id and case.closed <= c.opened <= horizon),
-            key=lambda c: c.opened_stamp,
-        )
         keys = _closed_keys(q, case) | {
             "from_service": case.service,
-            "to_service": following[0].service if following else "none",
+            "to_service": following.get(case.case_id, "none"),
         }
         items.append(Item(keys, case.client, case))
     return items

@@ -6,56 +6,96 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
+import asyncpg
+
 from services.reporting.indicators import stats
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
+from services.reporting.indicators.selections import first_of
 
 EMPLOYED = ("open_market_job", "pay_subsidised_job")
 
 
-async def _engagements(q: Query) -> list[dict[str, Any]]:
-    """Engagements at `as_of`, with their first end date and first employer contact date."""
-    rows = await q.conn.fetch(
-        """SELECT DISTINCT ON (s.engagement_id) s.engagement_id, s.client_id,
-                  s.organisation_id, s.local_date AS started,
-                  (SELECT e.local_date FROM facts.engagements_ended e
-                   WHERE e.engagement_id = s.engagement_id AND e.recorded_at <= $1
-                   ORDER BY e.local_date, e.recorded_at LIMIT 1) AS ended,
-                  (SELECT min(c.local_date) FROM facts.employer_contacts c
-                   WHERE c.engagement_id = s.engagement_id AND c.recorded_at <= $1)
-                      AS first_contact
-           FROM facts.engagements_started s WHERE s.recorded_at <= $1
-           ORDER BY s.engagement_id, s.local_date, s.recorded_at""",
-        q.as_of,
-    )
-    return [dict(r) for r in rows]
+# The engagement's first end date as of $1 (null while it runs).
+_ENDED = """(SELECT min(e.local_date) FROM facts.engagements_ended e
+             WHERE e.engagement_id = s.engagement_id AND e.recorded_at <= $1)"""
 
 
-async def _placements(q: Query) -> list[dict[str, Any]]:
-    rows = await q.conn.fetch(
-        """SELECT DISTINCT ON (s.placement_id) s.placement_id, s.client_id, s.kind,
-                  s.wage_subsidy, s.local_date AS started,
-                  e.local_date AS ended, e.reason AS end_reason
-           FROM facts.placements_started s
-           LEFT JOIN LATERAL (
-               SELECT local_date, reason FROM facts.placements_ended x
-               WHERE x.placement_id = s.placement_id AND x.recorded_at <= $1
-               ORDER BY x.local_date, x.recorded_at LIMIT 1) e ON true
-           WHERE s.recorded_at <= $1
-           ORDER BY s.placement_id, s.local_date, s.recorded_at""",
-        q.as_of,
+async def _engagements_started_in(q: Query) -> list[asyncpg.Record]:
+    """Engagements started (first `CoachingStarted`) in the period, with their first employer
+    contact date (any date)."""
+    rows: list[asyncpg.Record] = await q.conn.fetch(
+        f"""SELECT s.client_id, s.organisation_id, s.local_date AS started,
+                   (SELECT min(c.local_date) FROM facts.employer_contacts c
+                    WHERE c.engagement_id = s.engagement_id AND c.recorded_at <= $1)
+                       AS first_contact
+            FROM facts.engagements_started s
+            WHERE s.recorded_at <= $1 AND s.local_date BETWEEN $2 AND $3
+              AND {first_of("engagements_started", "s", "engagement_id")}
+            ORDER BY s.engagement_id""",
+        q.as_of, q.date_from, q.date_to,
     )
-    return [dict(r) for r in rows]
+    await q.load_regions(r["client_id"] for r in rows)
+    return rows
+
+
+async def _engagements_active_in(q: Query) -> list[asyncpg.Record]:
+    """Engagements active in the period (started by `to`, not ended before `from`), with
+    their first end date."""
+    rows: list[asyncpg.Record] = await q.conn.fetch(
+        f"""SELECT s.*, {_ENDED} AS ended FROM (
+                SELECT DISTINCT ON (s.engagement_id) s.engagement_id, s.client_id,
+                       s.organisation_id, s.local_date AS started
+                FROM facts.engagements_started s
+                WHERE s.recorded_at <= $1 AND s.local_date <= $3
+                  AND NOT EXISTS (SELECT 1 FROM facts.engagements_ended e
+                                  WHERE e.engagement_id = s.engagement_id
+                                    AND e.recorded_at <= $1 AND e.local_date < $2)
+                ORDER BY s.engagement_id, s.local_date, s.recorded_at, s.event_id) s""",
+        q.as_of, q.date_from, q.date_to,
+    )
+    await q.load_regions(r["client_id"] for r in rows)
+    return rows
+
+
+async def _placements_of(q: Query, clients: list[str]) -> dict[str, list[asyncpg.Record]]:
+    """The clients' placements (first `PlacementStarted`) started by `to`, by client."""
+    rows = await q.conn.fetch(
+        f"""SELECT s.client_id, s.kind, s.local_date AS started FROM facts.placements_started s
+            WHERE s.client_id = ANY($2::text[]) AND s.recorded_at <= $1 AND s.local_date <= $3
+              AND {first_of("placements_started", "s", "placement_id")}""",
+        q.as_of, clients, q.date_to,
+    )
+    placements: dict[str, list[asyncpg.Record]] = defaultdict(list)
+    for p in rows:
+        placements[p["client_id"]].append(p)
+    return placements
+
+
+async def _placements_started_in(q: Query) -> list[asyncpg.Record]:
+    """Placements started (first `PlacementStarted`) in the period, with their first end."""
+    rows: list[asyncpg.Record] = await q.conn.fetch(
+        f"""SELECT s.client_id, s.kind, s.wage_subsidy, s.local_date AS started,
+                   e.local_date AS ended, e.reason AS end_reason
+            FROM facts.placements_started s
+            LEFT JOIN LATERAL (
+                SELECT local_date, reason FROM facts.placements_ended x
+                WHERE x.placement_id = s.placement_id AND x.recorded_at <= $1
+                ORDER BY x.local_date, x.recorded_at, x.event_id LIMIT 1) e ON true
+            WHERE s.recorded_at <= $1 AND s.local_date BETWEEN $2 AND $3
+              AND {first_of("placements_started", "s", "placement_id")}
+            ORDER BY s.placement_id""",
+        q.as_of, q.date_from, q.date_to,
+    )
+    await q.load_regions(r["client_id"] for r in rows)
+    return rows
 
 
 async def coaching_employment_rate(q: Query) -> list[Item]:
-    placements: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for p in await _placements(q):
-        placements[p["client_id"]].append(p)
+    engagements = await _engagements_active_in(q)
+    placements = await _placements_of(q, list({e["client_id"] for e in engagements}))
     items = []
-    for e in await _engagements(q):
-        if e["started"] > q.date_to or (e["ended"] is not None and e["ended"] < q.date_from):
-            continue
+    for e in engagements:
         last: date = min(e["ended"] or q.date_to, q.date_to)
         window = [p for p in placements[e["client_id"]] if e["started"] <= p["started"] <= last]
         keys = {"organisation": e["organisation_id"], "region": q.region(e["client_id"])}
@@ -71,9 +111,12 @@ def employment(group: Group) -> dict[str, Any]:
     for item in group.items:
         employed[item.client] = employed.get(item.client, False) or item.data[0]
         placed[item.client] = placed.get(item.client, False) or item.data[1]
+    clients = group.clients()
     return {
-        "value": stats.share(employed.values()),
-        "any_placement_share": stats.share(placed.values()),
+        "value": group.share(group.clients(i for i in group.items if employed[i.client]),
+                             clients),
+        "any_placement_share": group.share(
+            group.clients(i for i in group.items if placed[i.client]), clients),
     }
 
 
@@ -84,14 +127,14 @@ async def days_to_first_employer_contact(q: Query) -> list[Item]:
              "month": month(e["started"])},
             e["client_id"], (e["first_contact"] - e["started"]).days,
         )
-        for e in await _engagements(q)
-        if q.in_period(e["started"]) and e["first_contact"] is not None
+        for e in await _engagements_started_in(q) if e["first_contact"] is not None
     ]
 
 
 def contact_days(group: Group) -> dict[str, Any]:
     days = [i.data for i in group.items]
-    return {"value": stats.median(days), "share_within_30": stats.share(d <= 30 for d in days)}
+    return {"value": stats.median(days),
+            "share_within_30": group.proportion(i for i in group.items if i.data <= 30)}
 
 
 def _placement_keys(q: Query, p: dict[str, Any]) -> dict[str, Any]:
@@ -103,19 +146,18 @@ def _placement_keys(q: Query, p: dict[str, Any]) -> dict[str, Any]:
 
 async def placements_started(q: Query) -> list[Item]:
     return [
-        Item(_placement_keys(q, p), p["client_id"])
-        for p in await _placements(q) if q.in_period(p["started"])
+        Item(_placement_keys(q, p), p["client_id"]) for p in await _placements_started_in(q)
     ]
 
 
 def count(group: Group) -> dict[str, Any]:
-    return {"value": len(group.items)}
+    return {"value": group.count()}
 
 
 async def placement_retention_90d(q: Query) -> list[Item]:
     items = []
-    for p in await _placements(q):
-        if not q.in_period(p["started"]) or (q.as_of_date - p["started"]).days < 90:
+    for p in await _placements_started_in(q):
+        if (q.as_of_date - p["started"]).days < 90:
             continue
         ended_early = (
             p["ended"] is not None and (p["ended"] - p["started"]).days < 90
@@ -126,13 +168,14 @@ async def placement_retention_90d(q: Query) -> list[Item]:
 
 
 def retention(group: Group) -> dict[str, Any]:
-    return {"value": stats.share(i.data for i in group.items)}
+    return {"value": group.proportion(i for i in group.items if i.data)}
 
 
 async def fidelity_score(q: Query) -> list[Item]:
     rows = await q.conn.fetch(
         """SELECT organisation_id, total, local_date, recorded_at FROM facts.fidelity_reviews
-           WHERE recorded_at <= $1 AND local_date BETWEEN $2 AND $3""",
+           WHERE recorded_at <= $1 AND local_date BETWEEN $2 AND $3
+           ORDER BY local_date, recorded_at, event_id""",
         q.as_of, q.date_from, q.date_to,
     )
     return [

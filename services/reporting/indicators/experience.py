@@ -11,10 +11,12 @@ from services.reporting.indicators.rows import Group, Item
 
 async def client_experience(q: Query) -> list[Item]:
     rows = await q.conn.fetch(
-        """SELECT client_id, organisation_id, service, score, felt_heard, helped, local_date
+        """SELECT feedback_id, client_id, organisation_id, service, score, felt_heard, helped,
+                  local_date
            FROM facts.feedback WHERE recorded_at <= $1 AND local_date BETWEEN $2 AND $3""",
         q.as_of, q.date_from, q.date_to,
     )
+    await q.load_regions(r["client_id"] for r in rows)
     items = []
     for r in rows:
         client = r["client_id"]
@@ -24,16 +26,20 @@ async def client_experience(q: Query) -> list[Item]:
             "service": r["service"], "organisation": r["organisation_id"], "region": region,
             "month": month(r["local_date"]),
         }
-        items.append(Item(keys, client, r))
+        items.append(Item(keys, client, r, record=r["feedback_id"]))
     return items
 
 
 def experience(group: Group) -> dict[str, Any]:
-    answers = [i.data for i in group.items]
-    helped = [a["helped"] for a in answers if a["helped"] is not None]
-    heard = [a["felt_heard"] for a in answers if a["felt_heard"] is not None]
-    scores = [a["score"] for a in answers]
+    # n counts records: every count here has the feedback records as units.
+    items = group.items
+    helped = [i for i in items if i.data["helped"] is not None]
+    heard = [i for i in items if i.data["felt_heard"] is not None]
     return {
-        "value": stats.nps(scores), "mean_score": stats.mean(scores),
-        "helped_share": stats.share(helped), "felt_heard_share": stats.share(heard),
+        "value": group.nps(group.count(i for i in items if i.data["score"] >= 9),
+                           group.count(i for i in items if i.data["score"] <= 6),
+                           group.count()),
+        "mean_score": stats.mean([i.data["score"] for i in items]),
+        "helped_share": group.proportion((i for i in helped if i.data["helped"]), helped),
+        "felt_heard_share": group.proportion((i for i in heard if i.data["felt_heard"]), heard),
     }

@@ -3,91 +3,104 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from services.reporting.indicators import stats
 from services.reporting.indicators.cases import closed_in_period
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
-from services.reporting.indicators.sources import Case, Measurement, by_client, load_measurements
+from services.reporting.indicators.sources import Case, Measurement, load_measurements
 
 LATER_PHASES = ("end", "follow_up")
 IN_WORK = frozenset({"open_market_job", "pay_subsidised_job"})
 IN_WORK_OR_EDUCATION = IN_WORK | {"education"}
 SCORES = ("work_ability_score", "self_assessment")
 
-Value = Callable[[Measurement], Any]
 
 
-def _latest(candidates: list[Measurement]) -> Measurement | None:
-    return max(candidates, key=lambda m: m.stamp, default=None)
+# Per client and later phase, the latest measurement of the phase dated in the period and the
+# latest baseline dated on or before it, both with a value ({value}: score or status); the
+# latest is by date, then recorded time, then (ties) the first recorded event id.
+_CHANGES = """
+SELECT l.client_id, l.phase, l.local_date, l.{value} AS later, b.{value} AS baseline
+FROM (SELECT DISTINCT ON (m.client_id, m.phase) m.client_id, m.phase, m.local_date, m.{value}
+      FROM facts.measurements m
+      WHERE m.measure = $2 AND m.phase = ANY($5::text[]) AND m.recorded_at <= $1
+        AND m.local_date BETWEEN $3 AND $4 AND m.{value} IS NOT NULL
+      ORDER BY m.client_id, m.phase, m.local_date DESC, m.recorded_at DESC, m.event_id) l
+JOIN LATERAL (
+      SELECT b.{value} FROM facts.measurements b
+      WHERE b.client_id = l.client_id AND b.measure = $2 AND b.phase = 'baseline'
+        AND b.recorded_at <= $1 AND b.local_date <= l.local_date AND b.{value} IS NOT NULL
+      ORDER BY b.local_date DESC, b.recorded_at DESC, b.event_id LIMIT 1) b ON true
+ORDER BY l.client_id, l.phase"""
 
 
-async def _changes(q: Query, measure: str, value: Value) -> list[Item]:
+async def _changes(q: Query, measure: str, value: str) -> list[Item]:
     """Per client and later phase: (baseline value, later value) as INDICATORS.md pairs them."""
-    measured = [
-        m for m in await load_measurements(q.conn, q.as_of, (measure,)) if value(m) is not None
+    rows = await q.conn.fetch(_CHANGES.format(value=value), q.as_of, measure, q.date_from,
+                              q.date_to, list(LATER_PHASES))
+    await q.load_regions(r["client_id"] for r in rows)
+    return [
+        Item({"phase": r["phase"], "region": q.region(r["client_id"]),
+              "month": month(r["local_date"])}, r["client_id"], (r["baseline"], r["later"]))
+        for r in rows
     ]
-    items = []
-    for client, own in by_client(measured).items():
-        for phase in LATER_PHASES:
-            later = _latest([m for m in own if m.phase == phase and q.in_period(m.on)])
-            if later is None:
-                continue
-            baseline = _latest([m for m in own if m.phase == "baseline" and m.on <= later.on])
-            if baseline is None:
-                continue
-            keys = {"phase": phase, "region": q.region(client), "month": month(later.on)}
-            items.append(Item(keys, client, (value(baseline), value(later))))
-    return items
 
 
 async def work_ability_change(q: Query) -> list[Item]:
-    return await _changes(q, "work_ability_score", lambda m: m.score)
+    return await _changes(q, "work_ability_score", "score")
 
 
 async def self_assessment_change(q: Query) -> list[Item]:
     # The self-assessment's `overall`; a null overall is left out here.
-    return await _changes(q, "self_assessment", lambda m: m.score)
+    return await _changes(q, "self_assessment", "score")
 
 
 async def labour_market_outcome(q: Query) -> list[Item]:
-    return await _changes(q, "labour_market_status", lambda m: m.status)
+    return await _changes(q, "labour_market_status", "status")
+
+
+def _change(item: Item) -> Any:
+    base, later = item.data
+    return later - base
 
 
 def score_change(group: Group) -> dict[str, Any]:
-    changes = [later - base for base, later in (i.data for i in group.items)]
+    # Shares count client-and-phase pairs, with their clients as units.
     return {
-        "value": stats.mean(changes),
-        "improved_share": stats.share(c >= 1 for c in changes),
-        "worsened_share": stats.share(c <= -1 for c in changes),
+        "value": stats.mean([_change(i) for i in group.items]),
+        "improved_share": group.proportion(i for i in group.items if _change(i) >= 1),
+        "worsened_share": group.proportion(i for i in group.items if _change(i) <= -1),
     }
 
 
 def overall_change(group: Group) -> dict[str, Any]:
-    changes = [later - base for base, later in (i.data for i in group.items)]
     return {
-        "value": stats.mean(changes),
-        "improved_share": stats.share(c > 0 for c in changes),
-        "worsened_share": stats.share(c < 0 for c in changes),
+        "value": stats.mean([_change(i) for i in group.items]),
+        "improved_share": group.proportion(i for i in group.items if _change(i) > 0),
+        "worsened_share": group.proportion(i for i in group.items if _change(i) < 0),
     }
 
 
 def labour_market(group: Group) -> dict[str, Any]:
-    pairs = [i.data for i in group.items]
+    items = group.items
     return {
-        "value": stats.share(later in IN_WORK_OR_EDUCATION for _, later in pairs),
-        "baseline_share": stats.share(base in IN_WORK_OR_EDUCATION for base, _ in pairs),
-        "work_share": stats.share(later in IN_WORK for _, later in pairs),
+        "value": group.proportion(i for i in items if i.data[1] in IN_WORK_OR_EDUCATION),
+        "baseline_share": group.proportion(
+            i for i in items if i.data[0] in IN_WORK_OR_EDUCATION),
+        "work_share": group.proportion(i for i in items if i.data[1] in IN_WORK),
     }
 
 
 async def clients_scored(q: Query) -> list[Item]:
+    scores = await load_measurements(q.conn, q.as_of, ("work_ability_score",),
+                                     (q.date_from, q.date_to))
+    await q.load_regions(m.client for m in scores)
     return [
         Item({"phase": m.phase, "region": q.region(m.client), "month": month(m.on)}, m.client, m)
-        for m in await load_measurements(q.conn, q.as_of, ("work_ability_score",))
-        if q.in_period(m.on)
+        for m in scores
     ]
 
 
@@ -98,7 +111,7 @@ def scored(group: Group) -> dict[str, Any]:
         if current is None or item.data.stamp > current.stamp:
             latest[item.client] = item.data
     return {
-        "value": len(latest),
+        "value": group.clients(),
         "mean_score": stats.mean([m.score for m in latest.values() if m.score is not None]),
     }
 
@@ -111,47 +124,63 @@ def _case_keys(q: Query, case: Case) -> dict[str, Any]:
     }
 
 
+# Of each closed case (x): whether its client has a score or self-assessment (any value) of
+# the phase dated in the case's window.
+_MEASURED = """
+SELECT x.case_id FROM unnest($2::text[], $3::text[], $4::date[], $5::date[])
+    AS x(case_id, client_id, first, last)
+WHERE EXISTS (
+    SELECT 1 FROM facts.measurements m
+    WHERE m.client_id = x.client_id AND m.measure = ANY($6::text[]) AND m.phase = $7
+      AND m.recorded_at <= $1 AND m.local_date BETWEEN x.first AND x.last)"""
+
+Window = Callable[[Case], tuple[date, date]]
+
+
+async def _measured(q: Query, cases: list[Case], phase: str, window: Window) -> set[str]:
+    """The cases whose client has a `phase` score or self-assessment dated in `window`."""
+    windows = [window(c) for c in cases]
+    rows = await q.conn.fetch(
+        _MEASURED, q.as_of, [c.case_id for c in cases], [c.client for c in cases],
+        [w[0] for w in windows], [w[1] for w in windows], list(SCORES), phase,
+    )
+    return {r["case_id"] for r in rows}
+
+
+def _closed(case: Case) -> date:
+    assert case.closed is not None
+    return case.closed
+
+
 async def follow_up_coverage(q: Query) -> list[Item]:
-    scores = by_client(await load_measurements(q.conn, q.as_of, SCORES))
-    items = []
-    for case in await closed_in_period(q):
-        assert case.closed is not None
-        if (q.as_of_date - case.closed).days < 90:
-            continue
-        followed = any(
-            m.phase == "follow_up" and m.on > case.closed for m in scores.get(case.client, [])
-        )
-        items.append(Item(_case_keys(q, case), case.client, followed))
-    return items
+    cases = [c for c in await closed_in_period(q) if (q.as_of_date - _closed(c)).days >= 90]
+    # Dated after the close.
+    followed = await _measured(q, cases, "follow_up",
+                               lambda c: (_closed(c) + timedelta(days=1), date.max))
+    return [Item(_case_keys(q, c), c.client, c.case_id in followed) for c in cases]
 
 
 def coverage(group: Group) -> dict[str, Any]:
-    return {"value": stats.share(i.data for i in group.items)}
+    return {"value": group.proportion(i for i in group.items if i.data)}
 
 
 async def measurement_coverage(q: Query) -> list[Item]:
-    scores = by_client(await load_measurements(q.conn, q.as_of, SCORES))
-    items = []
-    for case in await closed_in_period(q):
-        assert case.closed is not None
-        own = scores.get(case.client, [])
-        baseline = any(
-            m.phase == "baseline"
-            and case.opened - timedelta(days=30) <= m.on <= case.closed
-            for m in own
-        )
-        end = any(
-            m.phase == "end" and case.opened <= m.on <= case.closed + timedelta(days=30)
-            for m in own
-        )
-        items.append(Item(_case_keys(q, case), case.client, (baseline, end)))
-    return items
+    cases = await closed_in_period(q)
+    baseline = await _measured(q, cases, "baseline",
+                               lambda c: (c.opened - timedelta(days=30), _closed(c)))
+    end = await _measured(q, cases, "end",
+                          lambda c: (c.opened, _closed(c) + timedelta(days=30)))
+    return [
+        Item(_case_keys(q, c), c.client, (c.case_id in baseline, c.case_id in end))
+        for c in cases
+    ]
 
 
 def baseline_and_end(group: Group) -> dict[str, Any]:
-    pairs = [i.data for i in group.items]
+    # Counts cases, with their clients as units.
+    items = group.items
     return {
-        "value": stats.share(b and e for b, e in pairs),
-        "baseline_share": stats.share(b for b, _ in pairs),
-        "end_share": stats.share(e for _, e in pairs),
+        "value": group.proportion(i for i in items if i.data[0] and i.data[1]),
+        "baseline_share": group.proportion(i for i in items if i.data[0]),
+        "end_share": group.proportion(i for i in items if i.data[1]),
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
@@ -11,27 +10,41 @@ import asyncpg
 from services.reporting.indicators import stats
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
-from services.reporting.indicators.sources import Case, load_cases, load_referrals
+from services.reporting.indicators.selections import load_cases_opened_in
+from services.reporting.indicators.sources import Case
 
 PLANNED_SERVICES = ("work_ability_assessment", "work_ability_coordination")
 
 
-async def first_plans(conn: asyncpg.Connection, as_of: datetime) -> dict[str, date]:
-    """Date of each case's first `SupportPlanAgreed` (any date), as known at `as_of`."""
+async def first_plans(conn: asyncpg.Connection, as_of: datetime, cases: list[Case]
+                      ) -> dict[str, date]:
+    """Date of each of `cases`' first `SupportPlanAgreed` (any date), as known at `as_of`."""
     rows = await conn.fetch(
         """SELECT case_id, min(local_date) AS first FROM facts.support_plans
-           WHERE recorded_at <= $1 AND change = 'agreed' AND case_id IS NOT NULL
+           WHERE case_id = ANY($2::text[]) AND change = 'agreed' AND recorded_at <= $1
            GROUP BY case_id""",
-        as_of,
+        as_of, [c.case_id for c in cases],
     )
     return {r["case_id"]: r["first"] for r in rows}
 
 
+async def _referral_dates(conn: asyncpg.Connection, as_of: datetime, cases: list[Case]
+                          ) -> dict[str, date]:
+    """The date of each (first) `ReferralMade` that `cases` name, as known at `as_of`."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT ON (referral_id) referral_id, local_date FROM facts.referrals
+           WHERE referral_id = ANY($2::text[]) AND recorded_at <= $1
+           ORDER BY referral_id, local_date, recorded_at, event_id""",
+        as_of, [c.referral_id for c in cases if c.referral_id is not None],
+    )
+    return {r["referral_id"]: r["local_date"] for r in rows}
+
+
 async def _planned_cases(q: Query) -> list[Case]:
-    return [
-        c for c in await load_cases(q.conn, q.as_of)
-        if c.service in PLANNED_SERVICES and q.in_period(c.opened)
-    ]
+    cases = await load_cases_opened_in(q.conn, q.as_of, q.date_from, q.date_to,
+                                       PLANNED_SERVICES)
+    await q.load_regions(c.client for c in cases)
+    return cases
 
 
 def _keys(q: Query, case: Case) -> dict[str, Any]:
@@ -42,21 +55,21 @@ def _keys(q: Query, case: Case) -> dict[str, Any]:
 
 
 async def support_plan_coverage(q: Query) -> list[Item]:
-    plans = await first_plans(q.conn, q.as_of)
-    return [Item(_keys(q, c), c.client, c.case_id in plans) for c in await _planned_cases(q)]
+    cases = await _planned_cases(q)
+    plans = await first_plans(q.conn, q.as_of, cases)
+    return [Item(_keys(q, c), c.client, c.case_id in plans) for c in cases]
 
 
 def coverage(group: Group) -> dict[str, Any]:
-    return {"value": stats.share(i.data for i in group.items)}
+    return {"value": group.proportion(i for i in group.items if i.data)}
 
 
 async def days_to_support_plan(q: Query) -> list[Item]:
-    plans = await first_plans(q.conn, q.as_of)
-    referred: dict[str, date] = defaultdict()
-    for r in await load_referrals(q.conn, q.as_of):
-        referred[r.referral_id] = r.made
+    cases = await _planned_cases(q)
+    plans = await first_plans(q.conn, q.as_of, cases)
+    referred = await _referral_dates(q.conn, q.as_of, cases)
     items = []
-    for case in await _planned_cases(q):
+    for case in cases:
         if case.case_id not in plans:
             continue
         start = referred.get(case.referral_id or "", case.opened)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -29,8 +30,17 @@ class Query:
         return day is not None and self.date_from <= day <= self.date_to
 
     def region(self, client: str | None) -> str | None:
-        """The client's home region as registered at `as_of` (null when not registered)."""
+        """The client's home region as registered at `as_of` (null when not registered):
+        `load_regions` must have loaded the client's (it does when `region` is a row key)."""
         return self.regions.get(client) if client else None
+
+    async def load_regions(self, clients: Iterable[str | None]) -> None:
+        """The home regions of `clients` (those the query counts), when rows group by region."""
+        if "region" not in self.group_by:
+            return
+        wanted = {c for c in clients if c and c not in self.regions}
+        if wanted:
+            self.regions.update(await load_client_regions(self.conn, self.as_of, wanted))
 
     def org_region(self, org: str | None) -> str | None:
         return self.orgs.region_of(org)
@@ -40,10 +50,21 @@ def month(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-async def load_client_regions(conn: asyncpg.Connection, as_of: datetime) -> dict[str, str | None]:
-    rows = await conn.fetch(
-        """SELECT DISTINCT ON (client_id) client_id, home_region FROM facts.clients
-           WHERE recorded_at <= $1 ORDER BY client_id, recorded_at DESC, event_id""",
-        as_of,
-    )
+async def load_client_regions(
+    conn: asyncpg.Connection, as_of: datetime, clients: Iterable[str] | None = None
+) -> dict[str, str | None]:
+    """Home regions as registered at `as_of`: of `clients`, or (None) of every client."""
+    if clients is None:
+        rows = await conn.fetch(
+            """SELECT DISTINCT ON (client_id) client_id, home_region FROM facts.clients
+               WHERE recorded_at <= $1 ORDER BY client_id, recorded_at DESC, event_id""",
+            as_of,
+        )
+    else:
+        rows = await conn.fetch(
+            """SELECT DISTINCT ON (client_id) client_id, home_region FROM facts.clients
+               WHERE client_id = ANY($2::text[]) AND recorded_at <= $1
+               ORDER BY client_id, recorded_at DESC, event_id""",
+            as_of, sorted(clients),
+        )
     return {r["client_id"]: r["home_region"] for r in rows}

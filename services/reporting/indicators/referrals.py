@@ -7,12 +7,12 @@ from typing import Any
 from services.reporting.indicators import stats
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
-from services.reporting.indicators.sources import (
-    Referral,
-    by_client,
-    load_assessments,
-    load_referrals,
+from services.reporting.indicators.selections import (
+    load_first_decisions_in,
+    load_referrals_made_in,
+    load_referrals_waiting_on,
 )
+from services.reporting.indicators.sources import Referral
 
 
 def _keys(q: Query, r: Referral) -> dict[str, Any]:
@@ -24,14 +24,14 @@ def _keys(q: Query, r: Referral) -> dict[str, Any]:
 
 
 def count(group: Group) -> dict[str, Any]:
-    return {"value": len(group.items)}
+    return {"value": group.count()}
 
 
 async def referrals_made(q: Query) -> list[Item]:
     items = []
-    for r in await load_referrals(q.conn, q.as_of):
-        if not q.in_period(r.made):
-            continue
+    referrals = await load_referrals_made_in(q.conn, q.as_of, q.date_from, q.date_to)
+    await q.load_regions(r.client for r in referrals)
+    for r in referrals:
         if "reason" in q.group_by:
             # Counted once under each of its (distinct) reasons.
             for reason in dict.fromkeys(r.reasons):
@@ -43,7 +43,9 @@ async def referrals_made(q: Query) -> list[Item]:
 
 async def referral_acceptance_rate(q: Query) -> list[Item]:
     items = []
-    for r in await load_referrals(q.conn, q.as_of):
+    referrals = await load_first_decisions_in(q.conn, q.as_of, q.date_from, q.date_to)
+    await q.load_regions(r.client for r in referrals)
+    for r in referrals:
         decision = r.decision
         if decision and decision.kind in ("accepted", "declined") and q.in_period(decision.on):
             keys = _keys(q, r) | {"month": month(decision.on)}
@@ -52,19 +54,17 @@ async def referral_acceptance_rate(q: Query) -> list[Item]:
 
 
 def acceptance(group: Group) -> dict[str, Any]:
-    return {"value": stats.share(i.data for i in group.items)}
+    return {"value": group.proportion(i for i in group.items if i.data)}
 
 
 async def days_to_assessment(q: Query) -> list[Item]:
-    assessments = by_client(await load_assessments(q.conn, q.as_of))
-    items = []
-    for r in await load_referrals(q.conn, q.as_of):
-        if not q.in_period(r.made):
-            continue
-        first = next((a for a in assessments.get(r.client, []) if a.started >= r.made), None)
-        if first is not None:
-            items.append(Item(_keys(q, r), r.client, (first.started - r.made).days))
-    return items
+    referrals = await load_referrals_made_in(q.conn, q.as_of, q.date_from, q.date_to,
+                                             first_assessment=True)
+    await q.load_regions(r.client for r in referrals)
+    return [
+        Item(_keys(q, r), r.client, (r.first_assessment - r.made).days)
+        for r in referrals if r.first_assessment is not None
+    ]
 
 
 def median_p90(group: Group) -> dict[str, Any]:
@@ -73,10 +73,11 @@ def median_p90(group: Group) -> dict[str, Any]:
 
 
 async def unemployment_before_referral(q: Query) -> list[Item]:
+    referrals = await load_referrals_made_in(q.conn, q.as_of, q.date_from, q.date_to)
+    await q.load_regions(r.client for r in referrals)
     return [
         Item(_keys(q, r), r.client, r.unemployment_months)
-        for r in await load_referrals(q.conn, q.as_of)
-        if q.in_period(r.made) and r.unemployment_months is not None
+        for r in referrals if r.unemployment_months is not None
     ]
 
 
@@ -84,22 +85,19 @@ def unemployment(group: Group) -> dict[str, Any]:
     values = [i.data for i in group.items]
     return {
         "value": stats.median(values), "p90": stats.p90(values),
-        "share_under_12": stats.share(v < 12 for v in values),
+        "share_under_12": group.proportion(i for i in group.items if i.data < 12),
     }
 
 
 async def referral_queue(q: Query) -> list[Item]:
-    items = []
-    for r in await load_referrals(q.conn, q.as_of):
-        if r.made > q.date_to or any(d.on <= q.date_to for d in r.decisions):
-            continue
-        items.append(Item(_keys(q, r), r.client, (q.date_to - r.made).days))
-    return items
+    referrals = await load_referrals_waiting_on(q.conn, q.as_of, q.date_to)
+    await q.load_regions(r.client for r in referrals)
+    return [Item(_keys(q, r), r.client, (q.date_to - r.made).days) for r in referrals]
 
 
 def queue(group: Group) -> dict[str, Any]:
     waits = [i.data for i in group.items]
     return {
-        "value": len(waits), "median_wait_days": stats.median(waits),
+        "value": group.count(), "median_wait_days": stats.median(waits),
         "max_wait_days": stats.maximum(waits),
     }

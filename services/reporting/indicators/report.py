@@ -8,9 +8,11 @@ from typing import Any
 import asyncpg
 
 from services.reporting.indicators.catalogue import CATALOGUE, Indicator
+from services.reporting.indicators.disclosure import DisclosureControl
 from services.reporting.indicators.organisations import OrgLookup
-from services.reporting.indicators.query import Query, load_client_regions
+from services.reporting.indicators.query import Query
 from services.reporting.indicators.rows import UnknownGroupBy, UnknownIndicator, aggregate
+from services.runtime.settings import ServiceSettings
 
 MIN_THRESHOLD = 3
 IndicatorResult = dict[str, Any]
@@ -41,23 +43,38 @@ async def compute(
     as_of: datetime,
     threshold: int = 5,
     orgs: OrgLookup,
+    disclosure: DisclosureControl | None = None,
 ) -> IndicatorResult:
-    """The indicator's rows for the period as the facts were at recorded time `as_of`."""
+    """The indicator's rows for the period as the facts were at recorded time `as_of`.
+
+    `disclosure` perturbs the published counts (INDICATORS.md, disclosure control); None
+    takes the configured POLKU_PERTURBATION_KEY. Only internal comparisons of exact rows
+    pass `DisclosureControl.exact()`.
+    """
     spec = indicator(indicator_id)
+    if disclosure is None:
+        disclosure = configured_disclosure(ServiceSettings())
     keys = row_keys(spec, group_by)
     if threshold < MIN_THRESHOLD:
         raise ValueError(f"suppression threshold must be at least {MIN_THRESHOLD}, got {threshold}")
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
     q = Query(conn, date_from, date_to, as_of, orgs, keys)
-    if "region" in keys:
-        q.regions = await load_client_regions(conn, as_of)
+    # Each indicator loads the home regions of the clients it counts (Query.load_regions).
     items = await spec.items(q)
     rows = aggregate(
         items, keys=keys, reducer=spec.reducer, extras=spec.extras, n_mode=spec.n_mode,
         threshold=threshold, suppress=spec.suppress, empty=spec.empty_row, context=q,
+        disclosure=disclosure,
     )
     return {
         "indicator": spec.id, "from": date_from.isoformat(), "to": date_to.isoformat(),
-        "as_of": as_of.isoformat(), "rows": rows,
+        "as_of": as_of.isoformat(),
+        "disclosure_control": disclosure.describe(threshold=threshold, suppress=spec.suppress),
+        "rows": rows,
     }
+
+
+def configured_disclosure(settings: ServiceSettings) -> DisclosureControl:
+    """The disclosure control every published figure goes through: the configured key."""
+    return DisclosureControl.cell_key_method(settings.polku_perturbation_key.get_secret_value())

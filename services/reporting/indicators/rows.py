@@ -1,11 +1,14 @@
-"""Counted items → indicator rows: grouping, n, suppression and the empty-result row."""
+"""Counted items → indicator rows: grouping, n, suppression, disclosure control (the counts and
+shares a reducer publishes go through its Group, which perturbs them: disclosure.py) and the
+empty-result row."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from services.reporting.indicators.disclosure import EXACT, DisclosureControl
 
 
 class UnknownIndicator(LookupError):
@@ -34,24 +37,77 @@ class Item:
     keys: dict[str, Any]
     client: str | None
     data: Any = None
+    # The record id (feedback_id, consultation_id …) where n counts records: the unit of
+    # disclosure control's record key for those indicators.
+    record: str | None = None
 
 
 @dataclass
 class Group:
-    """The items of one row, plus the whole population for shares across rows."""
+    """The items of one row, plus the whole population for shares across rows.
+
+    A reducer publishes counts only through `count`/`clients` and shares only through
+    `share`/`nps`, so that one `DisclosureControl` perturbs every published figure (each count
+    with the cell key of its own units) or, in exact mode, none.
+    """
 
     values: dict[str, Any]
     items: list[Item]
     population: list[Item] = field(repr=False)
     context: Any = field(default=None, repr=False)
-    _counts: dict[tuple[str, ...], Counter[tuple[Any, ...]]] = field(default_factory=dict)
+    _parents: dict[tuple[str, ...], dict[tuple[Any, ...], list[Item]]] = field(
+        default_factory=dict, repr=False)
+    disclosure: DisclosureControl = field(default=EXACT, repr=False)
+    n_mode: NMode = "clients"
+
+    def matching(self, keys: Sequence[str]) -> list[Item]:
+        """The items of the population sharing this row's values on `keys` (a parent row)."""
+        key = tuple(keys)
+        if key not in self._parents:
+            grouped: dict[tuple[Any, ...], list[Item]] = {}
+            for item in self.population:
+                grouped.setdefault(tuple(item.keys.get(k) for k in key), []).append(item)
+            self._parents[key] = grouped
+        return self._parents[key].get(tuple(self.values[k] for k in key), [])
 
     def count_matching(self, keys: Sequence[str]) -> int:
-        """How many items of the population share this row's values on `keys`."""
-        key = tuple(keys)
-        if key not in self._counts:
-            self._counts[key] = Counter(tuple(i.keys.get(k) for k in key) for i in self.population)
-        return self._counts[key][tuple(self.values[k] for k in key)]
+        """How many items of the population share this row's values on `keys` (exact)."""
+        return len(self.matching(keys))
+
+    def units(self, items: Iterable[Item]) -> set[str]:
+        """The units behind `items`: their records where n counts records, else clients."""
+        if self.n_mode == "records":
+            return {i.record for i in items if i.record is not None}
+        return {i.client for i in items if i.client is not None}
+
+    def count(self, items: Iterable[Item] | None = None) -> int:
+        """The published count of `items` (default: the row's), with their units' noise."""
+        chosen = self.items if items is None else list(items)
+        return self.disclosure.count(len(chosen), self.units(chosen))
+
+    def clients(self, items: Iterable[Item] | None = None) -> int:
+        """The published count of the distinct clients of `items` (default: the row's)."""
+        chosen = self.items if items is None else items
+        distinct = {i.client for i in chosen if i.client is not None}
+        return self.disclosure.count(len(distinct), distinct)
+
+    def share(self, numerator: int, denominator: int) -> float | None:
+        """A share of two published counts (clamped, rounded; null over 0)."""
+        return self.disclosure.share(numerator, denominator)
+
+    def proportion(
+        self, numerator: Iterable[Item], denominator: Iterable[Item] | None = None
+    ) -> float | None:
+        """The share of the published counts of `numerator` items over `denominator` items
+        (default: the row's), each count with the cell key of its own units."""
+        return self.share(self.count(numerator), self.count(denominator))
+
+    def nps(self, promoters: int, detractors: int, responses: int) -> int | None:
+        return self.disclosure.nps(promoters, detractors, responses)
+
+    def n(self) -> int:
+        """The row's published n: its distinct clients, or its records."""
+        return self.count() if self.n_mode == "records" else self.clients()
 
 
 Reducer = Callable[[Group], dict[str, Any]]
@@ -73,8 +129,13 @@ def aggregate(
     suppress: bool,
     empty: dict[str, Any] | None,
     context: Any = None,
+    disclosure: DisclosureControl = EXACT,
 ) -> list[dict[str, Any]]:
-    """Rows for the combinations of `keys` that occur; `empty` is the row when none do."""
+    """Rows for the combinations of `keys` that occur; `empty` is the row when none do.
+
+    Suppression is decided on the exact n; the rows of an indicator that is never suppressed
+    and rows with n 0 are published exact, every other row through `disclosure`.
+    """
     if not items:
         if keys or empty is None:
             return []
@@ -83,22 +144,22 @@ def aggregate(
     groups: dict[tuple[Any, ...], list[Item]] = {}
     for item in items:
         groups.setdefault(tuple(item.keys.get(k) for k in keys), []).append(item)
-    counts: dict[tuple[str, ...], Counter[tuple[Any, ...]]] = {}
+    parents: dict[tuple[str, ...], dict[tuple[Any, ...], list[Item]]] = {}
     rows = []
     for values in sorted(groups, key=_sort_key):
-        members = groups[values]
         named = dict(zip(keys, values, strict=True))
-        if n_mode == "clients":
-            n = len({i.client for i in members if i.client is not None})
-        else:
-            n = len(members)
+        group = Group(named, groups[values], items, context, parents, EXACT, n_mode)
+        n = group.n()
         row: dict[str, Any] = dict(named)
         if suppress and 0 < n < threshold:
             row |= {"n": None, "value": None, "suppressed": True}
             row |= {name: None for name in extras}
-        else:
-            reduced = reducer(Group(named, members, items, context, counts))
-            row |= {"n": n, "value": reduced["value"], "suppressed": False}
-            row |= {name: reduced[name] for name in extras}
+            rows.append(row)
+            continue
+        if suppress and n > 0:
+            group.disclosure = disclosure
+        reduced = reducer(group)
+        row |= {"n": group.n(), "value": reduced["value"], "suppressed": False}
+        row |= {name: reduced[name] for name in extras}
         rows.append(row)
     return rows

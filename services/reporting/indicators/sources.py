@@ -2,6 +2,9 @@
 
 Every query filters `recorded_at <= as_of`; "first" and "latest" order by the business date
 and then the recorded time (INDICATORS.md, Ties), never by the time of day.
+
+These loaders read every fact of their kind (the operational lists need them whole); what
+an indicator counts is selected in SQL by `selections`.
 """
 
 from __future__ import annotations
@@ -58,13 +61,26 @@ class Case:
         return org, worker
 
 
-async def load_transfers(conn: asyncpg.Connection, as_of: datetime) -> dict[str, list[Transfer]]:
-    rows = await conn.fetch(
-        """SELECT case_id, client_id, from_organisation_id, to_organisation_id, to_worker_id,
-                  local_date, recorded_at FROM facts.case_transfers WHERE recorded_at <= $1
-           ORDER BY local_date, recorded_at, event_id""",
-        as_of,
-    )
+async def load_transfers(
+    conn: asyncpg.Connection, as_of: datetime, cases: list[str] | None = None,
+    until: date | None = None,
+) -> dict[str, list[Transfer]]:
+    """Each case's transfers in order; only of `cases` and dated by `until` when given."""
+    if cases is None:
+        rows = await conn.fetch(
+            """SELECT case_id, client_id, from_organisation_id, to_organisation_id,
+                      to_worker_id, local_date, recorded_at FROM facts.case_transfers
+               WHERE recorded_at <= $1 ORDER BY local_date, recorded_at, event_id""",
+            as_of,
+        )
+    else:
+        rows = await conn.fetch(
+            """SELECT case_id, client_id, from_organisation_id, to_organisation_id,
+                      to_worker_id, local_date, recorded_at FROM facts.case_transfers
+               WHERE case_id = ANY($2::text[]) AND recorded_at <= $1 AND local_date <= $3
+               ORDER BY local_date, recorded_at, event_id""",
+            as_of, cases, until or date.max,
+        )
     found: dict[str, list[Transfer]] = defaultdict(list)
     for r in rows:
         found[r["case_id"]].append(Transfer(
@@ -125,6 +141,9 @@ class Referral:
     triage: str | None
     unemployment_months: int | None
     decisions: list[Decision] = field(default_factory=list)
+    # The client's first AssessmentStarted dated on or after `made` (selections loads it
+    # when asked).
+    first_assessment: date | None = None
 
     @property
     def decision(self) -> Decision | None:
@@ -207,14 +226,18 @@ class Measurement:
 
 
 async def load_measurements(
-    conn: asyncpg.Connection, as_of: datetime, measures: tuple[str, ...]
+    conn: asyncpg.Connection, as_of: datetime, measures: tuple[str, ...],
+    period: tuple[date, date] | None = None,
 ) -> list[Measurement]:
-    """Measurements of the given kinds in (date, recorded) order."""
+    """Measurements of the given kinds (dated in `period` when given) in (date, recorded)
+    order."""
+    first, last = period or (date.min, date.max)
     rows = await conn.fetch(
         """SELECT client_id, measure, phase, score, status, local_date, recorded_at
-           FROM facts.measurements WHERE recorded_at <= $1 AND measure = ANY($2::text[])
+           FROM facts.measurements WHERE measure = ANY($2::text[]) AND recorded_at <= $1
+             AND local_date BETWEEN $3 AND $4
            ORDER BY local_date, recorded_at, event_id""",
-        as_of, list(measures),
+        as_of, list(measures), first, last,
     )
     return [
         Measurement(r["client_id"], r["measure"], r["phase"], r["score"], r["status"],
@@ -228,3 +251,4 @@ def by_client(things: list[T]) -> dict[str | None, list[T]]:
     for thing in things:
         grouped[thing.client].append(thing)
     return grouped
+

@@ -277,3 +277,27 @@ def timeline_shows(facts: ClientFacts, org: str, today: date, *, event_actor_org
     case = facts.cases.get(event_case_id)
     return case is not None and (
         case.holder == org or any(o == org for o, _ in case.transferred_away))
+
+
+# The read audit -------------------------------------------------------------------------
+
+AUDIT_ROLES = frozenset({Role.DATA_PROTECTION_OFFICER})
+
+
+def may_read_audit(actor: Actor) -> Verdict:
+    """The read audit is the data protection officer's (DESIGN.md, Roles)."""
+    return role_verdict(actor, AUDIT_ROLES)
+
+
+def audit_covers(facts: ClientFacts, org: str, today: date,
+                 windows: Windows = DEFAULT_WINDOWS) -> bool:
+    """Every read of the client, whoever made it, is in the organisation's audit: it is
+    involved with the client today (reads are judged on the current date)."""
+    return is_involved(facts, org, today, windows)
+
+
+def audit_shows(facts: ClientFacts, org: str, today: date, *, reader_org: str,
+                windows: Windows = DEFAULT_WINDOWS) -> bool:
+    """Which recorded reads an organisation's data protection officer sees: those its own
+    professionals made, and those anyone made of a client it is involved with today."""
+    return reader_org == org or audit_covers(facts, org, today, windows)

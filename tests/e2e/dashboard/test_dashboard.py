@@ -13,7 +13,16 @@ import asyncpg
 
 from services.reporting.dashboard.charts import CHARTS, Chart
 from services.reporting.dashboard.labels import SIGN_IN
-from services.reporting.indicators import CATALOGUE, RegistryOrgLookup, compute, to_csv
+from services.reporting.dashboard.routes import SCRIPTS
+from services.reporting.indicators import (
+    CATALOGUE,
+    EXACT,
+    DisclosureControl,
+    RegistryOrgLookup,
+    compute,
+    configured_disclosure,
+    to_csv,
+)
 from tests.support.services import RunningService, auth, token
 
 # After every seeded event was recorded (the history is recorded in 2024–2025) and before
@@ -41,16 +50,20 @@ async def data(svc: RunningService, chart: Chart, **params: str) -> dict[str, An
 
 
 async def computed_rows(svc: RunningService, chart: Chart, filters: dict[str, str],
-                        period: dict[str, str]) -> list[dict[str, Any]]:
-    """compute() as the indicator API calls it, with the filters as group keys, filtered."""
-    group_by = list(dict.fromkeys([*chart.group_by, *filters]))
+                        period: dict[str, str], control: DisclosureControl | None = None,
+                        group_by: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """compute() as the indicator API calls it (perturbed with the service's key, unless
+    `control` says otherwise), with the filters as group keys, filtered."""
+    keys = chart.group_by if group_by is None else group_by
+    group_by_ = list(dict.fromkeys([*keys, *filters]))
     conn = await asyncpg.connect(svc.settings.database_url)
     try:
         result = await compute(
             conn, chart.indicator, date_from=date.fromisoformat(period["from"]),
-            date_to=date.fromisoformat(period["to"]), group_by=group_by, as_of=AS_OF,
+            date_to=date.fromisoformat(period["to"]), group_by=group_by_, as_of=AS_OF,
             threshold=svc.settings.polku_suppression_threshold,
             orgs=RegistryOrgLookup(svc.ctx.organisations),
+            disclosure=control or configured_disclosure(svc.settings),
         )
     finally:
         await conn.close()
@@ -82,8 +95,7 @@ async def test_the_page_has_every_chart_its_definition_and_same_origin_scripts(
     assert targets["client_experience_score"] == 8.5
     assert targets["client_experience_nps"] is None  # 8.5 is a 0–10 score, not an NPS
     assert re.findall(r'src="([^"]+)"', html) == [
-        "/dashboard/static/chart.umd.min.js", "/dashboard/static/signin.js",
-        "/dashboard/static/dashboard.js"]
+        f"/dashboard/static/{name}" for name in SCRIPTS]
     assert library.status_code == 200 and "Chart.js v4" in library.text[:200]
     assert script.status_code == 200
     assert signin.status_code == 200 and "sessionStorage" in signin.text
@@ -135,10 +147,21 @@ async def test_region_and_period_change_what_a_chart_shows(dashboard: RunningSer
     pirkanmaa = await data(dashboard, referrals, region="pirkanmaa", **Y2024)
     assert {r["region"] for r in kymenlaakso["rows"]} == {"kymenlaakso"}
     assert {r["month"][:4] for r in kymenlaakso["rows"]} == {"2025"}
-    assert kymenlaakso["total"] == {"n": 14, "suppressed": False, "summed": False}
-    assert pirkanmaa["rows"] == [{"month": "2024-02", "referring_org_kind": "kela",
-                                  "region": "pirkanmaa", "n": 7, "value": 7,
-                                  "suppressed": False}]
+    # The hand-worked figures are the exact ones; the page shows them perturbed, as the API.
+    region = {"region": "kymenlaakso"}
+    (total,) = await computed_rows(dashboard, referrals, region, Y2025, EXACT, group_by=())
+    (shown,) = await computed_rows(dashboard, referrals, region, Y2025, group_by=())
+    assert total["n"] == 14
+    assert kymenlaakso["total"] == {"n": shown["n"], "suppressed": False, "summed": False}
+    assert abs(shown["n"] - 14) <= 2
+    pirkanmaa_2024 = {"month": "2024-02", "referring_org_kind": "kela", "region": "pirkanmaa",
+                      "n": 7, "value": 7, "suppressed": False}
+    assert await computed_rows(dashboard, referrals, {"region": "pirkanmaa"}, Y2024,
+                               EXACT) == [pirkanmaa_2024]
+    (row,) = pirkanmaa["rows"]
+    assert row == pirkanmaa_2024 | {"n": row["n"], "value": row["value"]}
+    # n (7 clients) and value (their 7 referrals) have the same units: the same noise.
+    assert row["n"] == row["value"] and abs(row["n"] - 7) <= 2
     nobody = await data(dashboard, referrals, region="pirkanmaa", **Y2025)
     assert nobody["rows"] == [] and nobody["total"]["n"] == 0
 

@@ -22,6 +22,7 @@ from contracts.registry import topic_of
 from contracts.topics import SERVICE_TOPICS
 from services.reporting.consumer import TOPICS
 from services.runtime.dlq import partitions_of
+from services.runtime.kafka_clients import KafkaConnection
 from services.runtime.topics import KEEP_FOREVER, ensure_topics
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -153,7 +154,7 @@ class Pathways:
 
 async def publish(bootstrap: str, envelopes: Iterable[Envelope]) -> None:
     """Send the envelopes to their topics, keyed as the relay keys them."""
-    await ensure_topics(bootstrap, TOPICS, config=KEEP_FOREVER)
+    await ensure_topics(KafkaConnection(bootstrap), TOPICS, config=KEEP_FOREVER)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     await producer.start()
     try:
@@ -205,7 +206,7 @@ async def end_offsets(bootstrap: str) -> dict[tuple[str, int], int]:
     await consumer.start()
     try:
         partitions = [TopicPartition(t, p) for t in TOPICS
-                      for p in await partitions_of(bootstrap, t)]
+                      for p in await partitions_of(KafkaConnection(bootstrap), t)]
         assert partitions, "the service topics have no partitions"
         ends = await consumer.end_offsets(partitions)
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}

@@ -137,7 +137,15 @@ async def test_timeline_and_research_extract_access(
         assert [ours[row["research_id"]] for row in mine] == ["a"]
         age = date.today().year - 1981
         low = age // 5 * 5
-        assert mine[0] == {
+        # A label column in Finnish (the default lang) follows each code column.
+        assert {k: v for k, v in mine[0].items() if k.endswith("_label")} == {
+            "region_label": "Kymenlaakson hyvinvointialue",
+            "first_placement_kind_label": "Avoimien markkinoiden työ",
+            "last_exit_destination_label": "Työ",
+            "baseline_labour_market_status_label": "Työtön",
+            "latest_labour_market_status_label": "Avoimien markkinoiden työssä",
+        }
+        assert {k: v for k, v in mine[0].items() if not k.endswith("_label")} == {
             "research_id": pseudonym(DEV_RESEARCH_KEY, ids["a"]),
             "age_band": f"{low}-{low + 4}", "region": "kymenlaakso",
             "first_referral_on": dates["referral"], "first_case_opened_on": dates["case"],

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.reporting.indicators import INDICATORS, DemoOrgLookup, compute
+from services.reporting.indicators import EXACT, INDICATORS, DemoOrgLookup, compute
 from services.reporting.projections import project
 from services.reporting.projections.facts import FACT_TABLES
 from services.runtime.migrate import apply_migrations
@@ -64,7 +64,7 @@ async def results(conn: asyncpg.Connection) -> dict[str, Any]:
         for group_by in ([], ["region"] if "region" in spec.group_by else []):
             result = await compute(
                 conn, spec.id, date_from=date(2009, 1, 1), date_to=date(2009, 12, 31),
-                group_by=group_by, as_of=LATER, orgs=DemoOrgLookup())
+                group_by=group_by, as_of=LATER, orgs=DemoOrgLookup(), disclosure=EXACT)
             found[f"{spec.id}/{','.join(group_by)}"] = result["rows"]
     return found
 

@@ -7,13 +7,21 @@ referral's last); the rows must still be the hand-worked ones.
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import pytest
 from pydantic import ValidationError
 
 from services.reporting.app import SuppressionThresholdTooLow, build_definition
+from services.reporting.indicators import (
+    EXACT,
+    DemoOrgLookup,
+    DisclosureControl,
+    compute,
+    configured_disclosure,
+)
 from services.runtime.service import create_app
 from services.runtime.settings import ServiceSettings
 from tests.e2e.reporting.support import (
@@ -27,6 +35,32 @@ from tests.support.services import auth, running_service
 
 PERIOD = {"from": "2013-01-01", "to": "2013-12-31"}
 ANALYST = auth("kymenlaakso-sote", "analyst")
+
+
+class Exact:
+    """The same request computed in-process on the service's database: exactly (the
+    definition) and through the service's configured disclosure control (what it publishes)."""
+
+    def __init__(self, conn: asyncpg.Connection, settings: ServiceSettings) -> None:
+        self.conn, self.settings = conn, settings
+
+    async def _rows(self, indicator: str, answer: dict[str, Any],
+                    control: DisclosureControl) -> list[dict[str, Any]]:
+        # The row keys the answer was grouped by (every one is a one-key request here).
+        keys = [k for k in answer["rows"][0] if k in ("target_service", "region")]
+        result = await compute(
+            self.conn, indicator, date_from=date.fromisoformat(answer["from"]),
+            date_to=date.fromisoformat(answer["to"]), group_by=keys,
+            as_of=datetime.fromisoformat(answer["as_of"]), orgs=DemoOrgLookup(),
+            threshold=self.settings.polku_suppression_threshold, disclosure=control)
+        rows: list[dict[str, Any]] = result["rows"]
+        return rows
+
+    async def rows(self, indicator: str, answer: dict[str, Any]) -> list[dict[str, Any]]:
+        return await self._rows(indicator, answer, EXACT)
+
+    async def published(self, indicator: str, answer: dict[str, Any]) -> list[dict[str, Any]]:
+        return await self._rows(indicator, answer, configured_disclosure(self.settings))
 
 
 def history() -> Pathways:
@@ -64,39 +98,66 @@ async def test_indicators_from_topics_duplicated_and_reordered(
         await wait_logged(database_url, p.ids)
         await wait_caught_up(database_url, consumer, kafka_bootstrap)
 
-        days = await http.get("/indicators/days_to_assessment", params=PERIOD, headers=ANALYST)
-        assert days.status_code == 200, days.text
-        assert days.json() == {
-            "indicator": "days_to_assessment", "from": "2013-01-01", "to": "2013-12-31",
-            "as_of": days.json()["as_of"],
-            "rows": [{"n": 6, "value": 10, "p90": 40, "suppressed": False}],
-        }
-        made = await http.get("/indicators/referrals_made", headers=ANALYST,
-                              params={**PERIOD, "group_by": "target_service"})
-        assert made.json()["rows"] == [
-            {"target_service": "job_coaching", "n": None, "value": None, "suppressed": True},
-            {"target_service": "work_ability_assessment", "n": 6, "value": 6,
-             "suppressed": False},
-        ]
-        employed = await http.get("/indicators/coaching_employment_rate", headers=ANALYST,
-                                  params={**PERIOD, "group_by": "region"})
-        assert employed.json()["rows"] == [
-            {"region": "kymenlaakso", "n": 5, "value": 0.4, "any_placement_share": 0.6,
-             "suppressed": False},
-        ]
-        as_csv = await http.get("/indicators/referrals_made", headers=ANALYST,
-                                params={**PERIOD, "group_by": "target_service",
-                                        "format": "csv"})
-        assert as_csv.headers["content-type"].startswith("text/csv")
-        assert as_csv.text == ("target_service,n,value,suppressed\njob_coaching,,,true\n"
-                               "work_ability_assessment,6,6,false\n")
-        before = await http.get("/indicators/days_to_assessment", headers=ANALYST,
-                                params={**PERIOD, "as_of": "2019-12-31T00:00:00Z"})
-        assert before.json()["rows"] == [{"n": 0, "value": None, "p90": None,
-                                          "suppressed": False}]
-
         conn = await asyncpg.connect(database_url)
         try:
+            exact = Exact(conn, svc.settings)
+            days = await http.get("/indicators/days_to_assessment", params=PERIOD,
+                                  headers=ANALYST)
+            assert days.status_code == 200, days.text
+            # The hand-worked rows are the exact ones; the API publishes them perturbed
+            # (INDICATORS.md, disclosure control): n within 2, day figures exact.
+            assert await exact.rows("days_to_assessment", days.json()) == [
+                {"n": 6, "value": 10, "p90": 40, "suppressed": False}]
+            assert days.json() == {
+                "indicator": "days_to_assessment", "from": "2013-01-01", "to": "2013-12-31",
+                "as_of": days.json()["as_of"],
+                "disclosure_control": {"suppression_threshold": 5, "perturbation": "cell-key",
+                                       "max_noise": 2},
+                "rows": await exact.published("days_to_assessment", days.json()),
+            }
+            assert days.json()["rows"][0] | {"n": 6} == {
+                "n": 6, "value": 10, "p90": 40, "suppressed": False}
+            assert abs(days.json()["rows"][0]["n"] - 6) <= 2
+
+            made = await http.get("/indicators/referrals_made", headers=ANALYST,
+                                  params={**PERIOD, "group_by": "target_service"})
+            assert await exact.rows("referrals_made", made.json()) == [
+                {"target_service": "job_coaching", "n": None, "value": None,
+                 "suppressed": True},
+                {"target_service": "work_ability_assessment", "n": 6, "value": 6,
+                 "suppressed": False},
+            ]
+            shown = made.json()["rows"]
+            assert shown == await exact.published("referrals_made", made.json())
+            assert shown[0] == {"target_service": "job_coaching", "n": None, "value": None,
+                                "suppressed": True}
+            # n and value count the same six clients' six referrals: the same noise.
+            assert shown[1]["n"] == shown[1]["value"] and abs(shown[1]["n"] - 6) <= 2
+
+            employed = await http.get("/indicators/coaching_employment_rate", headers=ANALYST,
+                                      params={**PERIOD, "group_by": "region"})
+            assert await exact.rows("coaching_employment_rate", employed.json()) == [
+                {"region": "kymenlaakso", "n": 5, "value": 0.4, "any_placement_share": 0.6,
+                 "suppressed": False},
+            ]
+            assert employed.json()["rows"] == await exact.published(
+                "coaching_employment_rate", employed.json())
+
+            as_csv = await http.get("/indicators/referrals_made", headers=ANALYST,
+                                    params={**PERIOD, "group_by": "target_service",
+                                            "format": "csv"})
+            assert as_csv.headers["content-type"].startswith("text/csv")
+            # The same cells as the JSON: the same perturbed figures.
+            assert as_csv.text == (
+                "target_service,target_service_label,n,value,suppressed\r\n"
+                "job_coaching,Työhönvalmennus,,,true\r\n"
+                f"work_ability_assessment,Työkyvyn arviointi,{shown[1]['n']},"
+                f"{shown[1]['value']},false\r\n")
+            before = await http.get("/indicators/days_to_assessment", headers=ANALYST,
+                                    params={**PERIOD, "as_of": "2019-12-31T00:00:00Z"})
+            # Nothing counted: n 0 is published as it is.
+            assert before.json()["rows"] == [{"n": 0, "value": None, "p90": None,
+                                              "suppressed": False}]
             assert await conn.fetchval(
                 "SELECT count(*) FROM facts.referrals WHERE event_id = ANY($1::uuid[])",
                 p.ids) == 8

@@ -10,9 +10,10 @@ import asyncpg
 from typer.testing import CliRunner
 
 from polku.cli import app
-from services.reporting.indicators import DemoOrgLookup, compute
+from services.reporting.indicators import EXACT, DemoOrgLookup, compute
 from services.reporting.projections import project
 from services.reporting.replay import replay
+from services.runtime.kafka_clients import KafkaConnection
 from services.runtime.migrate import apply_migrations
 from tests.e2e.reporting.support import Pathways, publish
 
@@ -37,7 +38,8 @@ def history(year: int, clients: int) -> Pathways:
 async def answers(conn: asyncpg.Connection, year: int) -> list[list[dict[str, Any]]]:
     return [
         (await compute(conn, indicator, date_from=date(year, 1, 1), date_to=date(year, 12, 31),
-                       group_by=group_by, as_of=LATER, orgs=DemoOrgLookup()))["rows"]
+                       group_by=group_by, as_of=LATER, orgs=DemoOrgLookup(),
+                       disclosure=EXACT))["rows"]
         for indicator, group_by in QUERIES
     ]
 
@@ -79,7 +81,7 @@ async def test_replay_from_topics_fills_an_empty_event_log(
 ) -> None:
     p = history(2017, 6)
     await publish(kafka_bootstrap, p.envelopes)
-    result = await replay(database_url, from_topics=True, bootstrap=kafka_bootstrap)
+    result = await replay(database_url, from_topics=True, kafka=KafkaConnection(kafka_bootstrap))
     assert result.read >= len(p.envelopes) and result.rebuilt >= len(p.envelopes)
     conn = await asyncpg.connect(database_url)
     reference = await asyncpg.connect(second_url)
@@ -91,7 +93,7 @@ async def test_replay_from_topics_fills_an_empty_event_log(
         async with reference.transaction():
             await project(reference, p.envelopes)
         assert await answers(conn, 2017) == await answers(reference, 2017)
-        again = await replay(database_url, from_topics=True, bootstrap=kafka_bootstrap)
+        again = await replay(database_url, from_topics=True, kafka=KafkaConnection(kafka_bootstrap))
         assert again.new == 0
     finally:
         await reference.close()
@@ -117,7 +119,8 @@ async def test_replay_from_topics_completes_a_partial_event_log(
         await apply_migrations(conn, "services.runtime", "services.reporting")
         async with conn.transaction():  # what the live consumer had logged before
             await project(conn, p.envelopes[:half])
-        result = await replay(database_url, from_topics=True, bootstrap=kafka_bootstrap)
+        result = await replay(database_url, from_topics=True,
+                              kafka=KafkaConnection(kafka_bootstrap))
         assert result.new >= len(p.envelopes) - half
         ours = await conn.fetch(
             "SELECT event_id FROM event_log WHERE event_id = ANY($1::uuid[])", p.ids)

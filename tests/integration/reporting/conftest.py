@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.reporting.indicators import DemoOrgLookup, compute
+from services.reporting.indicators import EXACT, DemoOrgLookup, compute
 from services.reporting.projections import project
 from services.runtime.migrate import apply_migrations
 from tests.integration.reporting.builders import History
@@ -36,7 +36,8 @@ def history() -> History:
 
 @pytest.fixture
 def report(conn: asyncpg.Connection, history: History) -> Report:
-    """Project the history (once per call, duplicates ignored) and return the rows."""
+    """Project the history (once per call, duplicates ignored) and return the exact rows
+    (the definitions; disclosure control's perturbation is tested apart)."""
 
     async def run(indicator: str, group_by: list[str] | None = None, *,
                   date_from: str = "2024-01-01", date_to: str = "2024-12-31",
@@ -46,7 +47,7 @@ def report(conn: asyncpg.Connection, history: History) -> Report:
         result = await compute(
             conn, indicator, date_from=date.fromisoformat(date_from),
             date_to=date.fromisoformat(date_to), group_by=group_by or [], as_of=as_of,
-            threshold=threshold, orgs=DemoOrgLookup(),
+            threshold=threshold, orgs=DemoOrgLookup(), disclosure=EXACT,
         )
         return result["rows"]
 

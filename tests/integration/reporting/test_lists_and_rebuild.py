@@ -100,6 +100,9 @@ async def test_csv_and_request_validation(conn: asyncpg.Connection, history: His
     assert result == {
         "indicator": "referrals_made", "from": "2024-01-01", "to": "2024-12-31",
         "as_of": "2030-01-01T00:00:00+00:00",
+        # Without an explicit disclosure control, the configured key perturbs.
+        "disclosure_control": {"suppression_threshold": 5, "perturbation": "cell-key",
+                               "max_noise": 2},
         "rows": [{"triage": "red", "n": None, "value": None, "suppressed": True}],
     }
     assert to_csv(result) == "triage,n,value,suppressed\nred,,,true\n"

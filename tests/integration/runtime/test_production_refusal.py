@@ -16,6 +16,7 @@ from services.runtime.settings import (
     DEV_CLIENT_ID_KEY,
     DEV_JWT_SECRET,
     DEV_MASTER_KEY,
+    DEV_PERTURBATION_KEY,
     DEV_RESEARCH_KEY,
 )
 
@@ -28,6 +29,7 @@ CASES = [
     ("referral", "POLKU_PERSONAL_DATA_MASTER_KEY", DEV_MASTER_KEY),
     ("referral", "POLKU_CLIENT_ID_KEY", DEV_CLIENT_ID_KEY),
     ("reporting", "POLKU_RESEARCH_KEY", DEV_RESEARCH_KEY),
+    ("reporting", "POLKU_PERTURBATION_KEY", DEV_PERTURBATION_KEY),
     ("coaching", "POLKU_JWT_ALLOW_HS256", "true"),
 ]
 
@@ -43,9 +45,12 @@ def proper_environment() -> dict[str, str]:
         "POLKU_ENVIRONMENT": "production",
         "POLKU_JWT_SECRET": "",
         "POLKU_JWT_PUBLIC_KEY": pem,
+        "POLKU_JWT_ISSUER": "https://idp.example.fi/realms/polku",
+        "POLKU_JWT_AUDIENCE": "polku",
         "POLKU_PERSONAL_DATA_MASTER_KEY": "bXktb3duLW1hc3Rlci1rZXktMzItYnl0ZXMtbG9uZyE=",
         "POLKU_CLIENT_ID_KEY": secrets.token_hex(32),
         "POLKU_RESEARCH_KEY": secrets.token_hex(32),
+        "POLKU_PERTURBATION_KEY": secrets.token_hex(32),
         # Nothing listens here: a service that got past the guard fails to connect instead.
         "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
         "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",

@@ -17,6 +17,7 @@ from faststream.kafka import KafkaBroker
 from contracts.topics import dlq_topic
 from services.runtime.consumer import BatchConsumer, ConsumerSpec
 from services.runtime.eventstore import PostgresEventStore, StoredEvent
+from services.runtime.kafka_clients import KafkaConnection
 from services.runtime.relay import Relay, republish
 from services.runtime.service import make_broker
 from services.runtime.settings import ServiceSettings
@@ -139,7 +140,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_appli
         await producer.stop()
 
     spec = effects_consumer(new_topic)
-    await ensure_topics(kafka_bootstrap, [dlq_topic(spec.name)], partitions=1)
+    await ensure_topics(KafkaConnection(kafka_bootstrap), [dlq_topic(spec.name)], partitions=1)
     BatchConsumer(spec, pool=pool, broker=broker)
     await broker.start()
     try:
@@ -223,9 +224,9 @@ async def test_deleted_topic_is_refilled_by_republish(
     await run_until(30)
     before = await pool.fetch("SELECT event_id FROM effects ORDER BY event_id")
 
-    await delete_topics(kafka_bootstrap, [new_topic])
+    await delete_topics(KafkaConnection(kafka_bootstrap), [new_topic])
     await asyncio.sleep(1.0)
-    await ensure_topics(kafka_bootstrap, [new_topic], partitions=3)
+    await ensure_topics(KafkaConnection(kafka_bootstrap), [new_topic], partitions=3)
     broker = make_broker(settings, "republish")
     await broker.connect()
     try:
@@ -285,7 +286,7 @@ async def test_failing_handler_is_retried_then_only_the_bad_event_is_dead_letter
 
     spec = ConsumerSpec(name=f"test-{uuid.uuid4().hex[:8]}", topics=(new_topic,),
                         subscribed_types=frozenset({"EmployerContacted"}), handler=handler)
-    await ensure_topics(kafka_bootstrap, [dlq_topic(spec.name)], partitions=1)
+    await ensure_topics(KafkaConnection(kafka_bootstrap), [dlq_topic(spec.name)], partitions=1)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
     await producer.start()
     try:

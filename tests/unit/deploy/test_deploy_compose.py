@@ -30,6 +30,7 @@ SECRET_VARIABLES = {
     "POLKU_PERSONAL_DATA_MASTER_KEY",
     "POLKU_CLIENT_ID_KEY",
     "POLKU_RESEARCH_KEY",
+    "POLKU_PERTURBATION_KEY",
     "POSTGRES_PASSWORD",
     "POLKU_DB_PASSWORD",
 }
@@ -184,7 +185,8 @@ def test_secrets_come_only_from_required_substitutions(compose: dict[str, Any]) 
     text = COMPOSE.read_text("utf-8")
     from services.runtime import settings
 
-    for constant in ("DEV_JWT_SECRET", "DEV_MASTER_KEY", "DEV_CLIENT_ID_KEY", "DEV_RESEARCH_KEY"):
+    for constant in ("DEV_JWT_SECRET", "DEV_MASTER_KEY", "DEV_CLIENT_ID_KEY", "DEV_RESEARCH_KEY",
+                     "DEV_PERTURBATION_KEY"):
         assert getattr(settings, constant) not in text
     example = (DEPLOY / ".env.example").read_text("utf-8")
     for variable in SECRET_VARIABLES:
@@ -202,6 +204,7 @@ def test_personal_data_keys_only_where_needed(compose: dict[str, Any]) -> None:
         assert ("POLKU_PERSONAL_DATA_MASTER_KEY" in env) == (service == "referral")
         assert ("POLKU_CLIENT_ID_KEY" in env) == (service == "referral")
         assert ("POLKU_RESEARCH_KEY" in env) == (service == "reporting")
+        assert ("POLKU_PERTURBATION_KEY" in env) == (service == "reporting")
 
 
 def test_polku_containers_set_only_known_settings(compose: dict[str, Any]) -> None:

@@ -62,12 +62,24 @@ def test_runtime_copies_only_the_venv_and_runs_as_uid_10001() -> None:
     assert [k for k, _ in after_user].count("USER") == 1
 
 
-def test_builder_installs_a_wheel_into_the_venv() -> None:
-    runs = " ".join(rest for k, rest in stages()["builder"] if k == "RUN")
-    assert "python -m venv /opt/venv" in runs
-    assert "pip wheel --no-deps --wheel-dir /wheels ." in runs
-    assert "pip install /wheels/polku-*.whl" in runs
+def test_builder_installs_the_locked_set_and_a_wheel_into_the_venv() -> None:
+    builder = stages()["builder"]
+    runs = " ".join(" ".join(rest.split()) for k, rest in builder if k == "RUN")
+    assert "python -m venv --without-pip /opt/venv" in runs
+    venv_pip = "pip --python /opt/venv/bin/python install"
+    assert f"{venv_pip} --require-hashes --no-deps -r requirements/runtime.lock" in runs
+    build_pip = "/opt/build/bin/pip install"
+    assert f"{build_pip} --require-hashes --no-deps -r requirements/build.lock" in runs
+    assert "pip wheel --no-deps --no-build-isolation --wheel-dir /wheels ." in runs
+    assert f"{venv_pip} --no-deps /wheels/polku-*.whl" in runs
     assert "-e " not in runs  # an editable install would point at /src, absent at run time
+    # Nothing is resolved on the day of the build: every install is of locked pins or --no-deps.
+    installs = re.findall(r"pip(?: --python \S+)? install [^&]*", runs)
+    assert len(installs) == 3 and all("--no-deps" in i for i in installs), installs
+    assert "--upgrade" not in runs
+    # The locks are copied before the sources, so a code change reuses the dependency layer.
+    copies = [rest for k, rest in builder if k == "COPY"]
+    assert copies[0] == "requirements/runtime.lock requirements/build.lock ./requirements/"
 
 
 def test_entrypoint_cmd_and_healthcheck() -> None:

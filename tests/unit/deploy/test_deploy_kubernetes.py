@@ -172,6 +172,7 @@ def test_secrets_are_given_only_to_the_service_that_needs_them(rendered: list[Do
         assert ("POLKU_PERSONAL_DATA_MASTER_KEY" in env) == (service == "referral")
         assert ("POLKU_CLIENT_ID_KEY" in env) == (service == "referral")
         assert ("POLKU_RESEARCH_KEY" in env) == (service == "reporting")
+        assert ("POLKU_PERTURBATION_KEY" in env) == (service == "reporting")
         url = env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]
         assert url["key"] == f"{service}-database-url"
 
@@ -262,12 +263,18 @@ def test_reporting_scales_only_up_to_the_partition_count(rendered: list[Doc]) ->
     assert "replicas" not in one(rendered, "Deployment", "reporting")["spec"]
 
 
-def test_production_overlay_uses_rs256_only(production: list[Doc]) -> None:
+def test_production_overlay_takes_identity_provider_tokens_only(production: list[Doc]) -> None:
+    config = config_data(production, "polku-config")
+    assert config["POLKU_JWT_JWKS_URL"].startswith("https://")
+    assert config["POLKU_JWT_ISSUER"] and config["POLKU_JWT_AUDIENCE"]
     for service in SERVICES:
         env = env_of(next(containers(one(production, "Deployment", service))))
         assert env["POLKU_JWT_SECRET"] == {"name": "POLKU_JWT_SECRET", "value": ""}
+        # A static PEM key is optional beside the JWKS.
         ref = env["POLKU_JWT_PUBLIC_KEY"]["valueFrom"]["secretKeyRef"]
-        assert ref["key"] == "jwt-public-key" and ref.get("optional", False) is False
+        assert ref["key"] == "jwt-public-key" and ref.get("optional") is True
+        settings = effective_settings(production, service)
+        assert settings.jwt_hs256_allowed() is False
 
 
 def effective_settings(docs: list[Doc], service: str) -> ServiceSettings:

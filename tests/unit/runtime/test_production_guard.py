@@ -20,6 +20,7 @@ from services.runtime.settings import (
     DEV_CLIENT_ID_KEY,
     DEV_JWT_SECRET,
     DEV_MASTER_KEY,
+    DEV_PERTURBATION_KEY,
     DEV_RESEARCH_KEY,
     ServiceSettings,
 )
@@ -40,9 +41,12 @@ def proper(**overrides: Any) -> ServiceSettings:
         "polku_environment": "production",
         "polku_jwt_secret": "",
         "polku_jwt_public_key": PUBLIC_KEY,
+        "polku_jwt_issuer": "https://idp.example.fi/realms/polku",
+        "polku_jwt_audience": "polku",
         "polku_personal_data_master_key": "bXktb3duLW1hc3Rlci1rZXktMzItYnl0ZXMtbG9uZyE=",
         "polku_client_id_key": secrets.token_hex(32),
         "polku_research_key": secrets.token_hex(32),
+        "polku_perturbation_key": secrets.token_hex(32),
     }
     return ServiceSettings(**{**values, **overrides})
 
@@ -52,6 +56,7 @@ DEFAULTS = [
     ("POLKU_PERSONAL_DATA_MASTER_KEY", {"polku_personal_data_master_key": DEV_MASTER_KEY}),
     ("POLKU_CLIENT_ID_KEY", {"polku_client_id_key": DEV_CLIENT_ID_KEY}),
     ("POLKU_RESEARCH_KEY", {"polku_research_key": DEV_RESEARCH_KEY}),
+    ("POLKU_PERTURBATION_KEY", {"polku_perturbation_key": DEV_PERTURBATION_KEY}),
     ("POLKU_JWT_ALLOW_HS256", {"polku_jwt_allow_hs256": True}),
 ]
 
@@ -77,12 +82,14 @@ def test_every_offending_setting_is_named_at_once() -> None:
     settings = ServiceSettings(polku_environment="production", polku_jwt_allow_hs256=True)
     named = [p.split()[0] for p in production_problems(settings)]
     assert named == ["POLKU_JWT_SECRET", "POLKU_PERSONAL_DATA_MASTER_KEY", "POLKU_CLIENT_ID_KEY",
-                     "POLKU_RESEARCH_KEY", "POLKU_JWT_ALLOW_HS256"]
+                     "POLKU_RESEARCH_KEY", "POLKU_PERTURBATION_KEY", "POLKU_JWT_ALLOW_HS256",
+                     "POLKU_JWT_ISSUER", "POLKU_JWT_AUDIENCE"]
 
 
 def test_the_guard_covers_every_published_development_constant() -> None:
     assert {key.default for key in DEVELOPMENT_KEYS} == {
-        DEV_JWT_SECRET, DEV_MASTER_KEY, DEV_CLIENT_ID_KEY, DEV_RESEARCH_KEY}
+        DEV_JWT_SECRET, DEV_MASTER_KEY, DEV_CLIENT_ID_KEY, DEV_RESEARCH_KEY,
+        DEV_PERTURBATION_KEY}
 
 
 def test_a_service_is_judged_on_the_keys_it_reads() -> None:
@@ -101,7 +108,7 @@ def test_a_service_is_judged_on_the_keys_it_reads() -> None:
 
 def test_production_without_any_way_to_verify_a_token_is_refused() -> None:
     (problem,) = production_problems(proper(polku_jwt_public_key=None))
-    assert problem.startswith("POLKU_JWT_PUBLIC_KEY ")
+    assert problem.startswith("POLKU_JWT_JWKS_URL ")
 
 
 async def test_the_app_lifespan_refuses_before_opening_anything() -> None:

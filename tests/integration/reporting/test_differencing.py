@@ -1,0 +1,358 @@
+"""Differencing attacks on published indicator rows, written as an attacker would write them,
+on a real reporting database holding a random history with many small cells.
+
+Each attack combines published, unsuppressed figures into a small count that suppression
+withholds, and is scored against the true count. Without perturbation (the internal exact
+mode, which is what v1 published) every valid attack recovers the small count exactly — the
+attacks work. With the cell key perturbation (INDICATORS.md, disclosure control) a derived
+count is right only by the noise table's chance: two independent noises d1, d2 agree with
+P(d1 − d2 = 0) = 0.5² + 2·0.2² + 2·0.05² = 0.335, and a complement over more children is
+right less often still. The tolerance: over at least 30 attempts per attack, at most half
+are right.
+
+An attempt is *valid* when the attacker's arithmetic holds for the true figures (the
+children's units partition the parent's; the two periods' or moments' rows differ in their
+clients): only then is the small count derivable at all. The attacker differences `n`: a
+count value over the same clients carries the same noise, so it is right exactly when `n` is.
+The same cell asked through different queries (group_by order, a month of the year against
+that month alone) shows the same figure here; CSV against JSON and the dashboard against the
+API are compared over HTTP in tests/e2e/reporting/test_pipeline.py and
+tests/e2e/dashboard/test_dashboard.py.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.reporting.indicators import CATALOGUE, EXACT, INDICATORS, DemoOrgLookup, compute
+from services.reporting.indicators.catalogue import Indicator
+from services.reporting.indicators.disclosure import DisclosureControl
+from services.reporting.indicators.query import Query, load_client_regions
+from services.reporting.indicators.report import row_keys
+from services.reporting.indicators.rows import aggregate
+from services.reporting.projections import project
+from tests.integration.reporting.builders import History
+from tests.integration.reporting.random_history import random_history
+
+LATER = datetime(2030, 1, 1, tzinfo=UTC)
+YEAR = (date(2024, 1, 1), date(2024, 12, 31))
+THRESHOLD = 5
+CONTROL = DisclosureControl.cell_key_method("a-key-of-the-differencing-test")
+MAX_HIT_RATE = 0.5
+MIN_ATTEMPTS = 30
+SUPPRESSED = [spec for spec in INDICATORS if spec.suppress]
+
+Key = tuple[Any, ...]
+Rows = dict[Key, dict[str, Any]]
+
+
+@dataclass
+class View:
+    """One query's rows as the attacker sees them (exact: v1; perturbed: v2) and the truth
+    (exact, nothing suppressed), each keyed by the row's group values."""
+
+    keys: list[str]
+    exact: Rows
+    perturbed: Rows
+    truth: Rows
+
+
+@dataclass
+class Score:
+    attempts: int = 0
+    exact_hits: int = 0
+    perturbed_hits: int = 0
+    indicators: set[str] = field(default_factory=set)
+
+    def add(self, indicator: str, truth: int, exact: int, perturbed: int) -> None:
+        self.attempts += 1
+        self.exact_hits += exact == truth
+        self.perturbed_hits += perturbed == truth
+        self.indicators.add(indicator)
+
+    def check(self, name: str) -> None:
+        """At least MIN_ATTEMPTS, all right on exact rows, at most MAX_HIT_RATE perturbed."""
+        rate = self.perturbed_hits / max(1, self.attempts)
+        print(f"{name}: {self.attempts} attempts over {len(self.indicators)} indicators; "
+              f"exact {self.exact_hits}, perturbed {self.perturbed_hits} ({rate:.3f})")
+        assert self.attempts >= MIN_ATTEMPTS, name
+        assert self.exact_hits == self.attempts, f"{name}: the attack must work on v1 rows"
+        assert rate <= MAX_HIT_RATE, f"{name}: right {rate:.3f} of the time"
+
+
+class Attacker:
+    """Asks the reporting database for rows; one item load serves the three views."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.cache: dict[tuple[Any, ...], View] = {}
+
+    async def view(self, spec: Indicator, group_by: list[str], period: tuple[date, date] = YEAR,
+                   as_of: datetime = LATER) -> View:
+        cached = (spec.id, tuple(group_by), period, as_of)
+        if cached not in self.cache:
+            self.cache[cached] = await self._view(spec, group_by, period, as_of)
+        return self.cache[cached]
+
+    async def _view(self, spec: Indicator, group_by: list[str], period: tuple[date, date],
+                    as_of: datetime) -> View:
+        keys = row_keys(spec, group_by)
+        q = Query(self.conn, period[0], period[1], as_of, DemoOrgLookup(), keys)
+        if "region" in keys:
+            q.regions = await load_client_regions(self.conn, as_of)
+        items = await spec.items(q)
+
+        def rows(control: DisclosureControl, suppress: bool) -> Rows:
+            found = aggregate(items, keys=keys, reducer=spec.reducer, extras=spec.extras,
+                              n_mode=spec.n_mode, threshold=THRESHOLD, suppress=suppress,
+                              empty=spec.empty_row, context=q, disclosure=control)
+            return {tuple(r[k] for k in keys): r for r in found}
+
+        return View(keys, rows(EXACT, spec.suppress), rows(CONTROL, spec.suppress),
+                    rows(EXACT, False))
+
+
+@pytest.fixture
+def history() -> History:
+    return random_history()
+
+
+@pytest.fixture
+async def attacker(conn: asyncpg.Connection, history: History) -> Attacker:
+    async with conn.transaction():
+        await project(conn, history.envelopes())
+    return Attacker(conn)
+
+
+async def complement(attacker: Attacker) -> Score:
+    """A parent row minus its unsuppressed children gives the one suppressed child: the
+    parent ungrouped or grouped by one key, the children by one key more."""
+    score = Score()
+    for spec in SUPPRESSED:
+        free = [k for k in spec.group_by if k not in spec.always]
+        pairs = [([], [k]) for k in free] + [([a], [a, b]) for a in free for b in free if a != b]
+        for above, below in pairs:
+            parent = await attacker.view(spec, above)
+            child = await attacker.view(spec, below)
+            families: dict[Key, list[Key]] = defaultdict(list)
+            for values in child.truth:
+                families[values[:-1]].append(values)
+            for top, members in families.items():
+                hidden = [m for m in members if child.exact[m]["suppressed"]]
+                if len(hidden) != 1 or top not in parent.exact or parent.exact[top]["suppressed"]:
+                    continue
+                others = [m for m in members if m != hidden[0]]
+                if parent.truth[top]["n"] != sum(child.truth[o]["n"] for o in members):
+                    continue  # clients shared between children: not derivable
+                score.add(spec.id, child.truth[hidden[0]]["n"],
+                          parent.exact[top]["n"] - sum(child.exact[o]["n"] for o in others),
+                          parent.perturbed[top]["n"]
+                          - sum(child.perturbed[o]["n"] for o in others))
+    return score
+
+
+def _difference(score: Score, spec: Indicator, wide: View, narrow: View) -> None:
+    """Rows published in both views whose n differ by a small count (then their clients
+    differ: a count value over the same clients has the same noise as n, so the attacker
+    differences n)."""
+    for values, row in wide.truth.items():
+        other = narrow.truth.get(values)
+        if other is None or wide.exact[values]["suppressed"] or narrow.exact[values]["suppressed"]:
+            continue
+        if not 0 < abs(row["n"] - other["n"]) < THRESHOLD:
+            continue  # the same clients (the same noise) or not a small cell
+        score.add(spec.id, row["n"] - other["n"],
+                  wide.exact[values]["n"] - narrow.exact[values]["n"],
+                  wide.perturbed[values]["n"] - narrow.perturbed[values]["n"])
+
+
+def groupings(spec: Indicator) -> list[list[str]]:
+    return [[]] + [[k] for k in spec.group_by if k not in spec.always]
+
+
+async def period(attacker: Attacker) -> Score:
+    """One period minus the period a day shorter gives the last day's small cell."""
+    score = Score()
+    for offset, spec in enumerate(SUPPRESSED):
+        # Different last days for each indicator: the clients of one day decide whether
+        # their cells' noises move together.
+        days = [date(2024, 1, 20) + timedelta(days=5 * offset + 37 * i) for i in range(8)]
+        for group_by in groupings(spec):
+            for last in days:
+                wide = await attacker.view(spec, group_by, (YEAR[0], last))
+                narrow = await attacker.view(spec, group_by,
+                                             (YEAR[0], last - timedelta(days=1)))
+                _difference(score, spec, wide, narrow)
+    return score
+
+
+# The event that adds a unit to each indicator's cells.
+ADDS = {
+    "referrals_made": "ReferralMade", "referral_acceptance_rate": "ReferralAccepted",
+    "days_to_assessment": "ReferralMade", "active_clients": "CaseOpened",
+    "case_duration_days": "CaseClosed", "exit_destinations": "CaseClosed",
+    "assessments_completed": "AssessmentCompleted", "health_checks": "HealthCheckCompleted",
+    "support_plan_coverage": "CaseOpened", "work_ability_change": "WorkAbilityScoreRecorded",
+    "self_assessment_change": "SelfAssessmentRecorded", "follow_up_coverage": "CaseClosed",
+    "coaching_employment_rate": "CoachingStarted",
+    "days_to_first_employer_contact": "EmployerContacted",
+    "placements_started": "PlacementStarted", "placement_retention_90d": "PlacementStarted",
+    "client_experience": "ClientFeedbackGiven",
+    "responsibility_transfers": "ResponsibilityTransferred",
+    "consultations": "ConsultationGiven", "clients_served": "CaseOpened",
+    "caseload": "CaseOpened", "referral_queue": "ReferralMade",
+    "days_to_support_plan": "SupportPlanAgreed", "measurement_coverage": "CaseClosed",
+    "clients_scored": "WorkAbilityScoreRecorded", "repeat_assessments": "AssessmentStarted",
+    "pathway_transitions": "CaseClosed", "labour_market_outcome": "LabourMarketStatusRecorded",
+    "unemployment_before_referral": "ReferralMade",
+}
+
+
+def moments_of(history: History, type_: str, count: int, offset: int) -> list[datetime]:
+    """When `count` events of `type_` dated in 2024 were recorded, `offset` into them (the
+    indicators sharing an event type are attacked through different events: one unit's
+    record key decides whether its cells' noises move together)."""
+    found = [datetime.fromisoformat(e["time"]) for e in history.events
+             if e["type"] == type_ and "2024-01-15" <= e["data"]["occurred_at"] < "2024-12"]
+    step = max(1, len(found) // (count * 3))
+    return found[offset % step::step][:count]
+
+
+async def as_of(attacker: Attacker, history: History) -> Score:
+    """The rows as of one event later minus the rows before it give that event's cell."""
+    score = Score()
+    for offset, spec in enumerate(SUPPRESSED):
+        for group_by in groupings(spec):
+            for moment in moments_of(history, ADDS[spec.id], 6, offset):
+                later = await attacker.view(spec, group_by, YEAR, moment)
+                before = await attacker.view(spec, group_by, YEAR,
+                                             moment - timedelta(microseconds=1))
+                _difference(score, spec, later, before)
+    return score
+
+
+async def share_sums(attacker: Attacker) -> Score:
+    """Shares of one parent add up to 1: a total from one child's count and share, times
+    one minus the unsuppressed shares, gives the suppressed child's count."""
+    score = Score()
+    for spec in (CATALOGUE["exit_destinations"], CATALOGUE["pathway_transitions"]):
+        own = "exit_destination" if spec.id == "exit_destinations" else "to_service"
+        free = [k for k in spec.group_by if k not in spec.always]
+        cuts = [*groupings(spec), *([a, b] for a in free for b in free if a < b)]
+        for group_by, period in ((g, p) for g in cuts for p in PERIODS):
+            view = await attacker.view(spec, group_by, period)
+            parent_of = [i for i, k in enumerate(view.keys) if k != own]
+            families: dict[Key, list[Key]] = defaultdict(list)
+            for values in view.truth:
+                families[tuple(values[i] for i in parent_of)].append(values)
+            for members in families.values():
+                hidden = [m for m in members if view.exact[m]["suppressed"]]
+                shown = [m for m in members if not view.exact[m]["suppressed"]]
+                if len(hidden) != 1 or not shown:
+                    continue
+                score.add(spec.id, view.truth[hidden[0]]["value"],
+                          _from_shares(view.exact, shown), _from_shares(view.perturbed, shown))
+    return score
+
+
+# The year, its halves and its quarters: an attacker asks whatever period helps.
+PERIODS = [YEAR, *((date(2024, m, 1), date(2024, m + 5, 30)) for m in (1, 7)),
+           *((date(2024, m, 1), date(2024, m + 2, 30)) for m in (1, 4, 7, 10))]
+
+
+def _from_shares(rows: Rows, shown: list[Key]) -> int:
+    largest = max(shown, key=lambda m: rows[m]["value"])
+    if not rows[largest]["share"]:
+        return -1  # the attacker gets nothing from a null or zero share
+    total = round(rows[largest]["value"] / rows[largest]["share"])
+    return round(total * (1 - sum(rows[m]["share"] or 0 for m in shown)))
+
+
+async def test_the_attacks_recover_small_cells_from_exact_rows_but_not_from_perturbed_ones(
+    attacker: Attacker, history: History
+) -> None:
+    assert set(ADDS) == {spec.id for spec in SUPPRESSED}
+    scores = {
+        "complement": await complement(attacker),
+        "period": await period(attacker),
+        "as_of": await as_of(attacker, history),
+        "share sums": await share_sums(attacker),
+    }
+    for name, score in scores.items():
+        score.check(name)
+    attacked = set().union(*(s.indicators for s in scores.values()))
+    assert attacked == {spec.id for spec in SUPPRESSED}, (
+        {spec.id for spec in SUPPRESSED} - attacked)
+    # Every figure the attacker saw is within the noise of the exact one.
+    for (indicator, *_), view in attacker.cache.items():
+        counts = ["value"] if CATALOGUE[indicator].zero_value else []
+        for values, row in view.perturbed.items():
+            exact = view.exact[values]
+            assert row["suppressed"] == exact["suppressed"]
+            if row["suppressed"] or not exact["n"]:
+                assert row == exact
+                continue
+            assert abs(row["n"] - exact["n"]) <= 2 and row["n"] >= THRESHOLD - 2
+            for name in (*counts, *COUNT_EXTRAS):
+                if name in row:
+                    assert abs(row[name] - exact[name]) <= 2, (name, row, exact)
+
+
+# Count extras: perturbed like n (`workers` is not: it counts professionals).
+COUNT_EXTRAS = ("cases_opened", "cases_closed")
+
+
+async def test_the_same_cell_shows_the_same_figure_however_it_is_asked_for(
+    attacker: Attacker, conn: asyncpg.Connection
+) -> None:
+    async def published(indicator: str, group_by: list[str],
+                        period: tuple[date, date] = YEAR) -> list[dict[str, Any]]:
+        result = await compute(conn, indicator, date_from=period[0], date_to=period[1],
+                               group_by=group_by, as_of=LATER, threshold=THRESHOLD,
+                               orgs=DemoOrgLookup(), disclosure=CONTROL)
+        return result["rows"]  # type: ignore[no-any-return]
+
+    def canonical(rows: list[dict[str, Any]]) -> list[tuple[tuple[str, Any], ...]]:
+        return sorted((tuple(sorted(r.items(), key=str)) for r in rows), key=str)
+
+    compared = 0
+    for spec in INDICATORS:
+        free = [k for k in spec.group_by if k not in spec.always]
+        if len(free) >= 2:
+            # group_by order does not change a cell.
+            first = await published(spec.id, free[:2])
+            assert canonical(first) == canonical(await published(spec.id, free[1::-1]))
+            # The public path publishes what the attacker's view shows.
+            view = await attacker.view(spec, free[:2])
+            assert canonical(first) == canonical(list(view.perturbed.values()))
+            compared += len(first)
+        if "month" in spec.group_by and spec.id in SAME_MONTH_CELL:
+            # A month's row of the year = the one row of that month alone.
+            year = await published(spec.id, ["month"])
+            for month, end in (("2024-03", 31), ("2024-09", 30)):
+                alone = await published(spec.id, [], (date.fromisoformat(f"{month}-01"),
+                                                      date.fromisoformat(f"{month}-{end}")))
+                of_month = [{k: v for k, v in r.items() if k != "month"}
+                            for r in year if r["month"] == month]
+                assert canonical(of_month) == canonical(alone), (spec.id, month)
+                compared += len(alone)
+    assert compared > 200
+
+
+# Indicators whose month is the date the period selects, so that a month's row of the year
+# holds exactly the items of that month alone (the change indicators pick each client's
+# latest measurement in the period: a shorter period can pick another one).
+SAME_MONTH_CELL = {
+    "referrals_made", "referral_acceptance_rate", "days_to_assessment", "case_duration_days",
+    "exit_destinations", "assessments_completed", "health_checks", "support_plan_coverage",
+    "follow_up_coverage", "days_to_first_employer_contact", "placements_started",
+    "placement_retention_90d", "client_experience", "responsibility_transfers",
+    "consultations", "days_to_support_plan", "measurement_coverage", "clients_scored",
+    "repeat_assessments", "pathway_transitions", "unemployment_before_referral",
+}
