@@ -17,7 +17,13 @@ from contracts.codes import Language, Role
 from services.reporting import lists, research
 from services.reporting.access import require_role
 from services.reporting.exports.codebook import codebook_sheet
-from services.reporting.exports.http import FormatQuery, LangQuery, file_response, filename
+from services.reporting.exports.http import (
+    Format,
+    FormatQuery,
+    LangQuery,
+    file_response,
+    filename,
+)
 from services.reporting.exports.indicators import answer, definitions_sheet, indicator_table
 from services.reporting.exports.lists import list_sheet
 from services.reporting.exports.table import labelled
@@ -185,7 +191,10 @@ async def timeline(client_id: UUID, ctx: Ctx, principal: Reader) -> dict[str, An
             "/research/codebook explains each variable); CSV by default.",
             response_class=Response, responses=answers(ResearchExtract, EXPORT_FORMATS))
 async def research_extract(
-    ctx: Ctx, principal: Auth, format: FormatQuery = "csv", lang: LangQuery = Language.FI,
+    ctx: Ctx, principal: Auth,
+    format: Annotated[Format, Query(
+        description="csv (default), csv-excel, xlsx (with the codebook sheet) or json")] = "csv",
+    lang: LangQuery = Language.FI,
 ) -> Response:
     require_role(principal, ctx.organisations, Role.RESEARCHER)
     now = datetime.now(UTC)

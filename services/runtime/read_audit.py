@@ -27,7 +27,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.bounded import BoundedDate
+from contracts.bounded import BoundedDate, bounded_time
 from contracts.identity import FINLAND
 from services.runtime.access import actor_of, enforce, windows_of
 from services.runtime.access.facts import ClientFacts
@@ -92,10 +92,10 @@ class Cursor:
         try:
             text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
             moment, key = text.split("|")
-            read_at = datetime.fromisoformat(moment)
-            if read_at.tzinfo is None:
-                raise ValueError("naive time")
-            return cls(read_at, int(key))
+            number = int(key)
+            if not 0 <= number < 2**63:
+                raise ValueError("not a key")
+            return cls(bounded_time(datetime.fromisoformat(moment)), number)
         except (ValueError, UnicodeDecodeError, binascii.Error):
             raise ValidationFailed(
                 "cursor", "not a cursor of this service: send back the next_cursor of the "

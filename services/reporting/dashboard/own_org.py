@@ -3,18 +3,15 @@ for their organisation, each a GET route of the reporting API answering
 `{"organisation", "date", "as_of", "rows"}`.
 
 Adding a list is adding an entry here (its path and the columns to show, in order); the page
-shows every entry whose route the running service serves, so a list whose route is not yet
-implemented is left out until it is, and then appears without another change.
+shows every entry whose route the running service documents (its OpenAPI `paths`), so a list
+whose route is not yet implemented is left out until it is, and then appears unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute
 
 from services.reporting.routes import OPERATIONAL_LISTS
 
@@ -50,8 +47,7 @@ OWN_LISTS: tuple[OwnList, ...] = (
 )
 
 
-def served_lists(routes: Iterable[BaseRoute]) -> list[dict[str, Any]]:
-    """The registry's lists whose GET route the application serves, in registry order."""
-    served = {route.path for route in routes
-              if isinstance(route, APIRoute) and "GET" in (route.methods or ())}
-    return [entry.describe() for entry in OWN_LISTS if entry.path in served]
+def served_lists(paths: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The registry's lists whose GET route the application serves (`paths`: its OpenAPI
+    document's), in registry order."""
+    return [entry.describe() for entry in OWN_LISTS if "get" in paths.get(entry.path, {})]

@@ -63,7 +63,7 @@ async def dashboard(ctx: Ctx, request: Request) -> HTMLResponse:
     config = {
         "charts": [chart.describe(targets) for chart in CHARTS],
         "catalogue": [catalogue_entry(spec.id, targets) for spec in INDICATORS],
-        "own_lists": served_lists(request.app.routes),
+        "own_lists": served_lists(request.app.openapi().get("paths", {})),
         "labels": page_labels(ctx.organisations),
         "threshold": ctx.settings.polku_suppression_threshold,
         "today": today.isoformat(),

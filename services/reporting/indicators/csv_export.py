@@ -1,4 +1,6 @@
-"""An indicator result as CSV: one line per row, nulls empty, booleans true/false."""
+"""An indicator result as plain CSV (one line per row, nulls empty, booleans true/false, no
+labels): the dashboard chart's download. The API's `format=csv|csv-excel|xlsx` with labels
+in fi/sv/en are the exporters of services/reporting/exports."""
 
 from __future__ import annotations
 

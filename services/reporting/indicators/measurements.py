@@ -125,26 +125,36 @@ def _case_keys(q: Query, case: Case) -> dict[str, Any]:
 
 
 # Of each closed case (x): whether its client has a score or self-assessment (any value) of
-# the phase dated in the case's window.
+# each phase dated in that phase's window of the case.
 _MEASURED = """
-SELECT x.case_id FROM unnest($2::text[], $3::text[], $4::date[], $5::date[])
-    AS x(case_id, client_id, first, last)
-WHERE EXISTS (
+SELECT x.case_id, EXISTS (
     SELECT 1 FROM facts.measurements m
     WHERE m.client_id = x.client_id AND m.measure = ANY($6::text[]) AND m.phase = $7
-      AND m.recorded_at <= $1 AND m.local_date BETWEEN x.first AND x.last)"""
+      AND m.recorded_at <= $1 AND m.local_date BETWEEN x.first AND x.last) AS found,
+    {second} AS second
+FROM unnest($2::text[], $3::text[], $4::date[], $5::date[], $9::date[], $10::date[])
+    AS x(case_id, client_id, first, last, first2, last2)"""
+_SECOND = """EXISTS (
+    SELECT 1 FROM facts.measurements m
+    WHERE m.client_id = x.client_id AND m.measure = ANY($6::text[]) AND m.phase = $8
+      AND m.recorded_at <= $1 AND m.local_date BETWEEN x.first2 AND x.last2)"""
 
 Window = Callable[[Case], tuple[date, date]]
 
 
-async def _measured(q: Query, cases: list[Case], phase: str, window: Window) -> set[str]:
-    """The cases whose client has a `phase` score or self-assessment dated in `window`."""
+async def _measured(q: Query, cases: list[Case], phase: str, window: Window,
+                    also: tuple[str, Window] | None = None) -> dict[str, tuple[bool, bool]]:
+    """Of each case, whether its client has a `phase` score or self-assessment dated in
+    `window`, and (`also`) one of another phase in its window (else False)."""
     windows = [window(c) for c in cases]
+    seconds = [also[1](c) for c in cases] if also else [(c.opened, c.opened) for c in cases]
     rows = await q.conn.fetch(
-        _MEASURED, q.as_of, [c.case_id for c in cases], [c.client for c in cases],
-        [w[0] for w in windows], [w[1] for w in windows], list(SCORES), phase,
+        _MEASURED.format(second=_SECOND if also else "false"), q.as_of,
+        [c.case_id for c in cases], [c.client for c in cases], [w[0] for w in windows],
+        [w[1] for w in windows], list(SCORES), phase, also[0] if also else phase,
+        [w[0] for w in seconds], [w[1] for w in seconds],
     )
-    return {r["case_id"] for r in rows}
+    return {r["case_id"]: (r["found"], r["second"]) for r in rows}
 
 
 def _closed(case: Case) -> date:
@@ -157,7 +167,7 @@ async def follow_up_coverage(q: Query) -> list[Item]:
     # Dated after the close.
     followed = await _measured(q, cases, "follow_up",
                                lambda c: (_closed(c) + timedelta(days=1), date.max))
-    return [Item(_case_keys(q, c), c.client, c.case_id in followed) for c in cases]
+    return [Item(_case_keys(q, c), c.client, followed[c.case_id][0]) for c in cases]
 
 
 def coverage(group: Group) -> dict[str, Any]:
@@ -166,14 +176,10 @@ def coverage(group: Group) -> dict[str, Any]:
 
 async def measurement_coverage(q: Query) -> list[Item]:
     cases = await closed_in_period(q)
-    baseline = await _measured(q, cases, "baseline",
-                               lambda c: (c.opened - timedelta(days=30), _closed(c)))
-    end = await _measured(q, cases, "end",
-                          lambda c: (c.opened, _closed(c) + timedelta(days=30)))
-    return [
-        Item(_case_keys(q, c), c.client, (c.case_id in baseline, c.case_id in end))
-        for c in cases
-    ]
+    measured = await _measured(
+        q, cases, "baseline", lambda c: (c.opened - timedelta(days=30), _closed(c)),
+        ("end", lambda c: (c.opened, _closed(c) + timedelta(days=30))))
+    return [Item(_case_keys(q, c), c.client, measured[c.case_id]) for c in cases]
 
 
 def baseline_and_end(group: Group) -> dict[str, Any]:

@@ -48,6 +48,10 @@ def researcher(role: Role, relation: str) -> bool:
     return role is Role.RESEARCHER and relation != "employer"
 
 
+def data_protection_officer(role: Role, relation: str) -> bool:
+    return role is Role.DATA_PROTECTION_OFFICER and relation != "employer"
+
+
 WRITES = client_work("involved", "referring", "consented")
 CREATED, CHANGED, ANSWERED = frozenset({201}), frozenset({200, 409}), frozenset({200})
 
@@ -105,6 +109,8 @@ REFERRAL_ROWS = [
                      "service": "job_coaching", "score": 8}),
     Row("anonymous feedback", "referral", "POST", "/feedback", client_work(), CREATED,
         fixed({"organisation_id": ORGS["involved"], "service": "job_coaching", "score": 8})),
+    Row("read audit of personal data", "referral", "GET", "/audit/reads?client_id={client}",
+        data_protection_officer, ANSWERED),
 ]
 
 ASSESSMENT_ROWS = [
@@ -174,6 +180,8 @@ REPORTING_ROWS = [
     Row("timeline", "reporting", "GET", "/clients/{client}/timeline",
         client_work("involved", "consented"), ANSWERED),
     Row("research extract", "reporting", "GET", "/research/extract", researcher, ANSWERED),
+    Row("read audit of timelines", "reporting", "GET", "/audit/reads?client_id={client}",
+        data_protection_officer, ANSWERED),
 ]
 
 ROWS = REFERRAL_ROWS + ASSESSMENT_ROWS + COACHING_ROWS + REPORTING_ROWS

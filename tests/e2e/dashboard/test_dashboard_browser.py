@@ -30,6 +30,8 @@ from services.reporting.indicators import (
     compute,
     configured_disclosure,
 )
+from tests.e2e.dashboard.axe import axe_source
+from tests.e2e.dashboard.browser_v2 import browses_v2
 from tests.support.services import RunningService, token
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -298,7 +300,7 @@ async def active_clients_n(svc: RunningService) -> str:
     return f"n = {shown}"
 
 
-def drive(base_url: str, screenshot: Path, folder: Path, active_n: str) -> None:
+def drive(base_url: str, screenshot: Path, folder: Path, active_n: str, axe: str) -> None:
     driver = browser()
     try:
         driver.execute_cdp_cmd("Browser.setDownloadBehavior",
@@ -306,6 +308,9 @@ def drive(base_url: str, screenshot: Path, folder: Path, active_n: str) -> None:
         bearer = token(ORG, "analyst")
         signed_out_shows_no_numbers(driver, base_url)
         browses_signed_in(driver, base_url, bearer, screenshot, folder, active_n)
+        browses_v2(driver, base_url, bearer, token("kymenlaakso-sote", "team_lead"), folder,
+                   axe)
+        driver.get(f"{base_url}/dashboard?lang=en#token={bearer}")
         signs_out_and_in_with_the_form(driver, bearer)
         works_behind_a_sign_in_proxy(driver, base_url, bearer)
     finally:
@@ -322,4 +327,5 @@ async def test_dashboard_signs_in_and_draws_charts_with_data_in_chromium(
     folder = tmp_path / "downloads"
     folder.mkdir()
     active_n = await active_clients_n(dashboard)
-    await asyncio.to_thread(drive, dashboard.base_url, screenshot, folder, active_n)
+    axe = await asyncio.to_thread(axe_source)
+    await asyncio.to_thread(drive, dashboard.base_url, screenshot, folder, active_n, axe)

@@ -18,6 +18,7 @@ ANALYST = auth(SOTE, "analyst")
 # Every query route and the date and time parameters it takes (API.md, reporting).
 DATED_ROUTES: dict[str, tuple[str, ...]] = {
     "/indicators/referrals_made": ("from", "to", "as_of"),
+    "/indicators/export?format=xlsx&group_by=month": ("from", "to", "as_of"),
     "/dashboard/data?indicator=referrals_made": ("from", "to", "as_of"),
     "/follow-ups/overdue": ("as_of",),
     "/support-plans/due-for-review": ("as_of",),

@@ -217,7 +217,7 @@ async def test_indicator_requests_that_are_refused(
         assert waiting.json()["organisation"] == "kymenlaakso-sote"
         overdue = await http.get("/follow-ups/overdue", headers=ANALYST,
                                  params={"format": "csv"})
-        assert overdue.text.startswith("case_id,client_id,service,closed_on,due_on,")
+        assert overdue.text.startswith("case_id,client_id,service,service_label,closed_on,due_on,")
 
 
 async def test_start_refuses_a_suppression_threshold_below_three(

@@ -141,3 +141,13 @@ def test_the_dashboard_reads_its_labels_from_the_catalogue() -> None:
     assert set(CODES) >= {code.value for code in ReferringOrgKind}
     assert page["ui"]["sign_in"]["sv"] == "Logga in"
     assert {"id": "vantaa-kerava", "name": "Vantaa–Kerava"} in page["regions"]
+
+
+def test_a_definition_written_in_finnish_is_written_in_swedish_too() -> None:
+    names = catalogue()
+    for indicator in INDICATORS:
+        written = names.indicators[indicator.id].definition
+        assert set(written) in (set(), {Language.FI, Language.SV}), indicator.id
+        assert all(text.strip() for text in written.values()), indicator.id
+        english = names.indicator_definition(indicator.id, Language.EN, indicator.definition)
+        assert english == indicator.definition

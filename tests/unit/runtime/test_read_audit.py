@@ -79,7 +79,10 @@ def test_days_are_finnish_days_both_included() -> None:
 def test_a_cursor_round_trips_and_a_forged_one_names_the_field() -> None:
     cursor = Cursor(datetime(2026, 1, 5, 10, 30, 1, 123456, tzinfo=UTC), 42)
     assert Cursor.decode(cursor.encode()) == cursor
-    for forged in ("garbage!", "", Cursor(datetime(2026, 1, 5), 1).encode(), "eA"):
+    forged_times = [Cursor(datetime(2026, 1, 5), 1).encode(),  # no offset
+                    Cursor(datetime(1, 1, 1, tzinfo=UTC), 1).encode(),  # out of bounds
+                    Cursor(cursor.read_at, 2**63).encode(), Cursor(cursor.read_at, -1).encode()]
+    for forged in ("garbage!", "", "eA", "\u00e4\u00e4\u00e4\u00e4", *forged_times):
         with pytest.raises(ValidationFailed) as raised:
             Cursor.decode(forged)
         assert raised.value.field == "cursor"
