@@ -125,6 +125,7 @@
       if (error instanceof SignInNeeded) throw error;
       delete results[c.id];
       el.dataset.state = "error";
+      el.dataset.error = error.message;
       el.querySelector(".status").textContent = `${ui("error")} (${error.message})`;
     }
   }
@@ -187,7 +188,9 @@
     files.xlsx.textContent = `${ui("download_xlsx")} (${title})`;
     el.querySelector("canvas").setAttribute("aria-label", title);
     for (const button of Object.values(files)) button.hidden = !data;
-    if (el.dataset.state === "signin") el.querySelector(".status").textContent = ui("sign_in_needed");
+    const status = el.querySelector(".status");
+    if (el.dataset.state === "signin") status.textContent = ui("sign_in_needed");
+    if (el.dataset.state === "error") status.textContent = `${ui("error")} (${el.dataset.error})`;
     if (!data) return;
     const t = data.total;
     el.querySelector(".n").textContent = t.suppressed ? `n: ${suppressedText()}`

@@ -55,7 +55,9 @@
   // A column heading: the dashboard's own word, else the catalogue's column name.
   const columnLabel = (key) => (L.ui[key] ? ui(key) : inLang(L.columns[key], key));
   const indicatorName = (id) => inLang(L.indicator_names[id], id);
-  const chartTitle = (c) => inLang(L.chart_titles[c.id], null) || indicatorName(c.indicator);
+  // An added chart names its grouping: the same indicator may be on the page twice.
+  const chartTitle = (c) => inLang(L.chart_titles[c.id], null) || (c.added && c.x
+    ? `${indicatorName(c.indicator)} – ${columnLabel(c.x)}` : indicatorName(c.indicator));
   const definition = (c) => inLang(L.definitions[c.indicator], c.definition);
   const listTitle = (id) => inLang(L.lists[id], id);
 

@@ -45,7 +45,9 @@
 
   function table(list, rows) {
     const t = document.createElement("table");
-    t.createCaption().textContent = listTitle(list.id);
+    const caption = t.createCaption();
+    caption.className = "visually-hidden";  // the section's heading says it on screen
+    caption.textContent = listTitle(list.id);
     const head = t.createTHead().insertRow();
     for (const column of list.columns) {
       const th = document.createElement("th");

@@ -124,20 +124,21 @@ def _case_keys(q: Query, case: Case) -> dict[str, Any]:
     }
 
 
-# Of each closed case (x): whether its client has a score or self-assessment (any value) of
-# each phase dated in that phase's window of the case.
-_MEASURED = """
-SELECT x.case_id, EXISTS (
-    SELECT 1 FROM facts.measurements m
-    WHERE m.client_id = x.client_id AND m.measure = ANY($6::text[]) AND m.phase = $7
-      AND m.recorded_at <= $1 AND m.local_date BETWEEN x.first AND x.last) AS found,
-    {second} AS second
-FROM unnest($2::text[], $3::text[], $4::date[], $5::date[], $9::date[], $10::date[])
+def _has(phase: str, first: str, last: str) -> str:
+    """SQL: the client of case x has a score or self-assessment of `phase` dated in its
+    window (x.`first` … x.`last`)."""
+    return f"""EXISTS (
+        SELECT 1 FROM facts.measurements m
+        WHERE m.client_id = x.client_id AND m.measure = ANY($2::text[]) AND m.phase = {phase}
+          AND m.recorded_at <= $1 AND m.local_date BETWEEN x.{first} AND x.{last})"""
+
+
+_MEASURED_ONE = f"""SELECT x.case_id, {_has("$3", "first", "last")} AS found, false AS second
+FROM unnest($4::text[], $5::text[], $6::date[], $7::date[]) AS x(case_id, client_id, first, last)"""
+_MEASURED_TWO = f"""SELECT x.case_id, {_has("$3", "first", "last")} AS found,
+       {_has("$8", "first2", "last2")} AS second
+FROM unnest($4::text[], $5::text[], $6::date[], $7::date[], $9::date[], $10::date[])
     AS x(case_id, client_id, first, last, first2, last2)"""
-_SECOND = """EXISTS (
-    SELECT 1 FROM facts.measurements m
-    WHERE m.client_id = x.client_id AND m.measure = ANY($6::text[]) AND m.phase = $8
-      AND m.recorded_at <= $1 AND m.local_date BETWEEN x.first2 AND x.last2)"""
 
 Window = Callable[[Case], tuple[date, date]]
 
@@ -147,13 +148,13 @@ async def _measured(q: Query, cases: list[Case], phase: str, window: Window,
     """Of each case, whether its client has a `phase` score or self-assessment dated in
     `window`, and (`also`) one of another phase in its window (else False)."""
     windows = [window(c) for c in cases]
-    seconds = [also[1](c) for c in cases] if also else [(c.opened, c.opened) for c in cases]
-    rows = await q.conn.fetch(
-        _MEASURED.format(second=_SECOND if also else "false"), q.as_of,
-        [c.case_id for c in cases], [c.client for c in cases], [w[0] for w in windows],
-        [w[1] for w in windows], list(SCORES), phase, also[0] if also else phase,
-        [w[0] for w in seconds], [w[1] for w in seconds],
-    )
+    args: list[Any] = [q.as_of, list(SCORES), phase, [c.case_id for c in cases],
+                       [c.client for c in cases], [w[0] for w in windows],
+                       [w[1] for w in windows]]
+    if also is not None:
+        seconds = [also[1](c) for c in cases]
+        args += [also[0], [w[0] for w in seconds], [w[1] for w in seconds]]
+    rows = await q.conn.fetch(_MEASURED_TWO if also else _MEASURED_ONE, *args)
     return {r["case_id"]: (r["found"], r["second"]) for r in rows}
 
 

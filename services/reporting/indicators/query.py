@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 import asyncpg
 
 from services.reporting.indicators.organisations import OrgLookup
 from services.reporting.projections.projector import local_date
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -41,6 +44,12 @@ class Query:
         wanted = {c for c in clients if c and c not in self.regions}
         if wanted:
             self.regions.update(await load_client_regions(self.conn, self.as_of, wanted))
+
+    def keyer(self, values: dict[str, Callable[[T], Any]]) -> Callable[[T], dict[str, Any]]:
+        """A counted thing's values of the row keys only (all that `aggregate` reads of an
+        item's keys), so a value no row groups by is never computed."""
+        wanted = [(key, value) for key, value in values.items() if key in self.group_by]
+        return lambda thing: {key: value(thing) for key, value in wanted}
 
     def org_region(self, org: str | None) -> str | None:
         return self.orgs.region_of(org)

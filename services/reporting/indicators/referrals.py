@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from services.reporting.indicators import stats
@@ -15,12 +16,13 @@ from services.reporting.indicators.selections import (
 from services.reporting.indicators.sources import Referral
 
 
-def _keys(q: Query, r: Referral) -> dict[str, Any]:
-    return {
-        "referring_org_kind": r.referring_org_kind, "target_service": r.target_service,
-        "triage": r.triage, "target_organisation": r.target_organisation,
-        "region": q.region(r.client), "month": month(r.made),
-    }
+def _keys(q: Query) -> Callable[[Referral], dict[str, Any]]:
+    return q.keyer({
+        "referring_org_kind": lambda r: r.referring_org_kind,
+        "target_service": lambda r: r.target_service, "triage": lambda r: r.triage,
+        "target_organisation": lambda r: r.target_organisation,
+        "region": lambda r: q.region(r.client), "month": lambda r: month(r.made),
+    })
 
 
 def count(group: Group) -> dict[str, Any]:
@@ -31,13 +33,14 @@ async def referrals_made(q: Query) -> list[Item]:
     items = []
     referrals = await load_referrals_made_in(q.conn, q.as_of, q.date_from, q.date_to)
     await q.load_regions(r.client for r in referrals)
+    keys = _keys(q)
     for r in referrals:
         if "reason" in q.group_by:
             # Counted once under each of its (distinct) reasons.
             for reason in dict.fromkeys(r.reasons):
-                items.append(Item(_keys(q, r) | {"reason": reason}, r.client, r))
+                items.append(Item(keys(r) | {"reason": reason}, r.client, r))
         else:
-            items.append(Item(_keys(q, r), r.client, r))
+            items.append(Item(keys(r), r.client, r))
     return items
 
 
@@ -45,11 +48,12 @@ async def referral_acceptance_rate(q: Query) -> list[Item]:
     items = []
     referrals = await load_first_decisions_in(q.conn, q.as_of, q.date_from, q.date_to)
     await q.load_regions(r.client for r in referrals)
+    keys = _keys(q)
     for r in referrals:
         decision = r.decision
         if decision and decision.kind in ("accepted", "declined") and q.in_period(decision.on):
-            keys = _keys(q, r) | {"month": month(decision.on)}
-            items.append(Item(keys, r.client, decision.kind == "accepted"))
+            items.append(Item(keys(r) | {"month": month(decision.on)}, r.client,
+                              decision.kind == "accepted"))
     return items
 
 
@@ -61,8 +65,9 @@ async def days_to_assessment(q: Query) -> list[Item]:
     referrals = await load_referrals_made_in(q.conn, q.as_of, q.date_from, q.date_to,
                                              first_assessment=True)
     await q.load_regions(r.client for r in referrals)
+    keys = _keys(q)
     return [
-        Item(_keys(q, r), r.client, (r.first_assessment - r.made).days)
+        Item(keys(r), r.client, (r.first_assessment - r.made).days)
         for r in referrals if r.first_assessment is not None
     ]
 
@@ -75,8 +80,9 @@ def median_p90(group: Group) -> dict[str, Any]:
 async def unemployment_before_referral(q: Query) -> list[Item]:
     referrals = await load_referrals_made_in(q.conn, q.as_of, q.date_from, q.date_to)
     await q.load_regions(r.client for r in referrals)
+    keys = _keys(q)
     return [
-        Item(_keys(q, r), r.client, r.unemployment_months)
+        Item(keys(r), r.client, r.unemployment_months)
         for r in referrals if r.unemployment_months is not None
     ]
 
@@ -92,7 +98,8 @@ def unemployment(group: Group) -> dict[str, Any]:
 async def referral_queue(q: Query) -> list[Item]:
     referrals = await load_referrals_waiting_on(q.conn, q.as_of, q.date_to)
     await q.load_regions(r.client for r in referrals)
-    return [Item(_keys(q, r), r.client, (q.date_to - r.made).days) for r in referrals]
+    keys = _keys(q)
+    return [Item(keys(r), r.client, (q.date_to - r.made).days) for r in referrals]
 
 
 def queue(group: Group) -> dict[str, Any]:

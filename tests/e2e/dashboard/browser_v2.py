@@ -7,6 +7,7 @@ finding no serious or critical violation."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,30 @@ def adds_filters_and_downloads(driver: Any, base: str, bearer: str, folder: Path
     assert httpx.get(f"{base}{chart['xlsx']}").status_code == 401  # the URL alone: nothing
 
 
+def as_of_applies_to_every_chart(driver: Any, chart_id: str) -> None:
+    """An as_of before the cases closed: every chart answers as of it, and the closures
+    recorded later are not in the added chart."""
+    from selenium.webdriver.common.by import By
+
+    before = driver.execute_script(READ_CHART, chart_id)["data"]["rows"]
+    assert before
+    moment = driver.execute_script(
+        "const input = document.getElementById('as-of-input');"
+        "input.value = '2025-06-30T12:00'; return new Date(input.value).toISOString();")
+    driver.find_element(By.ID, "apply").click()
+    settled(driver)
+    asked = datetime.fromisoformat(moment)
+    answered = driver.execute_script(
+        "return Object.values(window.polkuDashboard.results).map((r) => r.as_of)")
+    assert answered and all(datetime.fromisoformat(a) == asked for a in answered), answered
+    assert "as_of=" in driver.current_url
+    assert driver.execute_script(READ_CHART, chart_id)["data"]["rows"] == []
+    driver.execute_script("document.getElementById('as-of-input').value = ''")
+    driver.find_element(By.ID, "apply").click()
+    settled(driver)
+    assert driver.execute_script(READ_CHART, chart_id)["data"]["rows"] == before
+
+
 def keeps_added_charts(driver: Any, base: str, key: str) -> None:
     """Reloaded without the fragment, the page restores its added charts from storage."""
     driver.get("about:blank")
@@ -218,12 +243,13 @@ def browses_v2(driver: Any, base: str, bearer: str, own_bearer: str, folder: Pat
     adds_filters_and_downloads(
         driver, base, bearer, folder, lang="sv", indicator="clients_served", group="service",
         label=("service", "job_coaching", "Jobbcoachning"),
-        title="Antal klienter under perioden")
+        title="Antal klienter under perioden – Tjänst")
     no_serious_violations(driver, axe, "indicators, sv")
     adds_filters_and_downloads(
         driver, base, bearer, folder, lang="en", indicator="case_duration_days",
         group="service", label=("service", "job_coaching", "Job coaching"),
-        title="Case duration (days)")
+        title="Case duration (days) – Service")
+    as_of_applies_to_every_chart(driver, "add-case_duration_days-service")
     keeps_added_charts(driver, base, "case_duration_days:service")
     reaches_every_control_by_keyboard(driver)
     no_serious_violations(driver, axe, "indicators, en")
