@@ -1,6 +1,6 @@
-"""The dashboard's labels in Finnish, Swedish and English: its own words (here, over the
-reporting message catalogue's dashboard words), and the catalogue's code lists, columns,
-regions and indicator names and definitions (services/reporting/labels).
+"""The dashboard's labels in Finnish, Swedish and English, all read from the reporting message
+catalogue (services/reporting/labels): its own words (dashboard.json), and the code lists,
+columns, regions and indicator names and definitions.
 
 Rows keep the codes of the indicator API; the page translates them with these tables, so the
 numbers the page shows are the API's numbers and only the words change with the language.
@@ -27,129 +27,22 @@ PAGE_LANGUAGES = ("fi", "sv", "en")
 
 _CATALOGUE = catalogue()
 
-# Swedish for the words the catalogue's dashboard file has in Finnish and English only (a
-# Swedish word there, once written, wins).
-UI_SV: dict[str, str] = {
-    "title": "Polku – lägesbild",
-    "subtitle": "De viktigaste indikatorerna för stöd för arbetsförmågan, beräknade ur "
-    "händelseloggen",
-    "skip": "Gå till diagrammen",
-    "language": "Språk",
-    "filters": "Avgränsningar",
-    "region": "Område",
-    "organisation": "Organisation",
-    "all_regions": "Alla områden",
-    "all_organisations": "Alla organisationer",
-    "period": "Period",
-    "from": "Från",
-    "to": "Till",
-    "apply": "Uppdatera",
-    "period_order": "Slutdatumet kan inte vara före startdatumet.",
-    "last_12_months": "Senaste 12 mån",
-    "year": "År",
-    "definition": "Definition",
-    "n": "n",
-    "n_sum": "n (summan av icke-skyddade rader)",
-    "target": "Mål",
-    "download_csv": "Ladda ner CSV",
-    "show_table": "Visa som tabell",
-    "suppressed": "skyddad (n < {t})",
-    "suppressed_note": "Små celler (0 < n < {t}) är skyddade som i gränssnittet (API).",
-    "no_data": "Inga uppgifter för denna avgränsning.",
-    "loading": "Laddar…",
-    "error": "Uppgifterna kunde inte hämtas",
-    "org_filter_na": "Organisationsavgränsningen gäller inte denna indikator.",
-    "as_of": "Läge",
-    "unknown": "(uppgift saknas)",
-    "value": "Värde",
-    "median_days": "Median (d)",
-    "p90_days": "90:e percentilen (d)",
-    "mean_days": "Medelvärde (d)",
-    "referrals": "Hänvisningar",
-    "clients": "Klienter",
-    "cases": "Klientrelationer",
-    "share_of_closed": "Andel av avslutade",
-    "mean_change": "Genomsnittlig förändring (poäng)",
-    "improved_share": "Förbättrade",
-    "worsened_share": "Försämrade",
-    "employment_rate": "Sysselsatta",
-    "any_placement_share": "Vilken period som helst",
-    "nps": "NPS",
-    "mean_score": "Nöjdhet (0–10)",
-    "waiting": "Väntande hänvisningar",
-    "median_wait_days": "Median för väntan (d)",
-    "coverage": "Täckning",
-    "mean": "Medelvärde",
-    "share": "Andel",
-    "helped_share": "Upplevde att de fick hjälp",
-    "felt_heard_share": "Upplevde att de blev hörda",
-    "max_wait_days": "Längsta väntan (d)",
-    "month": "Månad",
-    "phase": "Mätningsfas",
-    "referring_org_kind": "Hänvisare",
-    "exit_destination": "Fortsatt stig",
-    "target_service": "Tjänst",
-}
-
-# Words of the v2 page (catalogue picker, as_of, XLSX, the own organisation page).
-UI_MORE: dict[str, dict[str, str]] = {
-    "download_xlsx": {"fi": "Lataa XLSX", "sv": "Ladda ner XLSX", "en": "Download XLSX"},
-    "add_chart_title": {"fi": "Lisää kaavio", "sv": "Lägg till diagram", "en": "Add a chart"},
-    "indicator": {"fi": "Mittari", "sv": "Indikator", "en": "Indicator"},
-    "group_by": {"fi": "Ryhmittely", "sv": "Gruppering", "en": "Grouped by"},
-    "no_grouping": {"fi": "Ei ryhmittelyä", "sv": "Ingen gruppering", "en": "No grouping"},
-    "add": {"fi": "Lisää", "sv": "Lägg till", "en": "Add"},
-    "remove_chart": {"fi": "Poista kaavio", "sv": "Ta bort diagrammet",
-                     "en": "Remove the chart"},
-    "already_shown": {"fi": "Kaavio on jo sivulla.", "sv": "Diagrammet finns redan på sidan.",
-                      "en": "The chart is already on the page."},
-    "as_of_help": {"fi": "tyhjä: nyt", "sv": "tomt: nu", "en": "empty: now"},
-    "total": {"fi": "Yhteensä", "sv": "Totalt", "en": "Total"},
-    "views": {"fi": "Näkymät", "sv": "Vyer", "en": "Views"},
-    "view_indicators": {"fi": "Mittarit", "sv": "Indikatorer", "en": "Indicators"},
-    "view_own": {"fi": "Oma organisaatio", "sv": "Egen organisation",
-                 "en": "Own organisation"},
-    "own_help": {
-        "fi": "Organisaatiosi työlistat: rivit, joihin on tartuttava, vanhimmat ensin "
-        "(tarkat rivit, ei tilastoa).",
-        "sv": "Din organisations arbetslistor: rader att åtgärda, de äldsta först (exakta "
-        "rader, ingen statistik).",
-        "en": "Your organisation's work lists: rows to act on, oldest first (exact rows, "
-        "not statistics).",
-    },
-    "own_for": {"fi": "Organisaatio: {org}", "sv": "Organisation: {org}",
-                "en": "Organisation: {org}"},
-    "rows": {"fi": "{count} riviä", "sv": "{count} rader", "en": "{count} rows"},
-    "no_rows": {"fi": "Ei rivejä.", "sv": "Inga rader.", "en": "No rows."},
-    "list_refused": {
-        "fi": "Roolisi ei näe tätä listaa.", "sv": "Din roll ser inte denna lista.",
-        "en": "Your role does not see this list."},
-    "chart_table": {"fi": "Kaavion rivit", "sv": "Diagrammets rader", "en": "The chart's rows"},
-}
-
 _TEXTS = _CATALOGUE.dashboard
 SIGN_IN: dict[str, dict[str, str]] = {
     key: text.model_dump() for key, text in _TEXTS.sign_in.items()
 }
+# The page's own words (the catalogue's dashboard.json), the sign-in's with them.
 UI: dict[str, dict[str, str]] = {
-    **{key: {"sv": UI_SV.get(key, text.get("en", key)), **text}
-       for key, text in _TEXTS.ui.items()},
-    **UI_MORE, **SIGN_IN,
-}
-_TITLES_SV = {
-    "referrals_by_source": "Hänvisningar enligt hänvisare per månad",
-    "client_experience_nps": "Klienterfarenhet (NPS)",
-    "client_experience_score": "Klientnöjdhet (medelvärde 0–10)",
+    **{key: text.model_dump() for key, text in _TEXTS.ui.items()}, **SIGN_IN,
 }
 # Charts whose title is not the catalogue name of their indicator.
 CHART_TITLES: dict[str, dict[str, str]] = {
-    chart: {"sv": _TITLES_SV.get(chart, text.get("en", chart)), **text}
-    for chart, text in _TEXTS.chart_titles.items()
+    chart: text.model_dump() for chart, text in _TEXTS.chart_titles.items()
 }
-# Finnish definitions of the indicators that have one (the indicator catalogue's are English).
+# The Finnish definition of every indicator (the page's first language, rendered server-side).
 DEFINITIONS_FI: dict[str, str] = {
-    indicator: text.definition[Language.FI]
-    for indicator, text in _CATALOGUE.indicators.items() if Language.FI in text.definition
+    spec.id: _CATALOGUE.indicator_definition(spec.id, Language.FI, spec.definition)
+    for spec in INDICATORS
 }
 
 # The code lists whose values the charts show, in the order a shared code takes its label

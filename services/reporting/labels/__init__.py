@@ -5,7 +5,8 @@ One place for the words: the code lists of the contracts (`codes.json`), the reg
 from (`columns.json`), the indicators' names and definitions (`indicators.json`), the words of
 the export workbooks and the codebook (`sheets.json`) and the dashboard's own words
 (`dashboard.json`). Organisation names come from the registry (one official name each).
-The files are validated when first read: a code list entry without all three languages fails.
+The files are validated when first read: a label without all three languages (an indicator
+definition without Finnish and Swedish: its English is the indicator catalogue's) fails.
 """
 
 from __future__ import annotations
@@ -70,12 +71,24 @@ class Column(BaseModel):
         return self.codes_by_indicator.get(indicator or "", self.codes)
 
 
+class Definition(BaseModel):
+    """An indicator's definition in Finnish and Swedish; the English one is the indicator
+    catalogue's own (indicators/catalogue.py), so that it is written once."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fi: str
+    sv: str
+
+    def __call__(self, lang: Language | str, english: str) -> str:
+        return english if lang == Language.EN else str(getattr(self, str(Language(lang))))
+
+
 class IndicatorText(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: Text
-    # Only the languages a definition is written in; the English one is the catalogue's.
-    definition: dict[Language, str] = {}
+    definition: Definition
 
 
 class Sheets(BaseModel):
@@ -86,13 +99,13 @@ class Sheets(BaseModel):
 
 
 class Dashboard(BaseModel):
-    """The dashboard's words: ui in fi and en (sv to come), the sign-in in all three."""
+    """The dashboard's own words, each in the three languages."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    ui: dict[str, dict[str, str]]
+    ui: dict[str, Text]
     sign_in: dict[str, Text]
-    chart_titles: dict[str, dict[str, str]]
+    chart_titles: dict[str, Text]
 
 
 def _read(name: str) -> dict[str, Any]:
@@ -157,11 +170,9 @@ class Catalogue:
         return entry.name(lang) if entry else None
 
     def indicator_definition(self, indicator: str, lang: Language | str, english: str) -> str:
-        """The definition in `lang`, else the English one of the indicator catalogue."""
-        entry = self.indicators.get(indicator)
-        if entry is None or lang == Language.EN:
-            return english
-        return entry.definition.get(Language(lang), english)
+        """The definition in `lang`; `english` is the indicator catalogue's own. Every
+        indicator has all three (tests/unit/reporting/test_labels.py): there is no fallback."""
+        return self.indicators[indicator].definition(lang, english)
 
     def value_label(
         self, column: str, value: Any, lang: Language | str, *,
@@ -191,4 +202,4 @@ def catalogue() -> Catalogue:
 
 
 __all__ = ["INDICATOR", "LANGUAGES", "ORGANISATION", "REGION", "Catalogue", "Column",
-           "Language", "Text", "catalogue"]
+           "Dashboard", "Definition", "IndicatorText", "Language", "Text", "catalogue"]

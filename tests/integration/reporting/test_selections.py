@@ -92,8 +92,8 @@ async def test_a_rebuild_keeps_every_index_of_the_fact_tables(
     async with conn.transaction():
         await project(conn, history.envelopes())
     before = [tuple(r) for r in await conn.fetch(_INDEXES)]
-    assert ("referrals", "CREATE INDEX referrals_referral_id_local_date_recorded_at_event_id_idx ON "
-            "referrals USING btree (referral_id, local_date, recorded_at, event_id)") in before
+    assert ("referrals", "CREATE INDEX referrals_referral_id_local_date_recorded_at_event_id_idx"
+            " ON referrals USING btree (referral_id, local_date, recorded_at, event_id)") in before
     assert any("WHERE (change = 'agreed'::text)" in d for _, d in before)
     await rebuild(conn, chunk_size=1)
     assert [tuple(r) for r in await conn.fetch(_INDEXES)] == before

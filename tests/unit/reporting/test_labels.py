@@ -7,18 +7,34 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 import typing
+from collections.abc import Iterator
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
 import contracts
 from contracts.codes import Language, ReferringOrgKind
 from contracts.organisations import load_registry
+from services.reporting.dashboard import labels as dashboard_labels
+from services.reporting.dashboard.charts import CHARTS
 from services.reporting.dashboard.labels import CODES, page_labels
 from services.reporting.indicators import INDICATORS
-from services.reporting.labels import INDICATOR, ORGANISATION, REGION, catalogue
+from services.reporting.labels import (
+    INDICATOR,
+    ORGANISATION,
+    REGION,
+    Column,
+    Dashboard,
+    Definition,
+    IndicatorText,
+    Text,
+    catalogue,
+)
 from services.reporting.research import COLUMNS as RESEARCH_COLUMNS
 from services.reporting.routes import OPERATIONAL_LISTS
 
@@ -27,6 +43,7 @@ from services.reporting.routes import OPERATIONAL_LISTS
 NOT_CODE_LISTS = {"FidelityItem"}
 # Where a contracts list is labelled under another name in the catalogue.
 CATALOGUE_NAME = {"RegionCode": REGION}
+DASHBOARD = Path(dashboard_labels.__file__).parent
 
 
 def contract_code_lists() -> dict[str, list[str]]:
@@ -143,11 +160,109 @@ def test_the_dashboard_reads_its_labels_from_the_catalogue() -> None:
     assert {"id": "vantaa-kerava", "name": "Vantaa–Kerava"} in page["regions"]
 
 
-def test_a_definition_written_in_finnish_is_written_in_swedish_too() -> None:
+def test_every_indicator_has_a_name_and_a_definition_in_every_language() -> None:
+    """No language falls back to another: each definition is written in fi, sv and en, the
+    English one being the indicator catalogue's own."""
     names = catalogue()
     for indicator in INDICATORS:
-        written = names.indicators[indicator.id].definition
-        assert set(written) in (set(), {Language.FI, Language.SV}), indicator.id
-        assert all(text.strip() for text in written.values()), indicator.id
-        english = names.indicator_definition(indicator.id, Language.EN, indicator.definition)
-        assert english == indicator.definition
+        name = {lang: names.indicator_name(indicator.id, lang) for lang in Language}
+        definition = {lang: names.indicator_definition(indicator.id, lang, indicator.definition)
+                      for lang in Language}
+        for texts in (name, definition):
+            assert all((text or "").strip() for text in texts.values()), indicator.id
+        assert definition[Language.EN] == indicator.definition
+        # Translations, not copies of another language (what a fallback would show).
+        assert len(set(definition.values())) == 3, indicator.id
+        assert name[Language.SV] not in (name[Language.FI], name[Language.EN]), indicator.id
+
+
+def test_every_indicator_of_the_catalogue_file_has_its_definitions() -> None:
+    """Indicators labelled ahead of their computation (INDICATORS.md v2) too."""
+    names = catalogue()
+    assert {spec.id for spec in INDICATORS} <= set(names.indicators)
+    for indicator, text in names.indicators.items():
+        assert text.definition.fi.strip() and text.definition.sv.strip(), indicator
+        assert text.definition.fi != text.definition.sv, indicator
+
+
+def test_a_label_without_one_of_its_languages_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        IndicatorText.model_validate(
+            {"name": {"fi": "a", "sv": "b", "en": "c"}, "definition": {"fi": "a"}})
+    with pytest.raises(ValidationError):
+        Dashboard.model_validate({"ui": {"title": {"fi": "a", "en": "c"}},
+                                  "sign_in": {}, "chart_titles": {}})
+    with pytest.raises(ValidationError):
+        Text.model_validate({"fi": "a", "en": "c"})
+
+
+def _messages(value: Any, path: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """Every message of the catalogue under `value`, by language, with where it is (an
+    indicator's definition in fi and sv: its English is the indicator catalogue's)."""
+    if isinstance(value, Text | Column):
+        yield path, {lang: getattr(value, lang) for lang in Language}
+    if isinstance(value, Definition):
+        yield path, {"fi": value.fi, "sv": value.sv}
+    elif isinstance(value, BaseModel):
+        for field in type(value).model_fields:
+            if field not in {"fi", "sv", "en"}:
+                yield from _messages(getattr(value, field), f"{path}.{field}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _messages(item, f"{path}.{key}")
+
+
+def test_every_user_facing_label_of_the_catalogue_exists_in_every_language() -> None:
+    names = catalogue()
+    parts = {"code_lists": names.code_lists, "regions": names.regions,
+             "columns": names.columns, "indicators": names.indicators,
+             "words": names.words, "lists": names.lists, "dashboard": names.dashboard}
+    found = [found for name, part in parts.items() for found in _messages(part, name)]
+    assert {path.split(".")[0] for path, _ in found} == set(parts)
+    assert len(found) > 600
+    definitions = {f"indicators.{indicator}.definition" for indicator in names.indicators}
+    assert definitions <= {path for path, _ in found}
+    incomplete = sorted(path for path, texts in found
+                        if set(texts) != ({"fi", "sv"} if path in definitions else set(Language))
+                        or not all(text.strip() for text in texts.values()))
+    assert incomplete == []
+
+
+# The dashboard's words that are the same in Swedish and English (or Finnish).
+SAME_IN_SWEDISH = {"organisation", "period", "definition", "n", "nps", "own_for", "token"}
+
+
+def test_the_dashboard_words_are_in_the_catalogue_in_three_languages() -> None:
+    dashboard = catalogue().dashboard
+    page: dict[str, Any] = page_labels(load_registry())
+    assert page["ui"] == {key: text.model_dump()
+                          for key, text in {**dashboard.ui, **dashboard.sign_in}.items()}
+    assert page["ui"]["title"] == {
+        "fi": "Polku – tilannekuva", "sv": "Polku – lägesbild", "en": "Polku – dashboard"}
+    assert page["chart_titles"]["referrals_by_source"]["sv"] == (
+        "Hänvisningar enligt hänvisare per månad")
+    copied = {key for key, text in {**dashboard.ui, **dashboard.sign_in,
+                                    **dashboard.chart_titles}.items()
+              if text.sv in (text.fi, text.en)}
+    assert copied == SAME_IN_SWEDISH
+
+
+def _keys_the_page_uses() -> set[str]:
+    """The UI keys the dashboard's scripts and markup name, and its charts' measure labels."""
+    sources = [path.read_text(encoding="utf-8") for path in DASHBOARD.iterdir()
+               if path.suffix in {".js", ".html", ".py"} and ".min." not in path.name]
+    patterns = (r'\bui\("([a-z0-9_]+)"', r'data-i18n="([a-z0-9_]+)"',
+                r'message = "([a-z0-9_]+)"')
+    keys = {key for text in sources for pattern in patterns
+            for key in re.findall(pattern, text)}
+    return keys | {measure.label for chart in CHARTS for measure in chart.measures}
+
+
+def test_every_word_the_dashboard_shows_has_a_label_in_every_language() -> None:
+    ui = page_labels(load_registry())["ui"]
+    used = _keys_the_page_uses()
+    assert {"title", "sign_in", "token_malformed", "median_days", "add_chart_title"} <= used
+    missing = sorted(key for key in used
+                     if key not in ui or not all(ui[key].get(lang, "").strip()
+                                                 for lang in Language))
+    assert missing == []
