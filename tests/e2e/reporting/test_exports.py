@@ -23,7 +23,9 @@ from polku.stack import run_sync
 from services.reporting.app import build_definition
 from services.reporting.indicators import INDICATORS
 from services.reporting.research import COLUMNS as RESEARCH_COLUMNS
+from services.reporting.research import pseudonym
 from services.reporting.schemas import XLSX
+from services.runtime.settings import DEV_RESEARCH_KEY
 from tests.e2e.reporting.bad_input_setup import ANALYST
 from tests.e2e.reporting.support import SOTE, Pathways, publish, wait_logged
 from tests.support.services import ServiceThread, auth
@@ -33,12 +35,16 @@ RESEARCHER = auth("pirkanmaa-sote", "researcher")
 FIGURES = ("n", "value")
 
 
+RESEARCH_CLIENTS: list[str] = []  # this module's consenting clients (the topics are shared)
+
+
 def _world() -> Pathways:
     """Eight pathways of one organisation in 2024, every client consenting to research; one
     referral still waiting."""
     p = Pathways()
     for i in range(8):
         client = p.client(region="kymenlaakso")
+        RESEARCH_CLIENTS.append(client)
         p.consent(client, "2024-01-05", "research")
         case = p.accept(p.referral(client, f"2024-01-{10 + i}"), client, f"2024-01-{20 + i}")
         p.assessment(client, "2024-02-01")
@@ -239,7 +245,11 @@ def test_the_research_codebook_and_the_extract_workbook(http: httpx.Client) -> N
     extract = http.get("/research/extract", params={"format": "json"}, headers=RESEARCHER)
     assert extract.status_code == 200, extract.text
     json_rows = extract.json()["rows"]
-    assert len(json_rows) == 8
+    # The topics are shared with the session's other tests: this module's eight clients are
+    # among the rows, each once, under its research pseudonym.
+    ours = {pseudonym(DEV_RESEARCH_KEY, client) for client in RESEARCH_CLIENTS}
+    assert len(ours) == 8
+    assert [r["research_id"] for r in json_rows if r["research_id"] in ours] == sorted(ours)
     workbook = http.get("/research/extract", params={"format": "xlsx", "lang": "fi"},
                         headers=RESEARCHER)
     assert workbook.status_code == 200, workbook.text
