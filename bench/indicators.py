@@ -12,6 +12,7 @@ before and after a change of the physical design compare like with like.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import statistics
 import time
@@ -123,11 +124,22 @@ def _summary(timings: list[Timing]) -> list[str]:
                 f"median p95 {ms(statistics.median(p95s))}, worst p95 {ms(max(p95s))}; "
                 f"p95 <= 100 ms: {sum(p <= 0.1 for p in p95s)}, <= 500 ms: "
                 f"{sum(p <= 0.5 for p in p95s)}")
-    worst = sorted(timings, key=lambda t: (t.timed_out is None, -t.p(0.95)
-                                           if t.timed_out is None else 0))[:5]
-    lines.append("worst five (p95):")
+
+    def badness(t: Timing) -> float:
+        return math.inf if t.timed_out is not None else t.p(0.95)
+
+    worst = sorted(timings, key=badness, reverse=True)[:5]
+    lines.append("worst five (indicator, group_by, as_of; p95):")
     lines += [f"  {t.describe()}" for t in worst]
+    by_indicator: dict[str, Timing] = {}
+    for t in sorted(timings, key=badness, reverse=True):
+        by_indicator.setdefault(t.indicator, t)
+    lines.append("worst five indicators (each with its worst group_by and as_of):")
+    lines += [f"  {t.describe()}" for t in list(by_indicator.values())[:5]]
     lines.append(f"({len(done)} of {len(timings)} queries answered within the timeout)")
+    slow = sorted({t.indicator for t in timings if t.timed_out is not None})
+    if slow:
+        lines.append(f"timed out at least once: {', '.join(slow)}")
     return lines
 
 

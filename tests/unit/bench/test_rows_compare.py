@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from bench.rows import compare, main, write_rows
 
 META = {"seed": 7, "events": 1000, "period": ["2025-10-01", "2026-09-30"],
         "as_of": "2026-10-01T00:00:00+00:00"}
-ROWS = {"referrals_made?group_by=": [{"n": 12, "value": 12, "suppressed": False}],
-        "days_to_assessment?group_by=region": [
+ROWS: dict[str, list[dict[str, Any]]] = {
+    "referrals_made?group_by=": [{"n": 12, "value": 12, "suppressed": False}],
+    "days_to_assessment?group_by=region": [
             {"region": "kymenlaakso", "n": 7, "value": Decimal("12.5"), "p90": 30,
              "suppressed": False}]}
 
 
-def _file(tmp_path: Path, name: str, rows: dict[str, list[dict[str, object]]]) -> Path:
+def _file(tmp_path: Path, name: str, rows: dict[str, list[dict[str, Any]]]) -> Path:
     path = tmp_path / name
     write_rows(path, META, rows)
     return path
