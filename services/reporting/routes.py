@@ -35,6 +35,7 @@ from services.reporting.indicators import (
     compute,
     configured_disclosure,
 )
+from services.reporting.indicators.query import requested_period
 from services.reporting.projections import local_date
 from services.reporting.schemas import (
     EXPORT_FORMATS,
@@ -56,10 +57,6 @@ AsOfQuery = Annotated[
     BoundedDateTime | None,
     Query(description="RFC 3339 recorded time the answer is as of; default now"),
 ]
-
-
-def _last_full_year(today: date) -> tuple[date, date]:
-    return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
 
 
 def _group_keys(group_by: str | None) -> list[str]:
@@ -86,10 +83,7 @@ async def indicator_rows(
     lang: LangQuery = Language.FI,
 ) -> Response:
     moment = as_of or datetime.now(UTC)
-    default_from, default_to = _last_full_year(local_date(datetime.now(UTC)))
-    start, end = date_from or default_from, date_to or default_to
-    if start > end:
-        raise ValidationFailed("from", f"must be on or before to ({end.isoformat()})")
+    start, end = requested_period(date_from, date_to)
     try:
         async with ctx.pool.acquire() as conn:
             result = await compute(

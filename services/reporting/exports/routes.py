@@ -9,7 +9,7 @@ are the same published figures.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -34,7 +34,7 @@ from services.reporting.indicators import (
     RegistryOrgLookup,
     configured_disclosure,
 )
-from services.reporting.projections import local_date
+from services.reporting.indicators.query import requested_period
 from services.reporting.schemas import EXPORT_FORMATS, Codebook, answers
 from services.runtime.errors import ValidationFailed
 from services.runtime.service import Auth, Ctx
@@ -42,10 +42,6 @@ from services.runtime.service import Auth, Ctx
 router = APIRouter(tags=["reporting"])
 
 GROUP_KEYS: tuple[str, ...] = tuple(dict.fromkeys(k for i in INDICATORS for k in i.group_by))
-
-
-def _last_full_year(today: date) -> tuple[date, date]:
-    return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
 
 
 def _one_group_key(group_by: str | None) -> str | None:
@@ -80,10 +76,7 @@ async def export_indicators(
     format: FileFormatQuery = "csv",
 ) -> Response:
     moment = as_of or datetime.now(UTC)
-    default_from, default_to = _last_full_year(local_date(datetime.now(UTC)))
-    start, end = date_from or default_from, date_to or default_to
-    if start > end:
-        raise ValidationFailed("from", f"must be on or before to ({end.isoformat()})")
+    start, end = requested_period(date_from, date_to)
     key = _one_group_key(group_by)
     async with ctx.pool.acquire() as conn:
         every = await every_indicator(

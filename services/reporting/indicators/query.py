@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import asyncpg
 
 from services.reporting.indicators.organisations import OrgLookup
 from services.reporting.projections.projector import local_date
+from services.runtime.errors import ValidationFailed
 
 T = TypeVar("T")
+
+
+def requested_period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
+    """The period a request asks for: `from` and `to`, each defaulting to the last full
+    calendar year (Finnish time); `from` after `to` is a 422 naming `from`."""
+    year = local_date(datetime.now(UTC)).year - 1
+    start, end = date_from or date(year, 1, 1), date_to or date(year, 12, 31)
+    if start > end:
+        raise ValidationFailed("from", f"must be on or before to ({end.isoformat()})")
+    return start, end
 
 
 @dataclass
