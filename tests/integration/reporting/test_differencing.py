@@ -44,7 +44,12 @@ LATER = datetime(2030, 1, 1, tzinfo=UTC)
 YEAR = (date(2024, 1, 1), date(2024, 12, 31))
 THRESHOLD = 5
 CONTROL = DisclosureControl.cell_key_method("a-key-of-the-differencing-test")
+# The ids are random, so the noise is too: a hit count is a binomial draw. The test allows
+# half the attempts, and for few attempts 3.1 standard deviations above the hits expected
+# at the chance of two independent noises cancelling (0.335; a false alarm about once in a
+# thousand runs): about 0.6 of 31 attempts.
 MAX_HIT_RATE = 0.5
+CHANCE = 0.335
 MIN_ATTEMPTS = 30
 SUPPRESSED = [spec for spec in INDICATORS if spec.suppress]
 
@@ -77,13 +82,16 @@ class Score:
         self.indicators.add(indicator)
 
     def check(self, name: str) -> None:
-        """At least MIN_ATTEMPTS, all right on exact rows, at most MAX_HIT_RATE perturbed."""
+        """At least MIN_ATTEMPTS, all right on exact rows, perturbed no more often than chance."""
         rate = self.perturbed_hits / max(1, self.attempts)
         print(f"{name}: {self.attempts} attempts over {len(self.indicators)} indicators; "
               f"exact {self.exact_hits}, perturbed {self.perturbed_hits} ({rate:.3f})")
         assert self.attempts >= MIN_ATTEMPTS, name
         assert self.exact_hits == self.attempts, f"{name}: the attack must work on v1 rows"
-        assert rate <= MAX_HIT_RATE, f"{name}: right {rate:.3f} of the time"
+        n = self.attempts
+        allowed = max(n * MAX_HIT_RATE, n * CHANCE + 3.1 * (n * CHANCE * (1 - CHANCE)) ** 0.5)
+        assert self.perturbed_hits <= allowed, (
+            f"{name}: right {rate:.3f} of the time, more than chance allows ({allowed / n:.3f})")
 
 
 class Attacker:
