@@ -226,6 +226,10 @@ class EmbeddedKafka:
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
+            # The log cleaner allocates its dedupe buffer (128 MiB by default) at start: with
+            # the small heaps of a test broker that was an OutOfMemoryError. Compacted topics
+            # here are small (consumer offsets), 16 MiB is ample.
+            "log.cleaner.dedupe.buffer.size": str(16 * 1024 * 1024),
             # Services create their topics explicitly; a typo must not create a new topic.
             "auto.create.topics.enable": str(self.auto_create_topics).lower(),
             "delete.topic.enable": "true",
