@@ -58,10 +58,12 @@ from services.reporting.indicators import (
     plans,
     referrals,
 )
+from services.reporting.indicators.cells import CellReducer, CellSql
 from services.reporting.indicators.query import Query
 from services.reporting.indicators.rows import Item, NMode, Reducer
 
 ItemsOf = Callable[[Query], Awaitable[list[Item]]]
+CellsOf = Callable[[Query], CellSql]
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,10 @@ class Indicator:
     zero_value: bool = False
     zero_extras: tuple[str, ...] = ()
     suppress: bool = True
+    # Aggregated in SQL (cells.py): what it counts and the reducer of a cell. `items` and
+    # `reducer` stay its reference definition.
+    cells: CellsOf | None = field(default=None, repr=False)
+    cell_reducer: CellReducer | None = field(default=None, repr=False)
 
     @property
     def empty_row(self) -> dict[str, Any] | None:
@@ -108,12 +114,14 @@ INDICATORS: tuple[Indicator, ...] = (
         "under each of its reasons.",
         ("referring_org_kind", "target_service", "reason", "triage", _R, _M),
         referrals.referrals_made, referrals.count, zero_value=True,
+        cells=referrals.referrals_made_cells, cell_reducer=referrals.count_cell,
     ),
     Indicator(
         "referral_acceptance_rate", "Ohjausten hyväksymisaste", "Referral acceptance rate",
         "Accepted ÷ (accepted + declined) of referrals whose decision is dated in the period, "
         "whenever made; month is the decision's month, other groups from the ReferralMade.",
         (*_TR, _R, _M), referrals.referral_acceptance_rate, referrals.acceptance,
+        cells=referrals.acceptance_cells, cell_reducer=referrals.acceptance_cell,
     ),
     Indicator(
         "days_to_assessment", "Odotusaika arviointiin (pv)", "Days to assessment",

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from services.reporting.indicators import stats
+from services.reporting.indicators.cells import CellGroup, CellSql, Count, month_of, region_of
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
 from services.reporting.indicators.selections import (
+    first_of,
     load_first_decisions_in,
     load_referrals_made_in,
     load_referrals_waiting_on,
@@ -108,3 +110,49 @@ def queue(group: Group) -> dict[str, Any]:
         "value": group.count(), "median_wait_days": stats.median(waits),
         "max_wait_days": stats.maximum(waits),
     }
+
+
+# Aggregated in SQL (cells.py): the same selections and reducers as above, one row per cell.
+
+_REFERRAL_KEYS = {
+    "referring_org_kind": "r.referring_org_kind", "target_service": "r.target_service",
+    "triage": "r.triage", "target_organisation": "r.target_organisation_id",
+    "region": region_of("r.client_id"), "month": month_of("r.local_date"),
+}
+# A referral's first `ReferralMade` (INDICATORS.md, Ties) dated in the period.
+_MADE_IN = (f"facts.referrals r WHERE r.recorded_at <= $1 AND r.local_date BETWEEN $2 AND $3"
+            f" AND {first_of('referrals', 'r', 'referral_id')}")
+_N = Count("count(DISTINCT client_id)")
+_ITEMS = Count("count(*)")
+
+
+def referrals_made_cells(q: Query) -> CellSql:
+    source, keys = _MADE_IN, dict(_REFERRAL_KEYS)
+    if "reason" in q.group_by:
+        # Counted once under each of its (distinct) reasons.
+        source = (f"facts.referrals r CROSS JOIN LATERAL (SELECT DISTINCT unnest(r.reasons)"
+                  f" AS reason) x WHERE {_MADE_IN.partition(' WHERE ')[2]}")
+        keys["reason"] = "x.reason"
+    return CellSql(source, keys, {"client_id": "r.client_id"}, {"n": _N, "items": _ITEMS})
+
+
+def count_cell(group: CellGroup) -> dict[str, Any]:
+    return {"value": group.count()}
+
+
+def acceptance_cells(q: Query) -> CellSql:
+    """Referrals whose first decision (accepted or declined) is dated in the period; month
+    is the decision's, the other keys the first `ReferralMade`'s."""
+    source = (f"facts.referral_decisions d JOIN LATERAL (SELECT * FROM facts.referrals r"
+              f" WHERE r.referral_id = d.referral_id AND r.recorded_at <= $1"
+              f" ORDER BY r.local_date, r.recorded_at, r.event_id LIMIT 1) r ON true"
+              f" WHERE d.recorded_at <= $1 AND d.local_date BETWEEN $2 AND $3"
+              f" AND d.decision IN ('accepted', 'declined')"
+              f" AND {first_of('referral_decisions', 'd', 'referral_id')}")
+    keys = _REFERRAL_KEYS | {"month": month_of("d.local_date")}
+    return CellSql(source, keys, {"client_id": "r.client_id", "accepted": "d.decision = 'accepted'"},
+                   {"n": _N, "items": _ITEMS, "accepted": Count("count(*)", where="accepted")})
+
+
+def acceptance_cell(group: CellGroup) -> dict[str, Any]:
+    return {"value": group.proportion("accepted")}

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from services.reporting.indicators.catalogue import CATALOGUE, Indicator
+from services.reporting.indicators.cells import aggregate_cells, fetch_cells
 from services.reporting.indicators.disclosure import DisclosureControl
 from services.reporting.indicators.organisations import OrgLookup
 from services.reporting.indicators.query import Query
@@ -44,12 +45,16 @@ async def compute(
     threshold: int = 5,
     orgs: OrgLookup,
     disclosure: DisclosureControl | None = None,
+    reference: bool = False,
 ) -> IndicatorResult:
     """The indicator's rows for the period as the facts were at recorded time `as_of`.
 
     `disclosure` perturbs the published counts (INDICATORS.md, disclosure control); None
     takes the configured POLKU_PERTURBATION_KEY. Only internal comparisons of exact rows
     pass `DisclosureControl.exact()`.
+
+    An indicator with `cells` is aggregated in SQL (cells.py); `reference` computes it from
+    its counted items instead, the definition the SQL must reproduce (tests compare both).
     """
     spec = indicator(indicator_id)
     if disclosure is None:
@@ -60,13 +65,22 @@ async def compute(
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
     q = Query(conn, date_from, date_to, as_of, orgs, keys)
-    # Each indicator loads the home regions of the clients it counts (Query.load_regions).
-    items = await spec.items(q)
-    rows = aggregate(
-        items, keys=keys, reducer=spec.reducer, extras=spec.extras, n_mode=spec.n_mode,
-        threshold=threshold, suppress=spec.suppress, empty=spec.empty_row, context=q,
-        disclosure=disclosure,
-    )
+    if spec.cells is not None and spec.cell_reducer is not None and not reference:
+        cells = await fetch_cells(conn, spec.cells(q), keys, as_of=as_of, date_from=date_from,
+                                  date_to=date_to, perturb=disclosure.perturbs)
+        rows = aggregate_cells(
+            cells, keys=keys, reducer=spec.cell_reducer, extras=spec.extras,
+            n_mode=spec.n_mode, threshold=threshold, suppress=spec.suppress,
+            empty=spec.empty_row, disclosure=disclosure,
+        )
+    else:
+        # Each indicator loads the home regions of the clients it counts (Query.load_regions).
+        items = await spec.items(q)
+        rows = aggregate(
+            items, keys=keys, reducer=spec.reducer, extras=spec.extras, n_mode=spec.n_mode,
+            threshold=threshold, suppress=spec.suppress, empty=spec.empty_row, context=q,
+            disclosure=disclosure,
+        )
     return {
         "indicator": spec.id, "from": date_from.isoformat(), "to": date_to.isoformat(),
         "as_of": as_of.isoformat(),

@@ -1,0 +1,214 @@
+"""Indicator rows aggregated in SQL: one result row per cell instead of one Python object per
+counted thing.
+
+An indicator with a `cells` function states what it counts as SQL (`CellSql`): the items
+(a SELECT with the row keys as columns, `$1` = as_of, `$2`/`$3` = the period), the counts
+and other aggregates of a cell. The server groups and counts; Python gets only the cells
+and applies suppression and disclosure control at the end, as `rows.aggregate` does for
+items. Only the units behind each count travel (as arrays) when the counts are perturbed;
+exact figures never need them.
+
+`CellGroup` offers the reducer the same vocabulary as `rows.Group` (`count`, `share`,
+`proportion`, `nps`, `n`, a parent row), so a reducer reads like its item-based twin and
+the two give the same rows, exact and perturbed (tests/unit/reporting/test_cells.py and the
+bench's rows comparison).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from services.reporting.indicators.disclosure import EXACT, DisclosureControl
+from services.reporting.indicators.rows import NMode, _sort_key
+
+
+@dataclass(frozen=True)
+class Count:
+    """One count of a cell: `value` (an SQL aggregate, e.g. `count(*)` or
+    `count(DISTINCT client_id)`), the units behind it (`units`, an SQL expression of the
+    items) and the items it counts (`where`, SQL; None: all of the cell)."""
+
+    value: str
+    units: str = "client_id"
+    where: str | None = None
+
+
+@dataclass(frozen=True)
+class CellSql:
+    """What an indicator counts, as SQL. `items` has a column per key the indicator can be
+    grouped by (computed only when asked: `keys` maps a key to its SQL expression over the
+    selection `source`), plus the columns its counts and aggregates read."""
+
+    source: str
+    keys: dict[str, str]
+    columns: dict[str, str]
+    counts: dict[str, Count]
+    aggregates: dict[str, str] = field(default_factory=dict)
+    # Extra SQL arguments after $1..$3 (as_of, from, to).
+    arguments: tuple[Any, ...] = ()
+    # Table expressions (name → SELECT) the source may join, before `items`.
+    ctes: dict[str, str] = field(default_factory=dict)
+
+    def statement(self, row_keys: Sequence[str], perturb: bool) -> str:
+        """One statement: the selection, then one row per combination of `row_keys`."""
+        chosen = [(key, self.keys[key]) for key in row_keys]
+        columns = [f"{sql} AS k_{key}" for key, sql in chosen]
+        columns += [f"{sql} AS {name}" for name, sql in self.columns.items()]
+        ctes = [f"{name} AS ({sql})" for name, sql in self.ctes.items()]
+        ctes.append(f"items AS (SELECT {', '.join(columns)} FROM {self.source})")
+        selected = [f"k_{key}" for key, _ in chosen]
+        for name, count in self.counts.items():
+            where = f" FILTER (WHERE {count.where})" if count.where else ""
+            selected.append(f"{count.value}{where} AS c_{name}")
+            if perturb:
+                condition = f"({count.where}) AND " if count.where else ""
+                selected.append(f"array_agg(DISTINCT {count.units}) FILTER (WHERE {condition}"
+                                f"{count.units} IS NOT NULL) AS u_{name}")
+        selected += [f"{sql} AS a_{name}" for name, sql in self.aggregates.items()]
+        group = f" GROUP BY {', '.join(selected[:len(chosen)])}" if chosen else ""
+        return (f"WITH {', '.join(ctes)} SELECT {', '.join(selected)} FROM items{group}")
+
+
+def region_of(client: str) -> str:
+    """SQL: the home region of `client` as registered at `$1` (the latest `ClientRegistered`
+    recorded by then; null when none), as `query.load_client_regions` reads it."""
+    return (f"(SELECT g.home_region FROM facts.clients g WHERE g.client_id = {client}"
+            f" AND g.recorded_at <= $1 ORDER BY g.recorded_at DESC, g.event_id LIMIT 1)")
+
+
+def month_of(day: str) -> str:
+    """SQL: the `month` group value (YYYY-MM) of a date."""
+    return f"to_char({day}, 'YYYY-MM')"
+
+
+@dataclass
+class Cell:
+    """One row's exact counts (and their units when perturbing) and other aggregates."""
+
+    values: dict[str, Any]
+    counts: dict[str, int]
+    units: dict[str, list[str]]
+    aggregates: dict[str, Any]
+
+
+@dataclass
+class CellGroup:
+    """A reducer's view of one cell, with `rows.Group`'s vocabulary."""
+
+    cell: Cell
+    cells: list[Cell] = field(repr=False)
+    disclosure: DisclosureControl = field(default=EXACT, repr=False)
+    n_mode: NMode = "clients"
+    _parents: dict[tuple[str, ...], dict[tuple[Any, ...], Cell]] = field(
+        default_factory=dict, repr=False)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return self.cell.values
+
+    def exact(self, name: str) -> int:
+        return self.cell.counts[name]
+
+    def aggregate(self, name: str) -> Any:
+        return self.cell.aggregates[name]
+
+    def count(self, name: str = "items") -> int:
+        """The published count `name` of this cell, with its units' noise."""
+        return self._published(self.cell, name)
+
+    def _published(self, cell: Cell, name: str) -> int:
+        return self.disclosure.count(cell.counts[name], cell.units.get(name, ()))
+
+    def share(self, numerator: int, denominator: int) -> float | None:
+        return self.disclosure.share(numerator, denominator)
+
+    def proportion(self, numerator: str, denominator: str = "items") -> float | None:
+        return self.share(self.count(numerator), self.count(denominator))
+
+    def nps(self, promoters: int, detractors: int, responses: int) -> int | None:
+        return self.disclosure.nps(promoters, detractors, responses)
+
+    def n(self) -> int:
+        return self.count("n")
+
+    def parent(self, keys: Sequence[str], name: str) -> int:
+        """The published count `name` of the parent row: the cells sharing this cell's
+        values on `keys` together (their exact counts summed, their units united)."""
+        key = tuple(keys)
+        if key not in self._parents:
+            merged: dict[tuple[Any, ...], Cell] = {}
+            for cell in self.cells:
+                at = tuple(cell.values[k] for k in key)
+                into = merged.setdefault(at, Cell({}, {}, {}, {}))
+                for count, value in cell.counts.items():
+                    into.counts[count] = into.counts.get(count, 0) + value
+                for count, units in cell.units.items():
+                    into.units.setdefault(count, []).extend(units)
+            self._parents[key] = merged
+        return self._published(self._parents[key][tuple(self.values[k] for k in key)], name)
+
+
+CellReducer = Callable[[CellGroup], dict[str, Any]]
+
+
+async def fetch_cells(conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence[str], *,
+                      as_of: Any, date_from: Any, date_to: Any, perturb: bool) -> list[Cell]:
+    records = await conn.fetch(sql.statement(row_keys, perturb), as_of, date_from, date_to,
+                               *sql.arguments)
+    cells = []
+    for r in records:
+        values = {key: r[f"k_{key}"] for key in row_keys}
+        counts = {name: r[f"c_{name}"] or 0 for name in sql.counts}
+        units = {name: r[f"u_{name}"] or [] for name in sql.counts} if perturb else {}
+        aggregates = {name: r[f"a_{name}"] for name in sql.aggregates}
+        if not row_keys and not any(counts.values()):
+            continue  # no group_by and nothing counted: the empty row
+        cells.append(Cell(values, counts, units, aggregates))
+    return cells
+
+
+def aggregate_cells(
+    cells: list[Cell],
+    *,
+    keys: Sequence[str],
+    reducer: CellReducer,
+    extras: Sequence[str],
+    n_mode: NMode,
+    threshold: int,
+    suppress: bool,
+    empty: dict[str, Any] | None,
+    disclosure: DisclosureControl = EXACT,
+) -> list[dict[str, Any]]:
+    """`rows.aggregate` for cells: the same suppression (on the exact n), disclosure control
+    of the published figures, empty row and order."""
+    if not cells:
+        if keys or empty is None:
+            return []
+        return [{"n": 0, "value": empty.get("value"), "suppressed": False}
+                | {name: empty.get(name) for name in extras}]
+    parents: dict[tuple[str, ...], dict[tuple[Any, ...], Cell]] = {}
+    rows = []
+    for cell in sorted(cells, key=lambda c: _sort_key(tuple(c.values[k] for k in keys))):
+        group = CellGroup(cell, cells, EXACT, n_mode, parents)
+        n = group.n()
+        row: dict[str, Any] = dict(cell.values)
+        if suppress and 0 < n < threshold:
+            row |= {"n": None, "value": None, "suppressed": True}
+            row |= {name: None for name in extras}
+            rows.append(row)
+            continue
+        if suppress and n > 0:
+            group.disclosure = disclosure
+        reduced = reducer(group)
+        row |= {"n": group.n(), "value": reduced["value"], "suppressed": False}
+        row |= {name: reduced[name] for name in extras}
+        rows.append(row)
+    return rows
+
+
+__all__ = ["Cell", "month_of", "region_of", "CellGroup", "CellReducer", "CellSql", "Count", "aggregate_cells",
+           "fetch_cells"]
