@@ -210,5 +210,5 @@ def aggregate_cells(
     return rows
 
 
-__all__ = ["Cell", "month_of", "region_of", "CellGroup", "CellReducer", "CellSql", "Count", "aggregate_cells",
-           "fetch_cells"]
+__all__ = ["Cell", "CellGroup", "CellReducer", "CellSql", "Count", "aggregate_cells",
+           "fetch_cells", "month_of", "region_of"]

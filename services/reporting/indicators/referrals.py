@@ -150,7 +150,8 @@ def acceptance_cells(q: Query) -> CellSql:
               f" AND d.decision IN ('accepted', 'declined')"
               f" AND {first_of('referral_decisions', 'd', 'referral_id')}")
     keys = _REFERRAL_KEYS | {"month": month_of("d.local_date")}
-    return CellSql(source, keys, {"client_id": "r.client_id", "accepted": "d.decision = 'accepted'"},
+    columns = {"client_id": "r.client_id", "accepted": "d.decision = 'accepted'"}
+    return CellSql(source, keys, columns,
                    {"n": _N, "items": _ITEMS, "accepted": Count("count(*)", where="accepted")})
 
 
