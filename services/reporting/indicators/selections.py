@@ -22,13 +22,15 @@ from services.reporting.indicators.sources import (
     Transfer,
     load_transfers,
 )
+from services.reporting.projections.firsts import FIRST_OF
 
 
 def first_of(table: str, alias: str, key: str) -> str:
-    """SQL: row `alias` of facts.`table` is the first of its `key` as of `$1` (Ties)."""
-    return (f"NOT EXISTS (SELECT 1 FROM facts.{table} e WHERE e.{key} = {alias}.{key}"
-            f" AND e.recorded_at <= $1 AND (e.local_date, e.recorded_at, e.event_id)"
-            f" < ({alias}.local_date, {alias}.recorded_at, {alias}.event_id))")
+    """SQL: row `alias` of facts.`table` is the first of its `key` as of `$1` (Ties), by the
+    row's own `superseded_at` (projections/firsts.py; `table` must be one of its FIRST_OF)."""
+    if FIRST_OF.get(table) != key:
+        raise ValueError(f"facts.{table} keeps no first-row mark for {key}")
+    return f"({alias}.superseded_at IS NULL OR {alias}.superseded_at > $1)"
 
 
 _CASE = """o.case_id, o.client_id, o.organisation_id, o.service, o.referral_id,

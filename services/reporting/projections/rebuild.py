@@ -25,6 +25,7 @@ from typing import Any
 import asyncpg
 
 from services.reporting.projections.facts import FACT_TABLES
+from services.reporting.projections.firsts import supersede, supersede_all
 from services.reporting.projections.projector import copy_fact_rows, logged_fact_rows
 
 Progress = Callable[[int, int], None]
@@ -113,6 +114,8 @@ async def _finish_shadow(conn: asyncpg.Connection, restore: list[str]) -> None:
             await conn.execute(f"ALTER TABLE facts_next.{table} SET LOGGED")
         for statement in restore:
             await conn.execute(statement)
+        # SET LOGGED locked every table: no shadow writer is halfway through an id.
+        await supersede_all(conn, schema="facts_next")
         await conn.execute("ANALYZE facts_next.rebuild_seen")
 
 
@@ -129,7 +132,9 @@ async def _swap(conn: asyncpg.Connection) -> int:
             "SELECT count(*) FROM (SELECT DISTINCT event_id FROM facts_next.rebuild_seen) s")
         missed = [] if seen == logged else await conn.fetch(_READ_MISSED)
         if missed:
-            await copy_fact_rows(conn, logged_fact_rows(missed), schema="facts_next")
+            facts = logged_fact_rows(missed)
+            await copy_fact_rows(conn, facts, schema="facts_next")
+            await supersede(conn, facts, schema="facts_next")
         await conn.execute("DROP TABLE facts_next.rebuild_seen")
         await conn.execute("DROP SCHEMA IF EXISTS facts CASCADE")
         await conn.execute("ALTER SCHEMA facts_next RENAME TO facts")

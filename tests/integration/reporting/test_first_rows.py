@@ -1,0 +1,126 @@
+"""An id's first row as known at any `as_of` is kept on the row (`superseded_at`,
+projections/firsts.py): right whatever order the rows arrive in, when two writers project
+rows of one id at once, and the same after a rebuild."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from services.reporting.projections import project, rebuild
+from services.reporting.projections.firsts import FIRST_OF
+from tests.integration.reporting.builders import History, at, new_id
+from tests.integration.reporting.random_history import random_history
+
+
+def _redated(history: History, event: dict[str, Any], on: str, recorded: str) -> dict[str, Any]:
+    again: dict[str, Any] = copy.deepcopy(event)
+    again["id"] = new_id()
+    again["time"] = at(recorded).isoformat()
+    again["data"]["occurred_at"] = at(on).isoformat()
+    history.events.append(again)
+    return again
+
+
+def _first_as_of(rows: list[asyncpg.Record], as_of: datetime) -> str | None:
+    """The definition: of the rows recorded by `as_of`, the least by (date, recorded, id)."""
+    known = [r for r in rows if r["recorded_at"] <= as_of]
+    if not known:
+        return None
+    return str(min(known, key=lambda r: (r["local_date"], r["recorded_at"], r["event_id"]))
+               ["event_id"])
+
+
+def _marked_first(rows: list[asyncpg.Record], as_of: datetime) -> list[str]:
+    return [str(r["event_id"]) for r in rows if r["recorded_at"] <= as_of
+            and (r["superseded_at"] is None or r["superseded_at"] > as_of)]
+
+
+async def _rows(conn: asyncpg.Connection, referral: str) -> list[asyncpg.Record]:
+    return list(await conn.fetch(
+        "SELECT event_id, local_date, recorded_at, superseded_at FROM facts.referrals"
+        " WHERE referral_id = $1", referral))
+
+
+async def test_the_mark_gives_the_first_row_at_every_as_of_whatever_the_arrival_order(
+    conn: asyncpg.Connection
+) -> None:
+    history = History()
+    client = history.client()
+    referral = history.referral(client, "2024-03-01", recorded="2024-03-01")
+    made = history.events[-1]
+    _redated(history, made, on="2024-01-10", recorded="2024-05-01")  # earlier, recorded later
+    _redated(history, made, on="2024-04-01", recorded="2024-02-01")  # later date
+    _redated(history, made, on="2023-12-01", recorded="2024-08-01")  # earliest, last recorded
+    events = history.envelopes()
+    arrivals = [events[1:], list(reversed(events[1:]))]
+    for order in arrivals:
+        await conn.execute("TRUNCATE event_log, facts.referrals, facts.clients")
+        for event in order:  # one batch each: the mark is recomputed as rows come
+            async with conn.transaction():
+                await project(conn, [event])
+        rows = await _rows(conn, referral)
+        assert len(rows) == 4
+        for day in range(0, 300, 7):
+            as_of = at("2024-01-01") + timedelta(days=day)
+            expected = _first_as_of(rows, as_of)
+            assert _marked_first(rows, as_of) == ([expected] if expected else [])
+
+
+async def test_two_writers_projecting_rows_of_one_id_at_once_both_see_the_other(
+    conn: asyncpg.Connection, database_url: str
+) -> None:
+    history = History()
+    client = history.client()
+    referral = history.referral(client, "2024-03-01", recorded="2024-03-01")
+    late = _redated(history, history.events[-1], on="2024-01-10", recorded="2024-05-01")
+    async with conn.transaction():
+        await project(conn, history.envelopes()[:1])  # the client
+    first, second = history.envelopes()[1:]
+    other = await asyncpg.connect(database_url)
+    try:
+        async with other.transaction():
+            await project(other, [second])
+            # Uncommitted: our writer waits for the id's turn, then sees the late row.
+            ours = asyncio.create_task(_project_in_tx(conn, [first]))
+            await asyncio.sleep(0.3)
+            assert not ours.done()
+        await ours
+    finally:
+        await other.close()
+    rows = {str(r["event_id"]): r for r in await _rows(conn, referral)}
+    assert rows[late["id"]]["superseded_at"] is None
+    assert rows[str(first.id)]["superseded_at"] == at("2024-05-01")
+
+
+async def _project_in_tx(conn: asyncpg.Connection, events: list[Any]) -> int:
+    async with conn.transaction():
+        return await project(conn, events)
+
+
+_MARKS = "SELECT event_id, superseded_at FROM facts.{} ORDER BY event_id"
+
+
+async def test_a_rebuild_gives_every_row_the_mark_live_projection_gave_it(
+    conn: asyncpg.Connection
+) -> None:
+    history = random_history(clients=120, seed=3)
+    rng = random.Random(3)
+    for event in rng.sample(history.events, len(history.events) // 10):
+        day = datetime.fromisoformat(event["data"]["occurred_at"]).date()
+        _redated(history, event, on=str(day - timedelta(days=rng.randrange(1, 90))),
+                 recorded=str(day + timedelta(days=rng.randrange(1, 120))))
+    events = history.envelopes()
+    rng.shuffle(events)
+    for start in range(0, len(events), 50):
+        async with conn.transaction():
+            await project(conn, events[start:start + 50])
+    live = {t: [tuple(r) for r in await conn.fetch(_MARKS.format(t))] for t in FIRST_OF}
+    assert sum(1 for rows in live.values() for _, mark in rows if mark is not None) > 20
+    await rebuild(conn, chunk_size=100)
+    assert {t: [tuple(r) for r in await conn.fetch(_MARKS.format(t))] for t in FIRST_OF} == live
