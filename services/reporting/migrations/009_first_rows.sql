@@ -68,3 +68,7 @@ FROM (SELECT event_id, min(recorded_at) OVER (
           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
       FROM facts.placements_ended) s
 WHERE t.event_id = s.event_id AND s.before IS NOT NULL;
+-- A client's home region as registered at `as_of` (the latest row recorded by then, ties by
+-- event id) for every counted row grouped by region: one index-only probe, no sort.
+CREATE INDEX ON facts.clients (client_id, recorded_at DESC, event_id) INCLUDE (home_region);
+DROP INDEX IF EXISTS facts.clients_client_id_recorded_at_idx;
