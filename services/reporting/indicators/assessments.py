@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.reporting.indicators.cells import CellGroup, CellSql, Count, month_of, region_of
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
 
@@ -58,10 +59,7 @@ async def health_checks(q: Query) -> list[Item]:
 # Each assessment started in the period, with the latest other assessment of its client and
 # kind, not cancelled at `as_of`, dated 0–180 days before it (same date: recorded earlier);
 # of equal dates and recorded times, the first event id.
-_REPEATS = """
-SELECT a.client_id, a.kind, a.organisation_id, a.local_date, e.found, e.organisation_id
-       AS earlier_organisation
-FROM facts.assessments_started a
+_STARTED_WITH_EARLIER = """facts.assessments_started a
 LEFT JOIN LATERAL (
     SELECT true AS found, o.organisation_id FROM facts.assessments_started o
     WHERE o.client_id = a.client_id AND o.kind = a.kind AND o.assessment_id <> a.assessment_id
@@ -70,7 +68,11 @@ LEFT JOIN LATERAL (
       AND NOT EXISTS (SELECT 1 FROM facts.assessments_cancelled c
                       WHERE c.assessment_id = o.assessment_id AND c.recorded_at <= $1)
     ORDER BY o.local_date DESC, o.recorded_at DESC, o.event_id LIMIT 1) e ON true
-WHERE a.recorded_at <= $1 AND a.local_date BETWEEN $2 AND $3
+WHERE a.recorded_at <= $1 AND a.local_date BETWEEN $2 AND $3"""
+_REPEATS = f"""
+SELECT a.client_id, a.kind, a.organisation_id, a.local_date, e.found, e.organisation_id
+       AS earlier_organisation
+FROM {_STARTED_WITH_EARLIER}
 ORDER BY a.local_date, a.recorded_at, a.event_id"""
 
 
@@ -117,3 +119,56 @@ async def consultations(q: Query) -> list[Item]:
         }, r["client_id"], record=r["consultation_id"])
         for r in rows
     ]
+
+
+# Aggregated in SQL (cells.py): the same selections and reducers as above, one row per cell.
+# `consultations` stays item-based: its region is the requesting organisation's, which only
+# the registry (`OrgLookup`) knows and which cannot list its organisations for a statement.
+
+_N = Count("count(DISTINCT client_id)")
+_ITEMS = Count("count(*)")
+
+
+def count_cell(group: CellGroup) -> dict[str, Any]:
+    return {"value": group.count()}
+
+
+def assessments_completed_cells(q: Query) -> CellSql:
+    keys = {
+        "kind": _KIND, "conclusion": "c.conclusion",
+        "benefit_recommendation": "c.benefit_recommendation",
+        "region": region_of("c.client_id"), "month": month_of("c.local_date"),
+    }
+    source = ("facts.assessments_completed c"
+              " WHERE c.recorded_at <= $1 AND c.local_date BETWEEN $2 AND $3")
+    return CellSql(source, keys, {"client_id": "c.client_id"}, {"n": _N, "items": _ITEMS})
+
+
+def health_checks_cells(q: Query) -> CellSql:
+    keys = {"organisation": "h.organisation_id", "region": region_of("h.client_id"),
+            "month": month_of("h.local_date")}
+    source = ("facts.health_checks h"
+              " WHERE h.recorded_at <= $1 AND h.local_date BETWEEN $2 AND $3")
+    return CellSql(source, keys, {"client_id": "h.client_id"}, {"n": _N, "items": _ITEMS})
+
+
+def repeat_assessments_cells(q: Query) -> CellSql:
+    keys = {"kind": "a.kind", "organisation": "a.organisation_id",
+            "region": region_of("a.client_id"), "month": month_of("a.local_date")}
+    columns = {
+        "client_id": "a.client_id", "repeat": "e.found IS NOT NULL",
+        "other_org": "e.found IS NOT NULL AND e.organisation_id IS DISTINCT FROM"
+                     " a.organisation_id",
+    }
+    counts = {"n": _N, "items": _ITEMS, "repeats": Count("count(*)", where="repeat"),
+              "other_org": Count("count(*)", where="other_org")}
+    return CellSql(_STARTED_WITH_EARLIER, keys, columns, counts)
+
+
+def repeats_cell(group: CellGroup) -> dict[str, Any]:
+    repeats = group.count("repeats")
+    return {
+        "value": repeats,
+        "share": group.share(repeats, group.count()),
+        "other_org_share": group.share(group.count("other_org"), repeats),
+    }

@@ -6,9 +6,11 @@ from collections import Counter
 from typing import Any
 
 from services.reporting.indicators import stats
+from services.reporting.indicators.cells import CellGroup, CellSql, Count, month_of, region_of
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
 from services.reporting.indicators.selections import (
+    first_of,
     load_cases_active_in,
     load_cases_closed_in,
     load_cases_open_on,
@@ -153,3 +155,142 @@ async def pathway_transitions(q: Query) -> list[Item]:
 def transitions(group: Group) -> dict[str, Any]:
     return _count_and_share(group, "to_service")
 
+
+
+
+
+# Aggregated in SQL (cells.py): the same selections and reducers as above, one row per cell.
+# A case's first `CaseOpened` (alias o) and first `CaseClosed` (alias c) as of $1 are joined
+# as the rows `first_of` marks (one per case), the same rows as the loaders' ORDER BY … LIMIT 1
+# and DISTINCT ON, without a probe per case.
+# responsibility_transfers stays on its items: its keys are organisation kinds from the
+# registry (`q.orgs`), which cannot list the organisations a statement would have to map.
+
+_N = Count("count(DISTINCT client_id)")
+_ITEMS = Count("count(*)")
+
+_FIRST_OPENED = f"o.recorded_at <= $1 AND {first_of('cases_opened', 'o', 'case_id')}"
+_FIRST_CLOSE = (f"LEFT JOIN facts.cases_closed c ON c.case_id = o.case_id AND c.recorded_at <= $1"
+                f" AND {first_of('cases_closed', 'c', 'case_id')}")
+
+# Cases open on `to`: first opened on or before it, no close dated on or before it, i.e. a
+# first close, if any, dated after it (load_cases_open_on). Alias h: the case's last transfer
+# dated on or before `to`, whose organisation and worker then hold it (`Case.holder`).
+_OPEN_ON_TO = f"""facts.cases_opened o {_FIRST_CLOSE} LEFT JOIN holders h ON h.case_id = o.case_id
+    WHERE {_FIRST_OPENED} AND o.local_date <= $3 AND (c.local_date IS NULL OR c.local_date > $3)"""
+# Each case's last transfer dated on or before `to` (by date, recorded time, event id).
+_HOLDERS = """SELECT DISTINCT ON (t.case_id) t.case_id, t.to_organisation_id AS org,
+        t.to_worker_id AS worker FROM facts.case_transfers t
+    WHERE t.recorded_at <= $1 AND t.local_date <= $3
+    ORDER BY t.case_id, t.local_date DESC, t.recorded_at DESC, t.event_id DESC"""
+# `from` ($2) is not read on `to`: the statement still declares its type.
+_OPEN_CTES = {"holders": _HOLDERS, "unread": "SELECT $2::date"}
+# The holder on `to`: the opening's when no transfer (a transfer to null stays null).
+_HOLDER_ORG = "CASE WHEN h.case_id IS NULL THEN o.organisation_id ELSE h.org END"
+_HOLDER_WORKER = "CASE WHEN h.case_id IS NULL THEN o.responsible_worker_id ELSE h.worker END"
+_OPEN_KEYS = {"service": "o.service", "organisation": _HOLDER_ORG,
+              "region": region_of("o.client_id")}
+
+# Cases whose first close is dated in the period, with their first opening
+# (load_cases_closed_in).
+_CLOSED = (f"facts.cases_closed c JOIN facts.cases_opened o ON o.case_id = c.case_id"
+           f" AND {_FIRST_OPENED}")
+_CLOSED_IN = (f"c.recorded_at <= $1 AND c.local_date BETWEEN $2 AND $3"
+              f" AND {first_of('cases_closed', 'c', 'case_id')}")
+_CLOSED_KEYS = {
+    "service": "o.service", "organisation": "o.organisation_id",
+    "region": region_of("o.client_id"), "exit_destination": "c.exit_destination",
+    "month": month_of("c.local_date"),
+}
+
+
+def active_clients_cells(q: Query) -> CellSql:
+    return CellSql(_OPEN_ON_TO, _OPEN_KEYS, {"client_id": "o.client_id"}, {"n": _N},
+                   ctes=_OPEN_CTES)
+
+
+def distinct_clients_cell(group: CellGroup) -> dict[str, Any]:
+    return {"value": group.n()}
+
+
+def case_duration_days_cells(q: Query) -> CellSql:
+    return CellSql(f"{_CLOSED} WHERE {_CLOSED_IN}", _CLOSED_KEYS,
+                   {"client_id": "o.client_id", "days": "c.local_date - o.local_date"},
+                   {"n": _N, "items": _ITEMS}, {"days": "array_agg(days)"})
+
+
+def durations_cell(group: CellGroup) -> dict[str, Any]:
+    days = group.aggregate("days") or []
+    return {"value": stats.median(days), "mean": stats.mean(days), "p90": stats.p90(days)}
+
+
+def exit_destinations_cells(q: Query) -> CellSql:
+    return CellSql(f"{_CLOSED} WHERE {_CLOSED_IN}", _CLOSED_KEYS, {"client_id": "o.client_id"},
+                   {"n": _N, "items": _ITEMS})
+
+
+def _count_and_share_cell(group: CellGroup, own_key: str) -> dict[str, Any]:
+    # The parent: every case of the row's other groups (suppressed rows' cases included).
+    parent = group.parent([k for k in group.values if k != own_key], "items")
+    return {"value": group.count(), "share": group.share(group.count(), parent)}
+
+
+def exits_cell(group: CellGroup) -> dict[str, Any]:
+    return _count_and_share_cell(group, "exit_destination")
+
+
+def clients_served_cells(q: Query) -> CellSql:
+    """Cases first opened by `to` whose first close, if any, is not dated before `from`
+    (load_cases_active_in)."""
+    source = (f"facts.cases_opened o {_FIRST_CLOSE} WHERE {_FIRST_OPENED} AND o.local_date <= $3"
+              f" AND (c.local_date IS NULL OR c.local_date >= $2)")
+    keys = {"service": "o.service", "organisation": "o.organisation_id",
+            "region": region_of("o.client_id")}
+    columns = {"client_id": "o.client_id", "opened": "o.local_date", "closed": "c.local_date"}
+    return CellSql(source, keys, columns, {
+        "n": _N, "opened": Count("count(*)", where="opened BETWEEN $2 AND $3"),
+        "closed": Count("count(*)", where="closed BETWEEN $2 AND $3"),
+    })
+
+
+def served_cell(group: CellGroup) -> dict[str, Any]:
+    return {"value": group.n(), "cases_opened": group.count("opened"),
+            "cases_closed": group.count("closed")}
+
+
+def caseload_cells(q: Query) -> CellSql:
+    """The cases open on `to` whose holder then has a worker, with that worker."""
+    return CellSql(f"{_OPEN_ON_TO} AND ({_HOLDER_WORKER}) IS NOT NULL", _OPEN_KEYS,
+                   {"client_id": "o.client_id", "worker": _HOLDER_WORKER}, {"n": _N},
+                   {"workers": "array_agg(worker)"}, ctes=_OPEN_CTES)
+
+
+def loads_cell(group: CellGroup) -> dict[str, Any]:
+    per_worker = list(Counter(group.aggregate("workers") or []).values())
+    # `workers` counts professionals, not clients: published exact (INDICATORS.md).
+    return {
+        "value": stats.median(per_worker), "max": stats.maximum(per_worker),
+        "workers": len(per_worker),
+    }
+
+
+def pathway_transitions_cells(q: Query) -> CellSql:
+    """Cases closed in the period, each with the service of its client's first other case
+    (first `CaseOpened`) opened 0–180 days after the close, first by date, recorded time,
+    case id (load_next_services); "none" when there is none."""
+    source = f"""{_CLOSED} LEFT JOIN LATERAL (
+            SELECT true AS found, n.service FROM facts.cases_opened n
+            WHERE n.client_id = o.client_id AND n.case_id <> o.case_id AND n.recorded_at <= $1
+              AND n.local_date BETWEEN c.local_date AND c.local_date + 180
+              AND {first_of("cases_opened", "n", "case_id")}
+            ORDER BY n.local_date, n.recorded_at, n.case_id LIMIT 1) n ON true
+        WHERE {_CLOSED_IN}"""
+    keys = _CLOSED_KEYS | {
+        "from_service": "o.service",
+        "to_service": "CASE WHEN n.found THEN n.service ELSE 'none' END",
+    }
+    return CellSql(source, keys, {"client_id": "o.client_id"}, {"n": _N, "items": _ITEMS})
+
+
+def transitions_cell(group: CellGroup) -> dict[str, Any]:
+    return _count_and_share_cell(group, "to_service")

@@ -128,17 +128,20 @@ INDICATORS: tuple[Indicator, ...] = (
         "Median (and p90) days from each ReferralMade in the period to the client's first "
         "AssessmentStarted on or after the referral date; referrals without one left out.",
         (*_TR, _R, _M), referrals.days_to_assessment, referrals.median_p90, ("p90",),
+        cells=referrals.days_to_assessment_cells, cell_reducer=referrals.median_p90_cell,
     ),
     Indicator(
         "active_clients", "Avoimet asiakkuudet päivänä", "Active clients on date",
         "Distinct clients with a case open on date `to`; organisation is the holder on `to`.",
         (*_SO, _R), cases.active_clients, cases.distinct_clients, zero_value=True,
+        cells=cases.active_clients_cells, cell_reducer=cases.distinct_clients_cell,
     ),
     Indicator(
         "case_duration_days", "Asiakkuuden kesto (pv)", "Case duration (days)",
         "Median (mean, p90) of close date − open date of cases closed in the period.",
         (*_SO, "exit_destination", _R, _M), cases.case_duration_days, cases.durations,
         ("mean", "p90"),
+        cells=cases.case_duration_days_cells, cell_reducer=cases.durations_cell,
     ),
     Indicator(
         "exit_destinations", "Jatkopolut", "Exit destinations",
@@ -146,18 +149,21 @@ INDICATORS: tuple[Indicator, ...] = (
         "in the row's other groups.",
         ("exit_destination", *_SO, _R, _M), cases.exit_destinations, cases.exits, ("share",),
         always=("exit_destination",),
+        cells=cases.exit_destinations_cells, cell_reducer=cases.exits_cell,
     ),
     Indicator(
         "assessments_completed", "Valmistuneet arvioinnit", "Assessments completed",
         "Count of AssessmentCompleted in the period.",
         ("kind", "conclusion", "benefit_recommendation", _R, _M),
         assessments.assessments_completed, assessments.count, zero_value=True,
+        cells=assessments.assessments_completed_cells, cell_reducer=assessments.count_cell,
     ),
     Indicator(
         "health_checks", "Työttömien terveystarkastukset", "Health checks of the unemployed",
         "Count of HealthCheckCompleted in the period.",
         ("organisation", _R, _M), assessments.health_checks, assessments.count,
         zero_value=True,
+        cells=assessments.health_checks_cells, cell_reducer=assessments.count_cell,
     ),
     Indicator(
         "support_plan_coverage", "Työkyvyn tuen suunnitelman kattavuus",
@@ -165,6 +171,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Share of work ability assessment/coordination cases opened in the period that have "
         "a SupportPlanAgreed for the case.",
         (*_SO, _R, _M), plans.support_plan_coverage, plans.coverage,
+        cells=plans.support_plan_coverage_cells, cell_reducer=plans.coverage_cell,
     ),
     Indicator(
         "work_ability_change", "Työkykypistemäärän muutos", "Work ability score change",
@@ -173,6 +180,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "improved_share (≥ +1), worsened_share (≤ −1).",
         ("phase", _R, _M), measurements.work_ability_change, measurements.score_change,
         ("improved_share", "worsened_share"),
+        cells=measurements.work_ability_change_cells, cell_reducer=measurements.change_cell,
     ),
     Indicator(
         "self_assessment_change", "Kykyviisarin muutos", "Kykyviisari change",
@@ -180,12 +188,14 @@ INDICATORS: tuple[Indicator, ...] = (
         "worsened_share (< 0).",
         ("phase", _R, _M), measurements.self_assessment_change, measurements.overall_change,
         ("improved_share", "worsened_share"),
+        cells=measurements.self_assessment_change_cells, cell_reducer=measurements.change_cell,
     ),
     Indicator(
         "follow_up_coverage", "Seurantamittausten kattavuus", "Follow-up measurement coverage",
         "Share of cases closed in the period at least 90 days before the as_of date with a "
         "follow_up measurement (score or self-assessment) dated after the close.",
         (*_SO, _R, _M), measurements.follow_up_coverage, measurements.coverage,
+        cells=measurements.follow_up_coverage_cells, cell_reducer=measurements.coverage_cell,
     ),
     Indicator(
         "coaching_employment_rate", "Työllistyminen työhönvalmennuksesta",
@@ -195,6 +205,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "and `to`; any_placement_share for any placement kind.",
         ("organisation", _R), coaching.coaching_employment_rate, coaching.employment,
         ("any_placement_share",),
+        cells=coaching.coaching_employment_rate_cells, cell_reducer=coaching.employment_cell,
     ),
     Indicator(
         "days_to_first_employer_contact", "Aika ensimmäiseen työnantajakontaktiin (pv)",
@@ -203,18 +214,22 @@ INDICATORS: tuple[Indicator, ...] = (
         "EmployerContacted; share_within_30 (≤ 30 days).",
         ("organisation", _R, _M), coaching.days_to_first_employer_contact,
         coaching.contact_days, ("share_within_30",),
+        cells=coaching.days_to_first_employer_contact_cells,
+        cell_reducer=coaching.contact_days_cell,
     ),
     Indicator(
         "placements_started", "Alkaneet työ- ja koulutusjaksot", "Placements started",
         "Count of PlacementStarted in the period.",
         ("kind", "wage_subsidy", _R, _M), coaching.placements_started, coaching.count,
         zero_value=True,
+        cells=coaching.placements_started_cells, cell_reducer=coaching.count_cell,
     ),
     Indicator(
         "placement_retention_90d", "Jakson jatkuminen 90 pv", "Placement retention 90 days",
         "Share of placements started in the period (at least 90 days before the as_of date) "
         "not ended within 90 days; an end converted_to_permanent counts as continuing.",
         ("kind", _R, _M), coaching.placement_retention_90d, coaching.retention,
+        cells=coaching.placement_retention_90d_cells, cell_reducer=coaching.retention_cell,
     ),
     Indicator(
         "client_experience", "Asiakaskokemus (NPS)", "Client experience (NPS)",
@@ -242,12 +257,14 @@ INDICATORS: tuple[Indicator, ...] = (
         "cases_closed of the row in the period.",
         (*_SO, _R), cases.clients_served, cases.served, ("cases_opened", "cases_closed"),
         zero_value=True, zero_extras=("cases_opened", "cases_closed"),
+        cells=cases.clients_served_cells, cell_reducer=cases.served_cell,
     ),
     Indicator(
         "caseload", "Asiakkaita vastuutyöntekijää kohden", "Caseload per responsible worker",
         "Median open cases per responsible worker holding at least one open case on `to`; "
         "max, workers.",
         (*_SO, _R), cases.caseload, cases.loads, ("max", "workers"), zero_extras=("workers",),
+        cells=cases.caseload_cells, cell_reducer=cases.loads_cell,
     ),
     Indicator(
         "referral_queue", "Ohjausjono", "Referral queue",
@@ -255,12 +272,14 @@ INDICATORS: tuple[Indicator, ...] = (
         "median_wait_days, max_wait_days (`to` − referral date).",
         ("target_service", "target_organisation", _R), referrals.referral_queue,
         referrals.queue, ("median_wait_days", "max_wait_days"), zero_value=True,
+        cells=referrals.queue_cells, cell_reducer=referrals.queue_cell,
     ),
     Indicator(
         "days_to_support_plan", "Aika tuen suunnitelmaan (pv)", "Days to support plan",
         "Median (p90) days from the case's referral date (open date without referral) to its "
         "first SupportPlanAgreed, for work ability cases opened in the period with a plan.",
         (*_SO, _R, _M), plans.days_to_support_plan, plans.median_p90, ("p90",),
+        cells=plans.days_to_support_plan_cells, cell_reducer=plans.median_p90_cell,
     ),
     Indicator(
         "measurement_coverage", "Alku- ja loppumittausten kattavuus",
@@ -269,6 +288,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "an end (open … close + 30 d) measurement; baseline_share, end_share.",
         (*_SO, _R, _M), measurements.measurement_coverage, measurements.baseline_and_end,
         ("baseline_share", "end_share"),
+        cells=measurements.measurement_coverage_cells,
+        cell_reducer=measurements.baseline_and_end_cell,
     ),
     Indicator(
         "clients_scored", "Työkykypistemäärän arvioineet", "Clients with a work ability score",
@@ -276,6 +297,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "each client's latest score in the row.",
         ("phase", _R, _M), measurements.clients_scored, measurements.scored, ("mean_score",),
         zero_value=True,
+        cells=measurements.clients_scored_cells, cell_reducer=measurements.scored_cell,
     ),
     Indicator(
         "repeat_assessments", "Päällekkäiset arvioinnit", "Repeated assessments",
@@ -283,6 +305,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "assessment of the same kind for the client; share, other_org_share.",
         ("kind", "organisation", _R, _M), assessments.repeat_assessments, assessments.repeats,
         ("share", "other_org_share"), zero_value=True,
+        cells=assessments.repeat_assessments_cells, cell_reducer=assessments.repeats_cell,
     ),
     Indicator(
         "pathway_transitions", "Palvelusiirtymät", "Pathway transitions",
@@ -291,6 +314,7 @@ INDICATORS: tuple[Indicator, ...] = (
         ("from_service", "to_service", "exit_destination", _R, _M),
         cases.pathway_transitions, cases.transitions, ("share",),
         always=("from_service", "to_service"),
+        cells=cases.pathway_transitions_cells, cell_reducer=cases.transitions_cell,
     ),
     Indicator(
         "labour_market_outcome", "Työmarkkina-aseman muutos", "Labour market outcome",
@@ -298,6 +322,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "baseline status; baseline_share, work_share.",
         ("phase", _R, _M), measurements.labour_market_outcome, measurements.labour_market,
         ("baseline_share", "work_share"),
+        cells=measurements.labour_market_outcome_cells,
+        cell_reducer=measurements.labour_market_cell,
     ),
     Indicator(
         "unemployment_before_referral", "Työttömyyden kesto ohjattaessa (kk)",
@@ -306,6 +332,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "p90, share_under_12.",
         (*_TR, _R, _M), referrals.unemployment_before_referral, referrals.unemployment,
         ("p90", "share_under_12"),
+        cells=referrals.unemployment_cells, cell_reducer=referrals.unemployment_cell,
     ),
     Indicator(
         "fidelity_score", "Menetelmäuskollisuus (IPS-25)", "IPS fidelity score",

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.reporting.indicators import stats
+from services.reporting.indicators.cells import CellGroup, CellSql, Count, month_of, region_of
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
 from services.reporting.indicators.selections import first_of
@@ -191,3 +192,109 @@ def fidelity(group: Group) -> dict[str, Any]:
     reviews: list[tuple[date, datetime, int]] = [i.data for i in group.items]
     latest = max(reviews, key=lambda r: (r[0], r[1]))
     return {"value": latest[2], "reviews": len(reviews)}
+
+
+# Aggregated in SQL (cells.py): the same selections and reducers as above, one row per cell.
+# fidelity_score stays on its items: its region is the organisation's, from the registry
+# (`q.orgs`), which cannot list the organisations a statement would have to map; it reads
+# a few reviews per organisation and year.
+
+_N = Count("count(DISTINCT client_id)")
+_ITEMS = Count("count(*)")
+
+# The client's placements (first `PlacementStarted`) started in the window of engagement
+# `s` (its start … the earlier of its first end and `to`), as of $1.
+_IN_WINDOW = f"""facts.placements_started p
+    WHERE p.client_id = s.client_id AND p.recorded_at <= $1
+      AND p.local_date BETWEEN s.local_date AND least(coalesce(x.ended, $3), $3)
+      AND {first_of("placements_started", "p", "placement_id")}"""
+
+
+def coaching_employment_rate_cells(q: Query) -> CellSql:
+    """Engagements active in the period (first start by `to`, no end before `from`), each
+    with its own window; a client counts once per row, employed if any window is."""
+    employed = ", ".join(f"'{kind}'" for kind in EMPLOYED)
+    source = f"""facts.engagements_started s CROSS JOIN LATERAL (
+            SELECT min(e.local_date) AS ended FROM facts.engagements_ended e
+            WHERE e.engagement_id = s.engagement_id AND e.recorded_at <= $1) x
+        WHERE s.recorded_at <= $1 AND s.local_date <= $3
+          AND {first_of("engagements_started", "s", "engagement_id")}
+          AND (x.ended IS NULL OR x.ended >= $2)"""
+    columns = {
+        "client_id": "s.client_id",
+        "employed": f"EXISTS (SELECT 1 FROM {_IN_WINDOW} AND p.kind IN ({employed}))",
+        "placed": f"EXISTS (SELECT 1 FROM {_IN_WINDOW})",
+    }
+    keys = {"organisation": "s.organisation_id", "region": region_of("s.client_id")}
+    return CellSql(source, keys, columns, {
+        "n": _N, "employed": Count("count(DISTINCT client_id)", where="employed"),
+        "placed": Count("count(DISTINCT client_id)", where="placed"),
+    })
+
+
+def employment_cell(group: CellGroup) -> dict[str, Any]:
+    clients = group.count("n")
+    return {"value": group.share(group.count("employed"), clients),
+            "any_placement_share": group.share(group.count("placed"), clients)}
+
+
+def days_to_first_employer_contact_cells(q: Query) -> CellSql:
+    """Engagements started in the period with an employer contact (any date)."""
+    source = f"""facts.engagements_started s CROSS JOIN LATERAL (
+            SELECT min(c.local_date) AS first FROM facts.employer_contacts c
+            WHERE c.engagement_id = s.engagement_id AND c.recorded_at <= $1) c
+        WHERE s.recorded_at <= $1 AND s.local_date BETWEEN $2 AND $3
+          AND {first_of("engagements_started", "s", "engagement_id")}
+          AND c.first IS NOT NULL"""
+    keys = {"organisation": "s.organisation_id", "region": region_of("s.client_id"),
+            "month": month_of("s.local_date")}
+    columns = {"client_id": "s.client_id", "days": "c.first - s.local_date"}
+    return CellSql(source, keys, columns,
+                   {"n": _N, "items": _ITEMS, "within_30": Count("count(*)", where="days <= 30")},
+                   {"days": "array_agg(days)"})
+
+
+def contact_days_cell(group: CellGroup) -> dict[str, Any]:
+    return {"value": stats.median(group.aggregate("days")),
+            "share_within_30": group.proportion("within_30")}
+
+
+_PLACEMENT_KEYS = {
+    "kind": "s.kind", "wage_subsidy": "s.wage_subsidy", "region": region_of("s.client_id"),
+    "month": month_of("s.local_date"),
+}
+# Placements whose first `PlacementStarted` is dated in the period.
+_PLACEMENTS_IN = f"""facts.placements_started s
+    WHERE s.recorded_at <= $1 AND s.local_date BETWEEN $2 AND $3
+      AND {first_of("placements_started", "s", "placement_id")}"""
+
+
+def placements_started_cells(q: Query) -> CellSql:
+    return CellSql(_PLACEMENTS_IN, _PLACEMENT_KEYS, {"client_id": "s.client_id"},
+                   {"n": _N, "items": _ITEMS})
+
+
+def count_cell(group: CellGroup) -> dict[str, Any]:
+    return {"value": group.count()}
+
+
+def placement_retention_90d_cells(q: Query) -> CellSql:
+    """Placements started in the period at least 90 days before the as_of date ($4), with
+    their first end (by date, recorded time, event id)."""
+    source = f"""facts.placements_started s LEFT JOIN LATERAL (
+            SELECT x.local_date, x.reason FROM facts.placements_ended x
+            WHERE x.placement_id = s.placement_id AND x.recorded_at <= $1
+            ORDER BY x.local_date, x.recorded_at, x.event_id LIMIT 1) e ON true
+        WHERE s.recorded_at <= $1 AND s.local_date BETWEEN $2 AND $3
+          AND {first_of("placements_started", "s", "placement_id")}
+          AND $4::date - s.local_date >= 90"""
+    ended_early = ("e.local_date IS NOT NULL AND e.local_date - s.local_date < 90"
+                   " AND e.reason IS DISTINCT FROM 'converted_to_permanent'")
+    columns = {"client_id": "s.client_id", "retained": f"NOT ({ended_early})"}
+    return CellSql(source, _PLACEMENT_KEYS, columns,
+                   {"n": _N, "items": _ITEMS, "retained": Count("count(*)", where="retained")},
+                   arguments=(q.as_of_date,))
+
+
+def retention_cell(group: CellGroup) -> dict[str, Any]:
+    return {"value": group.proportion("retained")}

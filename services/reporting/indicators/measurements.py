@@ -8,8 +8,10 @@ from typing import Any
 
 from services.reporting.indicators import stats
 from services.reporting.indicators.cases import closed_in_period
+from services.reporting.indicators.cells import CellGroup, CellSql, Count, month_of, region_of
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
+from services.reporting.indicators.selections import first_of
 from services.reporting.indicators.sources import Case, Measurement, load_measurements
 
 LATER_PHASES = ("end", "follow_up")
@@ -19,27 +21,34 @@ SCORES = ("work_ability_score", "self_assessment")
 
 
 
-# Per client and later phase, the latest measurement of the phase dated in the period and the
-# latest baseline dated on or before it, both with a value ({value}: score or status); the
-# latest is by date, then recorded time, then (ties) the first recorded event id.
-_CHANGES = """
-SELECT l.client_id, l.phase, l.local_date, l.{value} AS later, b.{value} AS baseline
-FROM (SELECT DISTINCT ON (m.client_id, m.phase) m.client_id, m.phase, m.local_date, m.{value}
+def _pairs(value: str, measure: str, phases: str, first: str, last: str) -> str:
+    """SQL (FROM): per client and later phase (`phases`), the latest measurement `l` of the
+    phase dated in the period (`first` … `last`) and the latest baseline `b` dated on or
+    before it, both with a `value` (score or status); the latest is by date, then recorded
+    time, then (ties) the first recorded event id."""
+    return f"""(
+      SELECT DISTINCT ON (m.client_id, m.phase) m.client_id, m.phase, m.local_date, m.{value}
       FROM facts.measurements m
-      WHERE m.measure = $2 AND m.phase = ANY($5::text[]) AND m.recorded_at <= $1
-        AND m.local_date BETWEEN $3 AND $4 AND m.{value} IS NOT NULL
+      WHERE m.measure = {measure} AND m.phase = ANY({phases}::text[]) AND m.recorded_at <= $1
+        AND m.local_date BETWEEN {first} AND {last} AND m.{value} IS NOT NULL
       ORDER BY m.client_id, m.phase, m.local_date DESC, m.recorded_at DESC, m.event_id) l
 JOIN LATERAL (
       SELECT b.{value} FROM facts.measurements b
-      WHERE b.client_id = l.client_id AND b.measure = $2 AND b.phase = 'baseline'
+      WHERE b.client_id = l.client_id AND b.measure = {measure} AND b.phase = 'baseline'
         AND b.recorded_at <= $1 AND b.local_date <= l.local_date AND b.{value} IS NOT NULL
-      ORDER BY b.local_date DESC, b.recorded_at DESC, b.event_id LIMIT 1) b ON true
+      ORDER BY b.local_date DESC, b.recorded_at DESC, b.event_id LIMIT 1) b ON true"""
+
+
+def _changes_sql(value: str) -> str:
+    return f"""
+SELECT l.client_id, l.phase, l.local_date, l.{value} AS later, b.{value} AS baseline
+FROM {_pairs(value, "$2", "$5", "$3", "$4")}
 ORDER BY l.client_id, l.phase"""
 
 
 async def _changes(q: Query, measure: str, value: str) -> list[Item]:
     """Per client and later phase: (baseline value, later value) as INDICATORS.md pairs them."""
-    rows = await q.conn.fetch(_CHANGES.format(value=value), q.as_of, measure, q.date_from,
+    rows = await q.conn.fetch(_changes_sql(value), q.as_of, measure, q.date_from,
                               q.date_to, list(LATER_PHASES))
     await q.load_regions(r["client_id"] for r in rows)
     return [
@@ -191,3 +200,152 @@ def baseline_and_end(group: Group) -> dict[str, Any]:
         "baseline_share": group.proportion(i for i in items if i.data[0]),
         "end_share": group.proportion(i for i in items if i.data[1]),
     }
+
+
+# Aggregated in SQL (cells.py): the same selections and reducers as above, one row per cell.
+
+_N = Count("count(DISTINCT client_id)")
+_ITEMS = Count("count(*)")
+
+
+def _closed_in(probe: str) -> str:
+    """SQL (FROM): cases whose first close `c` is dated in the period, with their first
+    `CaseOpened` `o` (the selection of `selections.load_cases_closed_in`, joined by
+    `first_of`) and a `probe` of the case (a LATERAL), as of $1."""
+    return f"""facts.cases_closed c
+    JOIN facts.cases_opened o ON o.case_id = c.case_id AND o.recorded_at <= $1
+        AND {first_of("cases_opened", "o", "case_id")}
+    CROSS JOIN LATERAL ({probe}) f
+    WHERE c.recorded_at <= $1 AND c.local_date BETWEEN $2 AND $3
+      AND {first_of("cases_closed", "c", "case_id")}"""
+
+
+_CASE_KEYS = {
+    "service": "o.service", "organisation": "o.organisation_id",
+    "region": region_of("o.client_id"), "month": month_of("c.local_date"),
+}
+# Whether the case's client has a score or self-assessment ($4) of the baseline dated
+# open − 30 … close, and of the end dated open … close + 30: one probe over both windows.
+_BASELINE_AND_END = """
+    SELECT coalesce(bool_or(m.phase = 'baseline' AND m.local_date <= c.local_date), false)
+               AS baseline,
+           coalesce(bool_or(m.phase = 'end' AND m.local_date >= o.local_date), false) AS ended
+    FROM facts.measurements m
+    WHERE m.client_id = o.client_id AND m.measure = ANY($4::text[])
+      AND m.phase IN ('baseline', 'end') AND m.recorded_at <= $1
+      AND m.local_date BETWEEN o.local_date - 30 AND c.local_date + 30"""
+
+
+def measurement_coverage_cells(q: Query) -> CellSql:
+    """Cases closed in the period with a baseline and an end measurement in their windows."""
+    columns = {"client_id": "o.client_id", "baseline": "f.baseline", "ended": "f.ended"}
+    return CellSql(_closed_in(_BASELINE_AND_END), _CASE_KEYS, columns, {
+        "n": _N, "items": _ITEMS,
+        "both": Count("count(*)", where="baseline AND ended"),
+        "baseline": Count("count(*)", where="baseline"),
+        "end": Count("count(*)", where="ended"),
+    }, arguments=(list(SCORES),))
+
+
+def baseline_and_end_cell(group: CellGroup) -> dict[str, Any]:
+    return {"value": group.proportion("both"), "baseline_share": group.proportion("baseline"),
+            "end_share": group.proportion("end")}
+
+
+# Whether the case's client has a follow-up score or self-assessment ($4) dated after the
+# close (OFFSET 0: probed once per case, however often the counts read it).
+_FOLLOWED = """
+    SELECT EXISTS (SELECT 1 FROM facts.measurements m
+        WHERE m.client_id = o.client_id AND m.measure = ANY($4::text[])
+          AND m.phase = 'follow_up' AND m.recorded_at <= $1 AND m.local_date > c.local_date)
+        AS followed
+    OFFSET 0"""
+
+
+def follow_up_coverage_cells(q: Query) -> CellSql:
+    """Cases closed in the period at least 90 days before the as_of date ($5), followed up."""
+    return CellSql(f"{_closed_in(_FOLLOWED)} AND c.local_date <= $5::date - 90", _CASE_KEYS,
+                   {"client_id": "o.client_id", "followed": "f.followed"},
+                   {"n": _N, "items": _ITEMS, "followed": Count("count(*)", where="followed")},
+                   arguments=(list(SCORES), q.as_of_date))
+
+
+def coverage_cell(group: CellGroup) -> dict[str, Any]:
+    return {"value": group.proportion("followed")}
+
+
+_CHANGE_KEYS = {"phase": "l.phase", "region": region_of("l.client_id"),
+                "month": month_of("l.local_date")}
+
+
+def _score_changes(measure: str, better: str, worse: str) -> CellSql:
+    """Client-and-phase pairs of `measure`: improved (change `better`), worsened (`worse`)."""
+    return CellSql(
+        _pairs("score", "$4", "$5", "$2", "$3"), _CHANGE_KEYS,
+        {"client_id": "l.client_id", "change": "l.score - b.score"},
+        {"n": _N, "items": _ITEMS, "improved": Count("count(*)", where=f"change {better}"),
+         "worsened": Count("count(*)", where=f"change {worse}")},
+        {"changes": "array_agg(change)"},
+        arguments=(measure, list(LATER_PHASES)),
+    )
+
+
+def work_ability_change_cells(q: Query) -> CellSql:
+    return _score_changes("work_ability_score", ">= 1", "<= -1")
+
+
+def self_assessment_change_cells(q: Query) -> CellSql:
+    return _score_changes("self_assessment", "> 0", "< 0")
+
+
+def change_cell(group: CellGroup) -> dict[str, Any]:
+    return {"value": stats.mean(group.aggregate("changes")),
+            "improved_share": group.proportion("improved"),
+            "worsened_share": group.proportion("worsened")}
+
+
+def labour_market_outcome_cells(q: Query) -> CellSql:
+    """Client-and-phase pairs of labour market statuses: in work or education ($6), in
+    work ($7)."""
+    return CellSql(
+        _pairs("status", "$4", "$5", "$2", "$3"), _CHANGE_KEYS,
+        {"client_id": "l.client_id", "later": "l.status", "baseline": "b.status"},
+        {"n": _N, "items": _ITEMS,
+         "occupied": Count("count(*)", where="later = ANY($6::text[])"),
+         "baseline_occupied": Count("count(*)", where="baseline = ANY($6::text[])"),
+         "working": Count("count(*)", where="later = ANY($7::text[])")},
+        arguments=("labour_market_status", list(LATER_PHASES),
+                   sorted(IN_WORK_OR_EDUCATION), sorted(IN_WORK)),
+    )
+
+
+def labour_market_cell(group: CellGroup) -> dict[str, Any]:
+    return {"value": group.proportion("occupied"),
+            "baseline_share": group.proportion("baseline_occupied"),
+            "work_share": group.proportion("working")}
+
+
+_SCORED_KEYS = {"phase": "m.phase", "region": region_of("m.client_id"),
+                "month": month_of("m.local_date")}
+
+
+def clients_scored_cells(q: Query) -> CellSql:
+    """Work ability scores dated in the period; `latest`: the client's latest in its row
+    (by date, recorded time, then the first event id). `items` keeps a row whose scores
+    have no client, as the reference does."""
+    # The row's keys besides the client's own region.
+    row = ["m.client_id", *(_SCORED_KEYS[k] for k in ("phase", "month") if k in q.group_by)]
+    latest = (f"row_number() OVER (PARTITION BY {', '.join(row)}"
+              f" ORDER BY m.local_date DESC, m.recorded_at DESC, m.event_id) = 1")
+    return CellSql(
+        """facts.measurements m WHERE m.measure = $4 AND m.recorded_at <= $1
+           AND m.local_date BETWEEN $2 AND $3""", _SCORED_KEYS,
+        {"client_id": "m.client_id", "score": "m.score", "latest": latest},
+        {"n": _N, "items": _ITEMS},
+        {"scores": "array_agg(score) FILTER (WHERE latest AND score IS NOT NULL)"},
+        arguments=("work_ability_score",),
+    )
+
+
+def scored_cell(group: CellGroup) -> dict[str, Any]:
+    return {"value": group.n(), "mean_score": stats.mean(group.aggregate("scores") or [])}

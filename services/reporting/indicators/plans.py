@@ -8,9 +8,10 @@ from typing import Any
 import asyncpg
 
 from services.reporting.indicators import stats
+from services.reporting.indicators.cells import CellGroup, CellSql, Count, month_of, region_of
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
-from services.reporting.indicators.selections import load_cases_opened_in
+from services.reporting.indicators.selections import first_of, load_cases_opened_in
 from services.reporting.indicators.sources import Case
 
 PLANNED_SERVICES = ("work_ability_assessment", "work_ability_coordination")
@@ -79,4 +80,53 @@ async def days_to_support_plan(q: Query) -> list[Item]:
 
 def median_p90(group: Group) -> dict[str, Any]:
     days = [i.data for i in group.items]
+    return {"value": stats.median(days), "p90": stats.p90(days)}
+
+
+# Aggregated in SQL (cells.py): the same selections and reducers as above, one row per cell.
+
+_CASE_KEYS = {
+    "service": "o.service", "organisation": "o.organisation_id",
+    "region": region_of("o.client_id"), "month": month_of("o.local_date"),
+}
+# Cases of the planned services ($4) whose first `CaseOpened` is dated in the period, with
+# the date of their first `SupportPlanAgreed` (any date; null: none) as of $1.
+_PLANNED_CASES = f"""facts.cases_opened o CROSS JOIN LATERAL (
+    SELECT min(p.local_date) AS agreed FROM facts.support_plans p
+    WHERE p.case_id = o.case_id AND p.change = 'agreed' AND p.recorded_at <= $1) p
+    WHERE o.recorded_at <= $1 AND o.local_date BETWEEN $2 AND $3
+      AND o.service = ANY($4::text[]) AND {first_of("cases_opened", "o", "case_id")}"""
+# The date of the (first) `ReferralMade` the case names, as of $1 (null: none).
+_REFERRED = """(SELECT min(r.local_date) FROM facts.referrals r
+                WHERE r.referral_id = o.referral_id AND r.recorded_at <= $1)"""
+_N = Count("count(DISTINCT client_id)")
+_ITEMS = Count("count(*)")
+
+
+def support_plan_coverage_cells(q: Query) -> CellSql:
+    return CellSql(
+        _PLANNED_CASES, _CASE_KEYS,
+        {"client_id": "o.client_id", "planned": "p.agreed IS NOT NULL"},
+        {"n": _N, "items": _ITEMS, "planned": Count("count(*)", where="planned")},
+        arguments=(list(PLANNED_SERVICES),),
+    )
+
+
+def coverage_cell(group: CellGroup) -> dict[str, Any]:
+    return {"value": group.proportion("planned")}
+
+
+def days_to_support_plan_cells(q: Query) -> CellSql:
+    """Planned cases with a plan: days from the referral date (open date without one)."""
+    return CellSql(
+        f"{_PLANNED_CASES} AND p.agreed IS NOT NULL", _CASE_KEYS,
+        {"client_id": "o.client_id",
+         "days": f"p.agreed - coalesce({_REFERRED}, o.local_date)"},
+        {"n": _N}, {"days": "array_agg(days)"},
+        arguments=(list(PLANNED_SERVICES),),
+    )
+
+
+def median_p90_cell(group: CellGroup) -> dict[str, Any]:
+    days = group.aggregate("days")
     return {"value": stats.median(days), "p90": stats.p90(days)}

@@ -157,3 +157,62 @@ def acceptance_cells(q: Query) -> CellSql:
 
 def acceptance_cell(group: CellGroup) -> dict[str, Any]:
     return {"value": group.proportion("accepted")}
+
+
+def _ascending(column: str) -> str:
+    """SQL: a cell's values of `column`, ascending and numeric (Decimal: `stats` sorts and
+    reads them without converting each)."""
+    return f"array_agg({column}::numeric ORDER BY {column})"
+
+
+def days_to_assessment_cells(q: Query) -> CellSql:
+    """Referrals made in the period, with the days to the client's first assessment started
+    on or after the referral date (selections' `_FIRST_ASSESSMENT`, as a join: one pass over
+    the assessments, not a probe per referral); referrals without one left out."""
+    assessed = ("SELECT r.*, min(s.local_date) AS first_assessment FROM facts.referrals r"
+                " JOIN facts.assessments_started s ON s.client_id = r.client_id"
+                " AND s.recorded_at <= $1 AND s.local_date >= r.local_date"
+                f" WHERE {_MADE_IN.partition(' WHERE ')[2]} GROUP BY r.event_id")
+    columns = {"client_id": "r.client_id", "days": "r.first_assessment - r.local_date"}
+    return CellSql("assessed r", dict(_REFERRAL_KEYS), columns, {"n": _N},
+                   {"days": _ascending("days")}, ctes={"assessed": assessed})
+
+
+def median_p90_cell(group: CellGroup) -> dict[str, Any]:
+    days = group.aggregate("days")
+    return {"value": stats.median(days), "p90": stats.p90(days)}
+
+
+def unemployment_cells(q: Query) -> CellSql:
+    """Referrals made in the period with the months of unemployment given."""
+    source = f"{_MADE_IN} AND r.unemployment_months IS NOT NULL"
+    columns = {"client_id": "r.client_id", "months": "r.unemployment_months"}
+    counts = {"n": _N, "items": _ITEMS, "under_12": Count("count(*)", where="months < 12")}
+    return CellSql(source, dict(_REFERRAL_KEYS), columns, counts,
+                   {"months": _ascending("months")})
+
+
+def unemployment_cell(group: CellGroup) -> dict[str, Any]:
+    months = group.aggregate("months")
+    return {"value": stats.median(months), "p90": stats.p90(months),
+            "share_under_12": group.proportion("under_12")}
+
+
+def queue_cells(q: Query) -> CellSql:
+    """Referrals first made on or before `to` ($3) without a decision dated on or before it,
+    with their wait (`to` − referral date)."""
+    source = (f"facts.referrals r WHERE r.recorded_at <= $1 AND r.local_date <= $3"
+              f" AND {first_of('referrals', 'r', 'referral_id')}"
+              f" AND NOT EXISTS (SELECT 1 FROM facts.referral_decisions d"
+              f" WHERE d.referral_id = r.referral_id AND d.recorded_at <= $1"
+              f" AND d.local_date <= $3)")
+    columns = {"client_id": "r.client_id", "wait": "$3::date - r.local_date"}
+    # `from` ($2) is not read: the statement still declares its type.
+    return CellSql(source, dict(_REFERRAL_KEYS), columns, {"n": _N, "items": _ITEMS},
+                   {"waits": _ascending("wait")}, ctes={"unread": "SELECT $2::date"})
+
+
+def queue_cell(group: CellGroup) -> dict[str, Any]:
+    waits = group.aggregate("waits")
+    return {"value": group.count(), "median_wait_days": stats.median(waits),
+            "max_wait_days": stats.maximum(waits)}
