@@ -3,7 +3,10 @@ parsed into the contracts' Envelope by `envelopes()` for projecting)."""
 
 from __future__ import annotations
 
+import random
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,8 +23,26 @@ _SOURCES = {
 }
 
 
+# When set (`seeded_ids`), ids come from this generator: a seeded history is then the same
+# history every run, ids included (and so the noise of its perturbed cells).
+_ids: random.Random | None = None
+
+
 def new_id() -> str:
-    return str(uuid.uuid4())
+    if _ids is None:
+        return str(uuid.uuid4())
+    return str(uuid.UUID(int=_ids.getrandbits(128), version=4))
+
+
+@contextmanager
+def seeded_ids(seed: int) -> Iterator[None]:
+    """Ids from a generator seeded with `seed` while the block builds a history."""
+    global _ids
+    previous, _ids = _ids, random.Random(seed)
+    try:
+        yield
+    finally:
+        _ids = previous
 
 
 def at(day: str, hour: int = 12) -> datetime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from tests.integration.reporting.builders import History
+from tests.integration.reporting.builders import History, seeded_ids
 
 REGIONS = ("kymenlaakso", "pirkanmaa", "paijat-hame", "keski-uusimaa", "vantaa-kerava")
 REGION_WEIGHTS = (8, 5, 3, 2, 1)
@@ -115,7 +115,13 @@ def _pathway(h: History, rng: random.Random, dates: Dates, client: str, region: 
 
 
 def random_history(clients: int = 320, seed: int = 18) -> History:
-    """`clients` pathways, plus feedback, health checks, consultations and fidelity reviews."""
+    """`clients` pathways, plus feedback, health checks, consultations and fidelity reviews;
+    the same every run, ids included."""
+    with seeded_ids(seed):
+        return _random_history(clients, seed)
+
+
+def _random_history(clients: int, seed: int) -> History:
     rng = random.Random(seed)
     dates = Dates(rng)
     h = History()
