@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.reporting.indicators.cells import CellGroup, CellSql, Count, month_of, region_of
+from services.reporting.indicators.cells import (
+    CLIENTS,
+    ITEMS,
+    CellGroup,
+    CellSql,
+    Count,
+    month_of,
+    region_of,
+)
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
 
@@ -125,12 +133,6 @@ async def consultations(q: Query) -> list[Item]:
 # `consultations` stays item-based: its region is the requesting organisation's, which only
 # the registry (`OrgLookup`) knows and which cannot list its organisations for a statement.
 
-_N = Count("count(DISTINCT client_id)")
-_ITEMS = Count("count(*)")
-
-
-def count_cell(group: CellGroup) -> dict[str, Any]:
-    return {"value": group.count()}
 
 
 def assessments_completed_cells(q: Query) -> CellSql:
@@ -141,7 +143,7 @@ def assessments_completed_cells(q: Query) -> CellSql:
     }
     source = ("facts.assessments_completed c"
               " WHERE c.recorded_at <= $1 AND c.local_date BETWEEN $2 AND $3")
-    return CellSql(source, keys, {"client_id": "c.client_id"}, {"n": _N, "items": _ITEMS})
+    return CellSql(source, keys, {"client_id": "c.client_id"}, {"n": CLIENTS, "items": ITEMS})
 
 
 def health_checks_cells(q: Query) -> CellSql:
@@ -149,7 +151,7 @@ def health_checks_cells(q: Query) -> CellSql:
             "month": month_of("h.local_date")}
     source = ("facts.health_checks h"
               " WHERE h.recorded_at <= $1 AND h.local_date BETWEEN $2 AND $3")
-    return CellSql(source, keys, {"client_id": "h.client_id"}, {"n": _N, "items": _ITEMS})
+    return CellSql(source, keys, {"client_id": "h.client_id"}, {"n": CLIENTS, "items": ITEMS})
 
 
 def repeat_assessments_cells(q: Query) -> CellSql:
@@ -160,7 +162,7 @@ def repeat_assessments_cells(q: Query) -> CellSql:
         "other_org": "e.found IS NOT NULL AND e.organisation_id IS DISTINCT FROM"
                      " a.organisation_id",
     }
-    counts = {"n": _N, "items": _ITEMS, "repeats": Count("count(*)", where="repeat"),
+    counts = {"n": CLIENTS, "items": ITEMS, "repeats": Count("count(*)", where="repeat"),
               "other_org": Count("count(*)", where="other_org")}
     return CellSql(_STARTED_WITH_EARLIER, keys, columns, counts)
 

@@ -6,7 +6,15 @@ from collections import Counter
 from typing import Any
 
 from services.reporting.indicators import stats
-from services.reporting.indicators.cells import CellGroup, CellSql, Count, month_of, region_of
+from services.reporting.indicators.cells import (
+    CLIENTS,
+    ITEMS,
+    CellGroup,
+    CellSql,
+    Count,
+    month_of,
+    region_of,
+)
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
 from services.reporting.indicators.selections import (
@@ -166,8 +174,6 @@ def transitions(group: Group) -> dict[str, Any]:
 # responsibility_transfers stays on its items: its keys are organisation kinds from the
 # registry (`q.orgs`), which cannot list the organisations a statement would have to map.
 
-_N = Count("count(DISTINCT client_id)")
-_ITEMS = Count("count(*)")
 
 _FIRST_OPENED = f"o.recorded_at <= $1 AND {first_of('cases_opened', 'o', 'case_id')}"
 _FIRST_CLOSE = (f"LEFT JOIN facts.cases_closed c ON c.case_id = o.case_id AND c.recorded_at <= $1"
@@ -184,7 +190,7 @@ _HOLDERS = """SELECT DISTINCT ON (t.case_id) t.case_id, t.to_organisation_id AS 
     WHERE t.recorded_at <= $1 AND t.local_date <= $3
     ORDER BY t.case_id, t.local_date DESC, t.recorded_at DESC, t.event_id DESC"""
 # `from` ($2) is not read on `to`: the statement still declares its type.
-_OPEN_CTES = {"holders": _HOLDERS, "unread": "SELECT $2::date"}
+_OPEN_CTES = {"holders": _HOLDERS}
 # The holder on `to`: the opening's when no transfer (a transfer to null stays null).
 _HOLDER_ORG = "CASE WHEN h.case_id IS NULL THEN o.organisation_id ELSE h.org END"
 _HOLDER_WORKER = "CASE WHEN h.case_id IS NULL THEN o.responsible_worker_id ELSE h.worker END"
@@ -205,7 +211,7 @@ _CLOSED_KEYS = {
 
 
 def active_clients_cells(q: Query) -> CellSql:
-    return CellSql(_OPEN_ON_TO, _OPEN_KEYS, {"client_id": "o.client_id"}, {"n": _N},
+    return CellSql(_OPEN_ON_TO, _OPEN_KEYS, {"client_id": "o.client_id"}, {"n": CLIENTS},
                    ctes=_OPEN_CTES)
 
 
@@ -216,7 +222,7 @@ def distinct_clients_cell(group: CellGroup) -> dict[str, Any]:
 def case_duration_days_cells(q: Query) -> CellSql:
     return CellSql(f"{_CLOSED} WHERE {_CLOSED_IN}", _CLOSED_KEYS,
                    {"client_id": "o.client_id", "days": "c.local_date - o.local_date"},
-                   {"n": _N, "items": _ITEMS}, {"days": "array_agg(days)"})
+                   {"n": CLIENTS, "items": ITEMS}, {"days": "array_agg(days)"})
 
 
 def durations_cell(group: CellGroup) -> dict[str, Any]:
@@ -226,7 +232,7 @@ def durations_cell(group: CellGroup) -> dict[str, Any]:
 
 def exit_destinations_cells(q: Query) -> CellSql:
     return CellSql(f"{_CLOSED} WHERE {_CLOSED_IN}", _CLOSED_KEYS, {"client_id": "o.client_id"},
-                   {"n": _N, "items": _ITEMS})
+                   {"n": CLIENTS, "items": ITEMS})
 
 
 def _count_and_share_cell(group: CellGroup, own_key: str) -> dict[str, Any]:
@@ -248,7 +254,7 @@ def clients_served_cells(q: Query) -> CellSql:
             "region": region_of("o.client_id")}
     columns = {"client_id": "o.client_id", "opened": "o.local_date", "closed": "c.local_date"}
     return CellSql(source, keys, columns, {
-        "n": _N, "opened": Count("count(*)", where="opened BETWEEN $2 AND $3"),
+        "n": CLIENTS, "opened": Count("count(*)", where="opened BETWEEN $2 AND $3"),
         "closed": Count("count(*)", where="closed BETWEEN $2 AND $3"),
     })
 
@@ -261,7 +267,7 @@ def served_cell(group: CellGroup) -> dict[str, Any]:
 def caseload_cells(q: Query) -> CellSql:
     """The cases open on `to` whose holder then has a worker, with that worker."""
     return CellSql(f"{_OPEN_ON_TO} AND ({_HOLDER_WORKER}) IS NOT NULL", _OPEN_KEYS,
-                   {"client_id": "o.client_id", "worker": _HOLDER_WORKER}, {"n": _N},
+                   {"client_id": "o.client_id", "worker": _HOLDER_WORKER}, {"n": CLIENTS},
                    {"workers": "array_agg(worker)"}, ctes=_OPEN_CTES)
 
 
@@ -289,7 +295,7 @@ def pathway_transitions_cells(q: Query) -> CellSql:
         "from_service": "o.service",
         "to_service": "CASE WHEN n.found THEN n.service ELSE 'none' END",
     }
-    return CellSql(source, keys, {"client_id": "o.client_id"}, {"n": _N, "items": _ITEMS})
+    return CellSql(source, keys, {"client_id": "o.client_id"}, {"n": CLIENTS, "items": ITEMS})
 
 
 def transitions_cell(group: CellGroup) -> dict[str, Any]:

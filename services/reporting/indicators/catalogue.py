@@ -52,6 +52,7 @@ from typing import Any
 from services.reporting.indicators import (
     assessments,
     cases,
+    cells,
     coaching,
     experience,
     measurements,
@@ -114,7 +115,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "under each of its reasons.",
         ("referring_org_kind", "target_service", "reason", "triage", _R, _M),
         referrals.referrals_made, referrals.count, zero_value=True,
-        cells=referrals.referrals_made_cells, cell_reducer=referrals.count_cell,
+        cells=referrals.referrals_made_cells, cell_reducer=cells.count_cell,
     ),
     Indicator(
         "referral_acceptance_rate", "Ohjausten hyväksymisaste", "Referral acceptance rate",
@@ -128,7 +129,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Median (and p90) days from each ReferralMade in the period to the client's first "
         "AssessmentStarted on or after the referral date; referrals without one left out.",
         (*_TR, _R, _M), referrals.days_to_assessment, referrals.median_p90, ("p90",),
-        cells=referrals.days_to_assessment_cells, cell_reducer=referrals.median_p90_cell,
+        cells=referrals.days_to_assessment_cells, cell_reducer=cells.median_p90_cell,
     ),
     Indicator(
         "active_clients", "Avoimet asiakkuudet päivänä", "Active clients on date",
@@ -156,14 +157,14 @@ INDICATORS: tuple[Indicator, ...] = (
         "Count of AssessmentCompleted in the period.",
         ("kind", "conclusion", "benefit_recommendation", _R, _M),
         assessments.assessments_completed, assessments.count, zero_value=True,
-        cells=assessments.assessments_completed_cells, cell_reducer=assessments.count_cell,
+        cells=assessments.assessments_completed_cells, cell_reducer=cells.count_cell,
     ),
     Indicator(
         "health_checks", "Työttömien terveystarkastukset", "Health checks of the unemployed",
         "Count of HealthCheckCompleted in the period.",
         ("organisation", _R, _M), assessments.health_checks, assessments.count,
         zero_value=True,
-        cells=assessments.health_checks_cells, cell_reducer=assessments.count_cell,
+        cells=assessments.health_checks_cells, cell_reducer=cells.count_cell,
     ),
     Indicator(
         "support_plan_coverage", "Työkyvyn tuen suunnitelman kattavuus",
@@ -222,7 +223,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Count of PlacementStarted in the period.",
         ("kind", "wage_subsidy", _R, _M), coaching.placements_started, coaching.count,
         zero_value=True,
-        cells=coaching.placements_started_cells, cell_reducer=coaching.count_cell,
+        cells=coaching.placements_started_cells, cell_reducer=cells.count_cell,
     ),
     Indicator(
         "placement_retention_90d", "Jakson jatkuminen 90 pv", "Placement retention 90 days",
@@ -279,7 +280,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Median (p90) days from the case's referral date (open date without referral) to its "
         "first SupportPlanAgreed, for work ability cases opened in the period with a plan.",
         (*_SO, _R, _M), plans.days_to_support_plan, plans.median_p90, ("p90",),
-        cells=plans.days_to_support_plan_cells, cell_reducer=plans.median_p90_cell,
+        cells=plans.days_to_support_plan_cells, cell_reducer=cells.median_p90_cell,
     ),
     Indicator(
         "measurement_coverage", "Alku- ja loppumittausten kattavuus",

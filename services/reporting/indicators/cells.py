@@ -22,8 +22,9 @@ from typing import Any
 
 import asyncpg
 
+from services.reporting.indicators import stats
 from services.reporting.indicators.disclosure import EXACT, DisclosureControl
-from services.reporting.indicators.rows import NMode, _sort_key
+from services.reporting.indicators.rows import NMode, empty_rows, publish, row_order
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,17 @@ class Count:
     value: str
     units: str = "client_id"
     where: str | None = None
+
+
+# The counts most indicators publish: n (distinct clients) and the counted items.
+CLIENTS = Count("count(DISTINCT client_id)")
+ITEMS = Count("count(*)")
+
+
+def values_of(column: str) -> str:
+    """SQL: a cell's values of `column`, ascending and numeric (Decimal: `stats` sorts and
+    reads them without converting each)."""
+    return f"array_agg({column}::numeric ORDER BY {column})"
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,9 @@ class CellSql:
         chosen = [(key, self.keys[key]) for key in row_keys]
         columns = [f"{sql} AS k_{key}" for key, sql in chosen]
         columns += [f"{sql} AS {name}" for name, sql in self.columns.items()]
-        ctes = [f"{name} AS ({sql})" for name, sql in self.ctes.items()]
+        # The parameters' types, stated once: a statement need not read all three.
+        ctes = ["parameters AS (SELECT $1::timestamptz, $2::date, $3::date)"]
+        ctes += [f"{name} AS ({sql})" for name, sql in self.ctes.items()]
         ctes.append(f"items AS (SELECT {', '.join(columns)} FROM {self.source})")
         selected = [f"k_{key}" for key, _ in chosen]
         for name, count in self.counts.items():
@@ -155,6 +169,17 @@ class CellGroup:
 CellReducer = Callable[[CellGroup], dict[str, Any]]
 
 
+def count_cell(group: CellGroup) -> dict[str, Any]:
+    """The counted items of the cell."""
+    return {"value": group.count()}
+
+
+def median_p90_cell(group: CellGroup) -> dict[str, Any]:
+    """Median and p90 of the cell's `days`."""
+    days = group.aggregate("days")
+    return {"value": stats.median(days), "p90": stats.p90(days)}
+
+
 async def fetch_cells(conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence[str], *,
                       as_of: Any, date_from: Any, date_to: Any, perturb: bool) -> list[Cell]:
     records = await conn.fetch(sql.statement(row_keys, perturb), as_of, date_from, date_to,
@@ -186,29 +211,16 @@ def aggregate_cells(
     """`rows.aggregate` for cells: the same suppression (on the exact n), disclosure control
     of the published figures, empty row and order."""
     if not cells:
-        if keys or empty is None:
-            return []
-        return [{"n": 0, "value": empty.get("value"), "suppressed": False}
-                | {name: empty.get(name) for name in extras}]
+        return empty_rows(keys, empty, extras)
     parents: dict[tuple[str, ...], dict[tuple[Any, ...], Cell]] = {}
     rows = []
-    for cell in sorted(cells, key=lambda c: _sort_key(tuple(c.values[k] for k in keys))):
+    for cell in sorted(cells, key=lambda c: row_order(tuple(c.values[k] for k in keys))):
         group = CellGroup(cell, cells, EXACT, n_mode, parents)
-        n = group.n()
-        row: dict[str, Any] = dict(cell.values)
-        if suppress and 0 < n < threshold:
-            row |= {"n": None, "value": None, "suppressed": True}
-            row |= {name: None for name in extras}
-            rows.append(row)
-            continue
-        if suppress and n > 0:
-            group.disclosure = disclosure
-        reduced = reducer(group)
-        row |= {"n": group.n(), "value": reduced["value"], "suppressed": False}
-        row |= {name: reduced[name] for name in extras}
-        rows.append(row)
+        rows.append(publish(cell.values, group, reducer, extras=extras, threshold=threshold,
+                            suppress=suppress, disclosure=disclosure))
     return rows
 
 
-__all__ = ["Cell", "CellGroup", "CellReducer", "CellSql", "Count", "aggregate_cells",
-           "fetch_cells", "month_of", "region_of"]
+__all__ = ["CLIENTS", "ITEMS", "Cell", "CellGroup", "CellReducer", "CellSql", "Count",
+           "aggregate_cells", "count_cell", "fetch_cells", "median_p90_cell", "month_of",
+           "region_of", "values_of"]

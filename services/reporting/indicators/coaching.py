@@ -9,7 +9,15 @@ from typing import Any
 import asyncpg
 
 from services.reporting.indicators import stats
-from services.reporting.indicators.cells import CellGroup, CellSql, Count, month_of, region_of
+from services.reporting.indicators.cells import (
+    CLIENTS,
+    ITEMS,
+    CellGroup,
+    CellSql,
+    Count,
+    month_of,
+    region_of,
+)
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
 from services.reporting.indicators.selections import first_of
@@ -199,8 +207,6 @@ def fidelity(group: Group) -> dict[str, Any]:
 # (`q.orgs`), which cannot list the organisations a statement would have to map; it reads
 # a few reviews per organisation and year.
 
-_N = Count("count(DISTINCT client_id)")
-_ITEMS = Count("count(*)")
 
 # The client's placements (first `PlacementStarted`) started in the window of engagement
 # `s` (its start … the earlier of its first end and `to`), as of $1.
@@ -227,7 +233,7 @@ def coaching_employment_rate_cells(q: Query) -> CellSql:
     }
     keys = {"organisation": "s.organisation_id", "region": region_of("s.client_id")}
     return CellSql(source, keys, columns, {
-        "n": _N, "employed": Count("count(DISTINCT client_id)", where="employed"),
+        "n": CLIENTS, "employed": Count("count(DISTINCT client_id)", where="employed"),
         "placed": Count("count(DISTINCT client_id)", where="placed"),
     })
 
@@ -249,8 +255,8 @@ def days_to_first_employer_contact_cells(q: Query) -> CellSql:
     keys = {"organisation": "s.organisation_id", "region": region_of("s.client_id"),
             "month": month_of("s.local_date")}
     columns = {"client_id": "s.client_id", "days": "c.first - s.local_date"}
-    return CellSql(source, keys, columns,
-                   {"n": _N, "items": _ITEMS, "within_30": Count("count(*)", where="days <= 30")},
+    within_30 = Count("count(*)", where="days <= 30")
+    return CellSql(source, keys, columns, {"n": CLIENTS, "items": ITEMS, "within_30": within_30},
                    {"days": "array_agg(days)"})
 
 
@@ -271,11 +277,7 @@ _PLACEMENTS_IN = f"""facts.placements_started s
 
 def placements_started_cells(q: Query) -> CellSql:
     return CellSql(_PLACEMENTS_IN, _PLACEMENT_KEYS, {"client_id": "s.client_id"},
-                   {"n": _N, "items": _ITEMS})
-
-
-def count_cell(group: CellGroup) -> dict[str, Any]:
-    return {"value": group.count()}
+                   {"n": CLIENTS, "items": ITEMS})
 
 
 def placement_retention_90d_cells(q: Query) -> CellSql:
@@ -292,7 +294,7 @@ def placement_retention_90d_cells(q: Query) -> CellSql:
                    " AND e.reason IS DISTINCT FROM 'converted_to_permanent'")
     columns = {"client_id": "s.client_id", "retained": f"NOT ({ended_early})"}
     return CellSql(source, _PLACEMENT_KEYS, columns,
-                   {"n": _N, "items": _ITEMS, "retained": Count("count(*)", where="retained")},
+                   {"n": CLIENTS, "items": ITEMS, "retained": Count("count(*)", where="retained")},
                    arguments=(q.as_of_date,))
 
 

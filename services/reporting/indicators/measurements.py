@@ -8,7 +8,15 @@ from typing import Any
 
 from services.reporting.indicators import stats
 from services.reporting.indicators.cases import closed_in_period
-from services.reporting.indicators.cells import CellGroup, CellSql, Count, month_of, region_of
+from services.reporting.indicators.cells import (
+    CLIENTS,
+    ITEMS,
+    CellGroup,
+    CellSql,
+    Count,
+    month_of,
+    region_of,
+)
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
 from services.reporting.indicators.selections import first_of
@@ -204,8 +212,6 @@ def baseline_and_end(group: Group) -> dict[str, Any]:
 
 # Aggregated in SQL (cells.py): the same selections and reducers as above, one row per cell.
 
-_N = Count("count(DISTINCT client_id)")
-_ITEMS = Count("count(*)")
 
 
 def _closed_in(probe: str) -> str:
@@ -240,7 +246,7 @@ def measurement_coverage_cells(q: Query) -> CellSql:
     """Cases closed in the period with a baseline and an end measurement in their windows."""
     columns = {"client_id": "o.client_id", "baseline": "f.baseline", "ended": "f.ended"}
     return CellSql(_closed_in(_BASELINE_AND_END), _CASE_KEYS, columns, {
-        "n": _N, "items": _ITEMS,
+        "n": CLIENTS, "items": ITEMS,
         "both": Count("count(*)", where="baseline AND ended"),
         "baseline": Count("count(*)", where="baseline"),
         "end": Count("count(*)", where="ended"),
@@ -266,7 +272,7 @@ def follow_up_coverage_cells(q: Query) -> CellSql:
     """Cases closed in the period at least 90 days before the as_of date ($5), followed up."""
     return CellSql(f"{_closed_in(_FOLLOWED)} AND c.local_date <= $5::date - 90", _CASE_KEYS,
                    {"client_id": "o.client_id", "followed": "f.followed"},
-                   {"n": _N, "items": _ITEMS, "followed": Count("count(*)", where="followed")},
+                   {"n": CLIENTS, "items": ITEMS, "followed": Count("count(*)", where="followed")},
                    arguments=(list(SCORES), q.as_of_date))
 
 
@@ -283,7 +289,7 @@ def _score_changes(measure: str, better: str, worse: str) -> CellSql:
     return CellSql(
         _pairs("score", "$4", "$5", "$2", "$3"), _CHANGE_KEYS,
         {"client_id": "l.client_id", "change": "l.score - b.score"},
-        {"n": _N, "items": _ITEMS, "improved": Count("count(*)", where=f"change {better}"),
+        {"n": CLIENTS, "items": ITEMS, "improved": Count("count(*)", where=f"change {better}"),
          "worsened": Count("count(*)", where=f"change {worse}")},
         {"changes": "array_agg(change)"},
         arguments=(measure, list(LATER_PHASES)),
@@ -310,7 +316,7 @@ def labour_market_outcome_cells(q: Query) -> CellSql:
     return CellSql(
         _pairs("status", "$4", "$5", "$2", "$3"), _CHANGE_KEYS,
         {"client_id": "l.client_id", "later": "l.status", "baseline": "b.status"},
-        {"n": _N, "items": _ITEMS,
+        {"n": CLIENTS, "items": ITEMS,
          "occupied": Count("count(*)", where="later = ANY($6::text[])"),
          "baseline_occupied": Count("count(*)", where="baseline = ANY($6::text[])"),
          "working": Count("count(*)", where="later = ANY($7::text[])")},
@@ -341,7 +347,7 @@ def clients_scored_cells(q: Query) -> CellSql:
         """facts.measurements m WHERE m.measure = $4 AND m.recorded_at <= $1
            AND m.local_date BETWEEN $2 AND $3""", _SCORED_KEYS,
         {"client_id": "m.client_id", "score": "m.score", "latest": latest},
-        {"n": _N, "items": _ITEMS},
+        {"n": CLIENTS, "items": ITEMS},
         {"scores": "array_agg(score) FILTER (WHERE latest AND score IS NOT NULL)"},
         arguments=("work_ability_score",),
     )

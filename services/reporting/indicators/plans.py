@@ -8,7 +8,15 @@ from typing import Any
 import asyncpg
 
 from services.reporting.indicators import stats
-from services.reporting.indicators.cells import CellGroup, CellSql, Count, month_of, region_of
+from services.reporting.indicators.cells import (
+    CLIENTS,
+    ITEMS,
+    CellGroup,
+    CellSql,
+    Count,
+    month_of,
+    region_of,
+)
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
 from services.reporting.indicators.selections import first_of, load_cases_opened_in
@@ -99,15 +107,13 @@ _PLANNED_CASES = f"""facts.cases_opened o CROSS JOIN LATERAL (
 # The date of the (first) `ReferralMade` the case names, as of $1 (null: none).
 _REFERRED = """(SELECT min(r.local_date) FROM facts.referrals r
                 WHERE r.referral_id = o.referral_id AND r.recorded_at <= $1)"""
-_N = Count("count(DISTINCT client_id)")
-_ITEMS = Count("count(*)")
 
 
 def support_plan_coverage_cells(q: Query) -> CellSql:
     return CellSql(
         _PLANNED_CASES, _CASE_KEYS,
         {"client_id": "o.client_id", "planned": "p.agreed IS NOT NULL"},
-        {"n": _N, "items": _ITEMS, "planned": Count("count(*)", where="planned")},
+        {"n": CLIENTS, "items": ITEMS, "planned": Count("count(*)", where="planned")},
         arguments=(list(PLANNED_SERVICES),),
     )
 
@@ -122,11 +128,6 @@ def days_to_support_plan_cells(q: Query) -> CellSql:
         f"{_PLANNED_CASES} AND p.agreed IS NOT NULL", _CASE_KEYS,
         {"client_id": "o.client_id",
          "days": f"p.agreed - coalesce({_REFERRED}, o.local_date)"},
-        {"n": _N}, {"days": "array_agg(days)"},
+        {"n": CLIENTS}, {"days": "array_agg(days)"},
         arguments=(list(PLANNED_SERVICES),),
     )
-
-
-def median_p90_cell(group: CellGroup) -> dict[str, Any]:
-    days = group.aggregate("days")
-    return {"value": stats.median(days), "p90": stats.p90(days)}

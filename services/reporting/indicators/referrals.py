@@ -6,7 +6,16 @@ from collections.abc import Callable
 from typing import Any
 
 from services.reporting.indicators import stats
-from services.reporting.indicators.cells import CellGroup, CellSql, Count, month_of, region_of
+from services.reporting.indicators.cells import (
+    CLIENTS,
+    ITEMS,
+    CellGroup,
+    CellSql,
+    Count,
+    month_of,
+    region_of,
+    values_of,
+)
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
 from services.reporting.indicators.selections import (
@@ -122,8 +131,6 @@ _REFERRAL_KEYS = {
 # A referral's first `ReferralMade` (INDICATORS.md, Ties) dated in the period.
 _MADE_IN = (f"facts.referrals r WHERE r.recorded_at <= $1 AND r.local_date BETWEEN $2 AND $3"
             f" AND {first_of('referrals', 'r', 'referral_id')}")
-_N = Count("count(DISTINCT client_id)")
-_ITEMS = Count("count(*)")
 
 
 def referrals_made_cells(q: Query) -> CellSql:
@@ -133,11 +140,7 @@ def referrals_made_cells(q: Query) -> CellSql:
         source = (f"facts.referrals r CROSS JOIN LATERAL (SELECT DISTINCT unnest(r.reasons)"
                   f" AS reason) x WHERE {_MADE_IN.partition(' WHERE ')[2]}")
         keys["reason"] = "x.reason"
-    return CellSql(source, keys, {"client_id": "r.client_id"}, {"n": _N, "items": _ITEMS})
-
-
-def count_cell(group: CellGroup) -> dict[str, Any]:
-    return {"value": group.count()}
+    return CellSql(source, keys, {"client_id": "r.client_id"}, {"n": CLIENTS, "items": ITEMS})
 
 
 def acceptance_cells(q: Query) -> CellSql:
@@ -152,17 +155,11 @@ def acceptance_cells(q: Query) -> CellSql:
     keys = _REFERRAL_KEYS | {"month": month_of("d.local_date")}
     columns = {"client_id": "r.client_id", "accepted": "d.decision = 'accepted'"}
     return CellSql(source, keys, columns,
-                   {"n": _N, "items": _ITEMS, "accepted": Count("count(*)", where="accepted")})
+                   {"n": CLIENTS, "items": ITEMS, "accepted": Count("count(*)", where="accepted")})
 
 
 def acceptance_cell(group: CellGroup) -> dict[str, Any]:
     return {"value": group.proportion("accepted")}
-
-
-def _ascending(column: str) -> str:
-    """SQL: a cell's values of `column`, ascending and numeric (Decimal: `stats` sorts and
-    reads them without converting each)."""
-    return f"array_agg({column}::numeric ORDER BY {column})"
 
 
 def days_to_assessment_cells(q: Query) -> CellSql:
@@ -174,22 +171,17 @@ def days_to_assessment_cells(q: Query) -> CellSql:
                 " AND s.recorded_at <= $1 AND s.local_date >= r.local_date"
                 f" WHERE {_MADE_IN.partition(' WHERE ')[2]} GROUP BY r.event_id")
     columns = {"client_id": "r.client_id", "days": "r.first_assessment - r.local_date"}
-    return CellSql("assessed r", dict(_REFERRAL_KEYS), columns, {"n": _N},
-                   {"days": _ascending("days")}, ctes={"assessed": assessed})
-
-
-def median_p90_cell(group: CellGroup) -> dict[str, Any]:
-    days = group.aggregate("days")
-    return {"value": stats.median(days), "p90": stats.p90(days)}
+    return CellSql("assessed r", dict(_REFERRAL_KEYS), columns, {"n": CLIENTS},
+                   {"days": values_of("days")}, ctes={"assessed": assessed})
 
 
 def unemployment_cells(q: Query) -> CellSql:
     """Referrals made in the period with the months of unemployment given."""
     source = f"{_MADE_IN} AND r.unemployment_months IS NOT NULL"
     columns = {"client_id": "r.client_id", "months": "r.unemployment_months"}
-    counts = {"n": _N, "items": _ITEMS, "under_12": Count("count(*)", where="months < 12")}
+    counts = {"n": CLIENTS, "items": ITEMS, "under_12": Count("count(*)", where="months < 12")}
     return CellSql(source, dict(_REFERRAL_KEYS), columns, counts,
-                   {"months": _ascending("months")})
+                   {"months": values_of("months")})
 
 
 def unemployment_cell(group: CellGroup) -> dict[str, Any]:
@@ -208,8 +200,8 @@ def queue_cells(q: Query) -> CellSql:
               f" AND d.local_date <= $3)")
     columns = {"client_id": "r.client_id", "wait": "$3::date - r.local_date"}
     # `from` ($2) is not read: the statement still declares its type.
-    return CellSql(source, dict(_REFERRAL_KEYS), columns, {"n": _N, "items": _ITEMS},
-                   {"waits": _ascending("wait")}, ctes={"unread": "SELECT $2::date"})
+    return CellSql(source, dict(_REFERRAL_KEYS), columns, {"n": CLIENTS, "items": ITEMS},
+                   {"waits": values_of("wait")})
 
 
 def queue_cell(group: CellGroup) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from services.reporting.indicators.disclosure import EXACT, DisclosureControl
 
@@ -114,7 +114,7 @@ Reducer = Callable[[Group], dict[str, Any]]
 NMode = Literal["clients", "records"]
 
 
-def _sort_key(values: tuple[Any, ...]) -> tuple[tuple[bool, str], ...]:
+def row_order(values: tuple[Any, ...]) -> tuple[tuple[bool, str], ...]:
     return tuple((v is None, str(v)) for v in values)
 
 
@@ -137,29 +137,54 @@ def aggregate(
     and rows with n 0 are published exact, every other row through `disclosure`.
     """
     if not items:
-        if keys or empty is None:
-            return []
-        return [{"n": 0, "value": empty.get("value"), "suppressed": False}
-                | {name: empty.get(name) for name in extras}]
+        return empty_rows(keys, empty, extras)
     groups: dict[tuple[Any, ...], list[Item]] = {}
     for item in items:
         groups.setdefault(tuple(item.keys.get(k) for k in keys), []).append(item)
     parents: dict[tuple[str, ...], dict[tuple[Any, ...], list[Item]]] = {}
     rows = []
-    for values in sorted(groups, key=_sort_key):
+    for values in sorted(groups, key=row_order):
         named = dict(zip(keys, values, strict=True))
         group = Group(named, groups[values], items, context, parents, EXACT, n_mode)
-        n = group.n()
-        row: dict[str, Any] = dict(named)
-        if suppress and 0 < n < threshold:
-            row |= {"n": None, "value": None, "suppressed": True}
-            row |= {name: None for name in extras}
-            rows.append(row)
-            continue
-        if suppress and n > 0:
-            group.disclosure = disclosure
-        reduced = reducer(group)
-        row |= {"n": group.n(), "value": reduced["value"], "suppressed": False}
-        row |= {name: reduced[name] for name in extras}
-        rows.append(row)
+        rows.append(publish(named, group, reducer, extras=extras, threshold=threshold,
+                            suppress=suppress, disclosure=disclosure))
     return rows
+
+
+def empty_rows(keys: Sequence[str], empty: dict[str, Any] | None, extras: Sequence[str]
+               ) -> list[dict[str, Any]]:
+    """The rows when nothing is counted: none when grouped (or always grouped), else the
+    indicator's empty row with n 0."""
+    if keys or empty is None:
+        return []
+    return [{"n": 0, "value": empty.get("value"), "suppressed": False}
+            | {name: empty.get(name) for name in extras}]
+
+
+class Published(Protocol):
+    """What `publish` needs of a row's group (`Group`, or a SQL cell's `CellGroup`)."""
+
+    disclosure: DisclosureControl
+
+    def n(self) -> int: ...
+
+
+G = TypeVar("G", bound=Published)
+
+
+def publish(values: dict[str, Any], group: G, reducer: Callable[[G], dict[str, Any]], *,
+            extras: Sequence[str], threshold: int, suppress: bool,
+            disclosure: DisclosureControl) -> dict[str, Any]:
+    """One row: suppressed on its exact n (exact while `group` is exact), else the
+    reducer's figures, through `disclosure` unless the indicator is never suppressed or the
+    row's n is 0."""
+    n = group.n()
+    row: dict[str, Any] = dict(values)
+    if suppress and 0 < n < threshold:
+        return row | {"n": None, "value": None, "suppressed": True} | {
+            name: None for name in extras}
+    if suppress and n > 0:
+        group.disclosure = disclosure
+    reduced = reducer(group)
+    row |= {"n": group.n(), "value": reduced["value"], "suppressed": False}
+    return row | {name: reduced[name] for name in extras}
