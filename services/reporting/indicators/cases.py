@@ -175,8 +175,8 @@ def transitions(group: Group) -> dict[str, Any]:
 # registry (`q.orgs`), which cannot list the organisations a statement would have to map.
 
 
-_FIRST_OPENED = f"o.recorded_at <= $1 AND {first_of('cases_opened', 'o', 'case_id')}"
-_FIRST_CLOSE = (f"LEFT JOIN facts.cases_closed c ON c.case_id = o.case_id AND c.recorded_at <= $1"
+_FIRST_OPENED = first_of('cases_opened', 'o', 'case_id')
+_FIRST_CLOSE = (f"LEFT JOIN facts.cases_closed c ON c.case_id = o.case_id"
                 f" AND {first_of('cases_closed', 'c', 'case_id')}")
 
 # Cases open on `to`: first opened on or before it, no close dated on or before it, i.e. a
@@ -201,7 +201,7 @@ _OPEN_KEYS = {"service": "o.service", "organisation": _HOLDER_ORG,
 # (load_cases_closed_in).
 _CLOSED = (f"facts.cases_closed c JOIN facts.cases_opened o ON o.case_id = c.case_id"
            f" AND {_FIRST_OPENED}")
-_CLOSED_IN = (f"c.recorded_at <= $1 AND c.local_date BETWEEN $2 AND $3"
+_CLOSED_IN = (f"c.local_date BETWEEN $2 AND $3"
               f" AND {first_of('cases_closed', 'c', 'case_id')}")
 _CLOSED_KEYS = {
     "service": "o.service", "organisation": "o.organisation_id",
@@ -286,7 +286,7 @@ def pathway_transitions_cells(q: Query) -> CellSql:
     case id (load_next_services); "none" when there is none."""
     source = f"""{_CLOSED} LEFT JOIN LATERAL (
             SELECT true AS found, n.service FROM facts.cases_opened n
-            WHERE n.client_id = o.client_id AND n.case_id <> o.case_id AND n.recorded_at <= $1
+            WHERE n.client_id = o.client_id AND n.case_id <> o.case_id
               AND n.local_date BETWEEN c.local_date AND c.local_date + 180
               AND {first_of("cases_opened", "n", "case_id")}
             ORDER BY n.local_date, n.recorded_at, n.case_id LIMIT 1) n ON true

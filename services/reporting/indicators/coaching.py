@@ -39,7 +39,7 @@ async def _engagements_started_in(q: Query) -> list[asyncpg.Record]:
                     WHERE c.engagement_id = s.engagement_id AND c.recorded_at <= $1)
                        AS first_contact
             FROM facts.engagements_started s
-            WHERE s.recorded_at <= $1 AND s.local_date BETWEEN $2 AND $3
+            WHERE s.local_date BETWEEN $2 AND $3
               AND {first_of("engagements_started", "s", "engagement_id")}
             ORDER BY s.engagement_id""",
         q.as_of, q.date_from, q.date_to,
@@ -71,7 +71,7 @@ async def _placements_of(q: Query, clients: list[str]) -> dict[str, list[asyncpg
     """The clients' placements (first `PlacementStarted`) started by `to`, by client."""
     rows = await q.conn.fetch(
         f"""SELECT s.client_id, s.kind, s.local_date AS started FROM facts.placements_started s
-            WHERE s.client_id = ANY($2::text[]) AND s.recorded_at <= $1 AND s.local_date <= $3
+            WHERE s.client_id = ANY($2::text[]) AND s.local_date <= $3
               AND {first_of("placements_started", "s", "placement_id")}""",
         q.as_of, clients, q.date_to,
     )
@@ -91,7 +91,7 @@ async def _placements_started_in(q: Query) -> list[asyncpg.Record]:
                 SELECT local_date, reason FROM facts.placements_ended x
                 WHERE x.placement_id = s.placement_id AND x.recorded_at <= $1
                 ORDER BY x.local_date, x.recorded_at, x.event_id LIMIT 1) e ON true
-            WHERE s.recorded_at <= $1 AND s.local_date BETWEEN $2 AND $3
+            WHERE s.local_date BETWEEN $2 AND $3
               AND {first_of("placements_started", "s", "placement_id")}
             ORDER BY s.placement_id""",
         q.as_of, q.date_from, q.date_to,
@@ -211,7 +211,7 @@ def fidelity(group: Group) -> dict[str, Any]:
 # The client's placements (first `PlacementStarted`) started in the window of engagement
 # `s` (its start … the earlier of its first end and `to`), as of $1.
 _IN_WINDOW = f"""facts.placements_started p
-    WHERE p.client_id = s.client_id AND p.recorded_at <= $1
+    WHERE p.client_id = s.client_id
       AND p.local_date BETWEEN s.local_date AND least(coalesce(x.ended, $3), $3)
       AND {first_of("placements_started", "p", "placement_id")}"""
 
@@ -223,7 +223,7 @@ def coaching_employment_rate_cells(q: Query) -> CellSql:
     source = f"""facts.engagements_started s CROSS JOIN LATERAL (
             SELECT min(e.local_date) AS ended FROM facts.engagements_ended e
             WHERE e.engagement_id = s.engagement_id AND e.recorded_at <= $1) x
-        WHERE s.recorded_at <= $1 AND s.local_date <= $3
+        WHERE s.local_date <= $3
           AND {first_of("engagements_started", "s", "engagement_id")}
           AND (x.ended IS NULL OR x.ended >= $2)"""
     columns = {
@@ -249,7 +249,7 @@ def days_to_first_employer_contact_cells(q: Query) -> CellSql:
     source = f"""facts.engagements_started s CROSS JOIN LATERAL (
             SELECT min(c.local_date) AS first FROM facts.employer_contacts c
             WHERE c.engagement_id = s.engagement_id AND c.recorded_at <= $1) c
-        WHERE s.recorded_at <= $1 AND s.local_date BETWEEN $2 AND $3
+        WHERE s.local_date BETWEEN $2 AND $3
           AND {first_of("engagements_started", "s", "engagement_id")}
           AND c.first IS NOT NULL"""
     keys = {"organisation": "s.organisation_id", "region": region_of("s.client_id"),
@@ -271,7 +271,7 @@ _PLACEMENT_KEYS = {
 }
 # Placements whose first `PlacementStarted` is dated in the period.
 _PLACEMENTS_IN = f"""facts.placements_started s
-    WHERE s.recorded_at <= $1 AND s.local_date BETWEEN $2 AND $3
+    WHERE s.local_date BETWEEN $2 AND $3
       AND {first_of("placements_started", "s", "placement_id")}"""
 
 
@@ -287,7 +287,7 @@ def placement_retention_90d_cells(q: Query) -> CellSql:
             SELECT x.local_date, x.reason FROM facts.placements_ended x
             WHERE x.placement_id = s.placement_id AND x.recorded_at <= $1
             ORDER BY x.local_date, x.recorded_at, x.event_id LIMIT 1) e ON true
-        WHERE s.recorded_at <= $1 AND s.local_date BETWEEN $2 AND $3
+        WHERE s.local_date BETWEEN $2 AND $3
           AND {first_of("placements_started", "s", "placement_id")}
           AND $4::date - s.local_date >= 90"""
     ended_early = ("e.local_date IS NOT NULL AND e.local_date - s.local_date < 90"

@@ -219,10 +219,10 @@ def _closed_in(probe: str) -> str:
     `CaseOpened` `o` (the selection of `selections.load_cases_closed_in`, joined by
     `first_of`) and a `probe` of the case (a LATERAL), as of $1."""
     return f"""facts.cases_closed c
-    JOIN facts.cases_opened o ON o.case_id = c.case_id AND o.recorded_at <= $1
+    JOIN facts.cases_opened o ON o.case_id = c.case_id
         AND {first_of("cases_opened", "o", "case_id")}
     CROSS JOIN LATERAL ({probe}) f
-    WHERE c.recorded_at <= $1 AND c.local_date BETWEEN $2 AND $3
+    WHERE c.local_date BETWEEN $2 AND $3
       AND {first_of("cases_closed", "c", "case_id")}"""
 
 

@@ -102,7 +102,7 @@ _CASE_KEYS = {
 _PLANNED_CASES = f"""facts.cases_opened o CROSS JOIN LATERAL (
     SELECT min(p.local_date) AS agreed FROM facts.support_plans p
     WHERE p.case_id = o.case_id AND p.change = 'agreed' AND p.recorded_at <= $1) p
-    WHERE o.recorded_at <= $1 AND o.local_date BETWEEN $2 AND $3
+    WHERE o.local_date BETWEEN $2 AND $3
       AND o.service = ANY($4::text[]) AND {first_of("cases_opened", "o", "case_id")}"""
 # The date of the (first) `ReferralMade` the case names, as of $1 (null: none).
 _REFERRED = """(SELECT min(r.local_date) FROM facts.referrals r

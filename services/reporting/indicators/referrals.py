@@ -129,7 +129,7 @@ _REFERRAL_KEYS = {
     "region": region_of("r.client_id"), "month": month_of("r.local_date"),
 }
 # A referral's first `ReferralMade` (INDICATORS.md, Ties) dated in the period.
-_MADE_IN = (f"facts.referrals r WHERE r.recorded_at <= $1 AND r.local_date BETWEEN $2 AND $3"
+_MADE_IN = (f"facts.referrals r WHERE r.local_date BETWEEN $2 AND $3"
             f" AND {first_of('referrals', 'r', 'referral_id')}")
 
 
@@ -149,7 +149,7 @@ def acceptance_cells(q: Query) -> CellSql:
     source = (f"facts.referral_decisions d JOIN LATERAL (SELECT * FROM facts.referrals r"
               f" WHERE r.referral_id = d.referral_id AND r.recorded_at <= $1"
               f" ORDER BY r.local_date, r.recorded_at, r.event_id LIMIT 1) r ON true"
-              f" WHERE d.recorded_at <= $1 AND d.local_date BETWEEN $2 AND $3"
+              f" WHERE d.local_date BETWEEN $2 AND $3"
               f" AND d.decision IN ('accepted', 'declined')"
               f" AND {first_of('referral_decisions', 'd', 'referral_id')}")
     keys = _REFERRAL_KEYS | {"month": month_of("d.local_date")}
@@ -193,7 +193,7 @@ def unemployment_cell(group: CellGroup) -> dict[str, Any]:
 def queue_cells(q: Query) -> CellSql:
     """Referrals first made on or before `to` ($3) without a decision dated on or before it,
     with their wait (`to` − referral date)."""
-    source = (f"facts.referrals r WHERE r.recorded_at <= $1 AND r.local_date <= $3"
+    source = (f"facts.referrals r WHERE r.local_date <= $3"
               f" AND {first_of('referrals', 'r', 'referral_id')}"
               f" AND NOT EXISTS (SELECT 1 FROM facts.referral_decisions d"
               f" WHERE d.referral_id = r.referral_id AND d.recorded_at <= $1"

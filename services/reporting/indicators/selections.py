@@ -26,11 +26,13 @@ from services.reporting.projections.firsts import FIRST_OF
 
 
 def first_of(table: str, alias: str, key: str) -> str:
-    """SQL: row `alias` of facts.`table` is the first of its `key` as of `$1` (Ties), by the
-    row's own `superseded_at` (projections/firsts.py; `table` must be one of its FIRST_OF)."""
+    """SQL: row `alias` of facts.`table` exists at `$1` and is then the first of its `key`
+    (Ties), by the row's own `superseded_at` (projections/firsts.py; `table` must be one of
+    its FIRST_OF)."""
     if FIRST_OF.get(table) != key:
         raise ValueError(f"facts.{table} keeps no first-row mark for {key}")
-    return f"({alias}.superseded_at IS NULL OR {alias}.superseded_at > $1)"
+    return (f"{alias}.recorded_at <= $1"
+            f" AND ({alias}.superseded_at IS NULL OR {alias}.superseded_at > $1)")
 
 
 _CASE = """o.case_id, o.client_id, o.organisation_id, o.service, o.referral_id,
@@ -79,7 +81,7 @@ async def load_cases_closed_in(conn: asyncpg.Connection, as_of: datetime, date_f
             JOIN LATERAL (SELECT * FROM facts.cases_opened o
                           WHERE o.case_id = c.case_id AND o.recorded_at <= $1
                           ORDER BY o.local_date, o.recorded_at, o.event_id LIMIT 1) o ON true
-            WHERE c.recorded_at <= $1 AND c.local_date BETWEEN $2 AND $3
+            WHERE c.local_date BETWEEN $2 AND $3
               AND {first_of("cases_closed", "c", "case_id")}""",
         as_of, date_from, date_to,
     )
@@ -109,7 +111,7 @@ async def load_cases_opened_in(conn: asyncpg.Connection, as_of: datetime, date_f
     """Cases of `services` opened (first `CaseOpened`) in the period (no close, no transfers)."""
     rows = await conn.fetch(
         f"""SELECT {_CASE} FROM facts.cases_opened o
-            WHERE o.recorded_at <= $1 AND o.local_date BETWEEN $2 AND $3
+            WHERE o.local_date BETWEEN $2 AND $3
               AND o.service = ANY($4::text[]) AND {first_of("cases_opened", "o", "case_id")}""",
         as_of, date_from, date_to, list(services),
     )
@@ -144,7 +146,7 @@ async def load_referrals_made_in(
     assessed = _FIRST_ASSESSMENT if first_assessment else "NULL::date"
     rows = await conn.fetch(
         f"""SELECT {_REFERRAL}, {assessed} AS first_assessment FROM facts.referrals r
-            WHERE r.recorded_at <= $1 AND r.local_date BETWEEN $2 AND $3
+            WHERE r.local_date BETWEEN $2 AND $3
               AND {first_of("referrals", "r", "referral_id")}""",
         as_of, date_from, date_to,
     )
@@ -166,7 +168,7 @@ async def load_first_decisions_in(conn: asyncpg.Connection, as_of: datetime, dat
             JOIN LATERAL (SELECT * FROM facts.referrals r
                           WHERE r.referral_id = d.referral_id AND r.recorded_at <= $1
                           ORDER BY r.local_date, r.recorded_at, r.event_id LIMIT 1) r ON true
-            WHERE d.recorded_at <= $1 AND d.local_date BETWEEN $2 AND $3
+            WHERE d.local_date BETWEEN $2 AND $3
               AND {first_of("referral_decisions", "d", "referral_id")}""",
         as_of, date_from, date_to,
     )
@@ -217,7 +219,7 @@ async def load_next_services(conn: asyncpg.Connection, as_of: datetime, closed: 
             JOIN LATERAL (
                 SELECT o.service FROM facts.cases_opened o
                 WHERE o.client_id = x.client_id AND o.case_id <> x.case_id
-                  AND o.recorded_at <= $1 AND o.local_date BETWEEN x.closed AND x.closed + 180
+                  AND o.local_date BETWEEN x.closed AND x.closed + 180
                   AND {first_of("cases_opened", "o", "case_id")}
                 ORDER BY o.local_date, o.recorded_at, o.case_id LIMIT 1) n ON true""",
         as_of, [c.case_id for c in closed], [c.client for c in closed],
