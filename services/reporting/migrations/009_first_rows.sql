@@ -5,69 +5,29 @@
 -- later than as_of: a filter, where the check of every earlier row was a probe per row.
 -- The projector recomputes it for the ids of every batch, a rebuild for the whole table.
 
-ALTER TABLE facts.referrals ADD COLUMN superseded_at timestamptz;
-UPDATE facts.referrals t SET superseded_at = s.before
-FROM (SELECT event_id, min(recorded_at) OVER (
-          PARTITION BY referral_id ORDER BY local_date, recorded_at, event_id
-          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
-      FROM facts.referrals) s
-WHERE t.event_id = s.event_id AND s.before IS NOT NULL;
+DO $$
+DECLARE
+    marked record;
+BEGIN
+    FOR marked IN SELECT * FROM (VALUES
+        ('referrals', 'referral_id'), ('referral_decisions', 'referral_id'),
+        ('cases_opened', 'case_id'), ('cases_closed', 'case_id'),
+        ('assessments_started', 'assessment_id'), ('engagements_started', 'engagement_id'),
+        ('placements_started', 'placement_id'), ('placements_ended', 'placement_id')
+    ) AS t(tab, id)
+    LOOP
+        EXECUTE format('ALTER TABLE facts.%I ADD COLUMN superseded_at timestamptz', marked.tab);
+        EXECUTE format(
+            'UPDATE facts.%1$I t SET superseded_at = s.before
+             FROM (SELECT event_id, min(recorded_at) OVER (
+                       PARTITION BY %2$I ORDER BY local_date, recorded_at, event_id
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
+                   FROM facts.%1$I) s
+             WHERE t.event_id = s.event_id AND s.before IS NOT NULL', marked.tab, marked.id);
+    END LOOP;
+END
+$$;
 
-ALTER TABLE facts.referral_decisions ADD COLUMN superseded_at timestamptz;
-UPDATE facts.referral_decisions t SET superseded_at = s.before
-FROM (SELECT event_id, min(recorded_at) OVER (
-          PARTITION BY referral_id ORDER BY local_date, recorded_at, event_id
-          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
-      FROM facts.referral_decisions) s
-WHERE t.event_id = s.event_id AND s.before IS NOT NULL;
-
-ALTER TABLE facts.cases_opened ADD COLUMN superseded_at timestamptz;
-UPDATE facts.cases_opened t SET superseded_at = s.before
-FROM (SELECT event_id, min(recorded_at) OVER (
-          PARTITION BY case_id ORDER BY local_date, recorded_at, event_id
-          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
-      FROM facts.cases_opened) s
-WHERE t.event_id = s.event_id AND s.before IS NOT NULL;
-
-ALTER TABLE facts.cases_closed ADD COLUMN superseded_at timestamptz;
-UPDATE facts.cases_closed t SET superseded_at = s.before
-FROM (SELECT event_id, min(recorded_at) OVER (
-          PARTITION BY case_id ORDER BY local_date, recorded_at, event_id
-          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
-      FROM facts.cases_closed) s
-WHERE t.event_id = s.event_id AND s.before IS NOT NULL;
-
-ALTER TABLE facts.assessments_started ADD COLUMN superseded_at timestamptz;
-UPDATE facts.assessments_started t SET superseded_at = s.before
-FROM (SELECT event_id, min(recorded_at) OVER (
-          PARTITION BY assessment_id ORDER BY local_date, recorded_at, event_id
-          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
-      FROM facts.assessments_started) s
-WHERE t.event_id = s.event_id AND s.before IS NOT NULL;
-
-ALTER TABLE facts.engagements_started ADD COLUMN superseded_at timestamptz;
-UPDATE facts.engagements_started t SET superseded_at = s.before
-FROM (SELECT event_id, min(recorded_at) OVER (
-          PARTITION BY engagement_id ORDER BY local_date, recorded_at, event_id
-          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
-      FROM facts.engagements_started) s
-WHERE t.event_id = s.event_id AND s.before IS NOT NULL;
-
-ALTER TABLE facts.placements_started ADD COLUMN superseded_at timestamptz;
-UPDATE facts.placements_started t SET superseded_at = s.before
-FROM (SELECT event_id, min(recorded_at) OVER (
-          PARTITION BY placement_id ORDER BY local_date, recorded_at, event_id
-          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
-      FROM facts.placements_started) s
-WHERE t.event_id = s.event_id AND s.before IS NOT NULL;
-
-ALTER TABLE facts.placements_ended ADD COLUMN superseded_at timestamptz;
-UPDATE facts.placements_ended t SET superseded_at = s.before
-FROM (SELECT event_id, min(recorded_at) OVER (
-          PARTITION BY placement_id ORDER BY local_date, recorded_at, event_id
-          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
-      FROM facts.placements_ended) s
-WHERE t.event_id = s.event_id AND s.before IS NOT NULL;
 -- A client's home region as registered at `as_of` (the latest row recorded by then, ties by
 -- event id) for every counted row grouped by region: one index-only probe, no sort.
 CREATE INDEX ON facts.clients (client_id, recorded_at DESC, event_id) INCLUDE (home_region);
