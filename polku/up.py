@@ -190,7 +190,10 @@ def _wait_for_interrupt() -> None:
         nonlocal stop
         stop = True
 
+    # Both signals set the flag (Ctrl-C too, whatever handler the process inherited or a
+    # library installed), so stopping never depends on where a KeyboardInterrupt lands.
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     with contextlib.suppress(KeyboardInterrupt):
         while not stop:
             time.sleep(0.5)
