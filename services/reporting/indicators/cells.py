@@ -10,7 +10,7 @@ exact figures never need them.
 
 `CellGroup` offers the reducer the same vocabulary as `rows.Group` (`count`, `share`,
 `proportion`, `nps`, `n`, a parent row), so a reducer reads like its item-based twin and
-the two give the same rows, exact and perturbed (tests/unit/reporting/test_cells.py and the
+the two give the same rows, exact and perturbed (tests/integration/reporting/test_cells.py and the
 bench's rows comparison).
 """
 
