@@ -24,6 +24,7 @@ from services.reporting.indicators.selections import (
     load_cases_open_on,
     load_next_services,
     load_transfers_in,
+    not_ended,
 )
 from services.reporting.indicators.sources import Case
 
@@ -182,8 +183,8 @@ _FIRST_CLOSE = (f"LEFT JOIN facts.cases_closed c ON c.case_id = o.case_id"
 # Cases open on `to`: first opened on or before it, no close dated on or before it, i.e. a
 # first close, if any, dated after it (load_cases_open_on). Alias h: the case's last transfer
 # dated on or before `to`, whose organisation and worker then hold it (`Case.holder`).
-_OPEN_ON_TO = f"""facts.cases_opened o {_FIRST_CLOSE} LEFT JOIN holders h ON h.case_id = o.case_id
-    WHERE {_FIRST_OPENED} AND o.local_date <= $3 AND (c.local_date IS NULL OR c.local_date > $3)"""
+_OPEN_ON_TO = f"""{not_ended("cases_opened", "o", "> $3")}
+    LEFT JOIN holders h ON h.case_id = o.case_id WHERE true"""
 # Each case's last transfer dated on or before `to` (by date, recorded time, event id).
 _HOLDERS = """SELECT DISTINCT ON (t.case_id) t.case_id, t.to_organisation_id AS org,
         t.to_worker_id AS worker FROM facts.case_transfers t
@@ -248,11 +249,10 @@ def exits_cell(group: CellGroup) -> dict[str, Any]:
 def clients_served_cells(q: Query) -> CellSql:
     """Cases first opened by `to` whose first close, if any, is not dated before `from`
     (load_cases_active_in)."""
-    source = (f"facts.cases_opened o {_FIRST_CLOSE} WHERE {_FIRST_OPENED} AND o.local_date <= $3"
-              f" AND (c.local_date IS NULL OR c.local_date >= $2)")
+    source = not_ended("cases_opened", "o", ">= $2")
     keys = {"service": "o.service", "organisation": "o.organisation_id",
             "region": region_of("o.client_id")}
-    columns = {"client_id": "o.client_id", "opened": "o.local_date", "closed": "c.local_date"}
+    columns = {"client_id": "o.client_id", "opened": "o.local_date", "closed": "o.ended"}
     return CellSql(source, keys, columns, {
         "n": CLIENTS, "opened": Count("count(*)", where="opened BETWEEN $2 AND $3"),
         "closed": Count("count(*)", where="closed BETWEEN $2 AND $3"),

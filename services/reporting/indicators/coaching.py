@@ -20,7 +20,7 @@ from services.reporting.indicators.cells import (
 )
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
-from services.reporting.indicators.selections import first_of
+from services.reporting.indicators.selections import first_of, not_ended
 
 EMPLOYED = ("open_market_job", "pay_subsidised_job")
 
@@ -212,7 +212,7 @@ def fidelity(group: Group) -> dict[str, Any]:
 # `s` (its start … the earlier of its first end and `to`), as of $1.
 _IN_WINDOW = f"""facts.placements_started p
     WHERE p.client_id = s.client_id
-      AND p.local_date BETWEEN s.local_date AND least(coalesce(x.ended, $3), $3)
+      AND p.local_date BETWEEN s.local_date AND least(coalesce(s.ended, $3), $3)
       AND {first_of("placements_started", "p", "placement_id")}"""
 
 
@@ -220,12 +220,7 @@ def coaching_employment_rate_cells(q: Query) -> CellSql:
     """Engagements active in the period (first start by `to`, no end before `from`), each
     with its own window; a client counts once per row, employed if any window is."""
     employed = ", ".join(f"'{kind}'" for kind in EMPLOYED)
-    source = f"""facts.engagements_started s CROSS JOIN LATERAL (
-            SELECT min(e.local_date) AS ended FROM facts.engagements_ended e
-            WHERE e.engagement_id = s.engagement_id AND e.recorded_at <= $1) x
-        WHERE s.local_date <= $3
-          AND {first_of("engagements_started", "s", "engagement_id")}
-          AND (x.ended IS NULL OR x.ended >= $2)"""
+    source = not_ended("engagements_started", "s", ">= $2")
     columns = {
         "client_id": "s.client_id",
         "employed": f"EXISTS (SELECT 1 FROM {_IN_WINDOW} AND p.kind IN ({employed}))",

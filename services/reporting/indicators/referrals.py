@@ -23,6 +23,7 @@ from services.reporting.indicators.selections import (
     load_first_decisions_in,
     load_referrals_made_in,
     load_referrals_waiting_on,
+    not_ended,
 )
 from services.reporting.indicators.sources import Referral
 
@@ -193,11 +194,7 @@ def unemployment_cell(group: CellGroup) -> dict[str, Any]:
 def queue_cells(q: Query) -> CellSql:
     """Referrals first made on or before `to` ($3) without a decision dated on or before it,
     with their wait (`to` − referral date)."""
-    source = (f"facts.referrals r WHERE r.local_date <= $3"
-              f" AND {first_of('referrals', 'r', 'referral_id')}"
-              f" AND NOT EXISTS (SELECT 1 FROM facts.referral_decisions d"
-              f" WHERE d.referral_id = r.referral_id AND d.recorded_at <= $1"
-              f" AND d.local_date <= $3)")
+    source = not_ended("referrals", "r", "> $3")
     columns = {"client_id": "r.client_id", "wait": "$3::date - r.local_date"}
     # `from` ($2) is not read: the statement still declares its type.
     return CellSql(source, dict(_REFERRAL_KEYS), columns, {"n": CLIENTS, "items": ITEMS},

@@ -22,7 +22,7 @@ from services.reporting.indicators.sources import (
     Transfer,
     load_transfers,
 )
-from services.reporting.projections.firsts import FIRST_OF
+from services.reporting.projections.firsts import ENDED_BY, FIRST_OF
 
 
 def first_of(table: str, alias: str, key: str) -> str:
@@ -33,6 +33,27 @@ def first_of(table: str, alias: str, key: str) -> str:
         raise ValueError(f"facts.{table} keeps no first-row mark for {key}")
     return (f"{alias}.recorded_at <= $1"
             f" AND ({alias}.superseded_at IS NULL OR {alias}.superseded_at > $1)")
+
+
+def not_ended(table: str, alias: str, ended: str) -> str:
+    """SQL, a FROM item `alias`: the first rows as of `$1` of facts.`table` (an opening:
+    CaseOpened, ReferralMade, CoachingStarted) dated on or before `$3` whose id's first end
+    as of `$1` (by date: close, decision, CoachingEnded) is missing or dated `ended` (e.g.
+    `> $3`), with its column `ended`: that end's date or null.
+
+    Three disjoint index ranges, none growing with the history: no end ever recorded, no end
+    recorded by `$1` (`ended_at`, projections/firsts.py), and a first end dated `ended`.
+    """
+    ending, key = ENDED_BY[table]
+    first = first_of(table, "t", key)
+    return f"""(SELECT t.*, NULL::date AS ended FROM facts.{table} t
+            WHERE t.ended_at IS NULL AND t.local_date <= $3 AND {first}
+        UNION ALL SELECT t.*, NULL::date FROM facts.{table} t
+            WHERE t.ended_at > $1 AND t.local_date <= $3 AND {first}
+        UNION ALL SELECT t.*, e.local_date FROM facts.{ending} e
+            JOIN facts.{table} t ON t.{key} = e.{key} AND {first}
+            WHERE e.local_date {ended} AND t.local_date <= $3
+              AND {first_of(ending, "e", key)}) {alias}"""
 
 
 _CASE = """o.case_id, o.client_id, o.organisation_id, o.service, o.referral_id,

@@ -18,7 +18,6 @@ a rebuild, and by migration 009 for existing rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -30,11 +29,22 @@ FIRST_OF: dict[str, str] = {
     "referrals": "referral_id", "referral_decisions": "referral_id",
     "cases_opened": "case_id", "cases_closed": "case_id",
     "assessments_started": "assessment_id", "engagements_started": "engagement_id",
+    "engagements_ended": "engagement_id",
     "placements_started": "placement_id", "placements_ended": "placement_id",
 }
 
+# Opening fact table → the table of what ends it and their id. Each opening row carries
+# `ended_at`: the earliest recorded time of an end of its id (null: none), so "no end known
+# at `as_of`" (`ended_at IS NULL OR ended_at > as_of`) is an index range of the open and
+# the lately ended, not a look at every id ever opened.
+ENDED_BY: dict[str, tuple[str, str]] = {
+    "cases_opened": ("cases_closed", "case_id"),
+    "referrals": ("referral_decisions", "referral_id"),
+    "engagements_started": ("engagements_ended", "engagement_id"),
+}
 
-def _update(schema: str, table: str, key: str, where: str) -> str:
+
+def _supersede(schema: str, table: str, key: str, where: str) -> str:
     """SQL: set `superseded_at` of the rows of `table` selected by `where` (in the inner
     selection, alias-free) to the earliest recorded time of the rows of their id before them."""
     return f"""
@@ -46,31 +56,56 @@ def _update(schema: str, table: str, key: str, where: str) -> str:
         WHERE t.event_id = s.event_id AND t.superseded_at IS DISTINCT FROM s.before"""
 
 
-async def supersede(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]], *,
-                    schema: str) -> None:
-    """Recompute `superseded_at` of every row of the ids of the fact rows just copied (in
-    the caller's transaction). Writers of the same id take turns (an advisory lock per id,
-    in one order), so each one's statement sees the other's committed rows."""
-    for table, key in FIRST_OF.items():
-        records = rows.get(table)
-        if not records:
-            continue
-        at = FACT_COLUMNS[table].index(key)
-        ids = sorted({r[at] for r in records if r[at] is not None})
-        await _lock(conn, table, ids)
-        await conn.execute(_update(schema, table, key, f"{key} = ANY($1::text[])"), ids)
+def _end(schema: str, table: str, where: str) -> str:
+    """SQL: set `ended_at` of the rows of opening `table` whose id `where` selects (on the
+    id column `id`) to the earliest recorded time of an end of their id."""
+    ending, key = ENDED_BY[table]
+    return f"""
+        UPDATE {schema}.{table} t SET ended_at = m.ended
+        FROM (SELECT o.event_id, e.ended FROM {schema}.{table} o
+              LEFT JOIN (SELECT {key}, min(recorded_at) AS ended FROM {schema}.{ending}
+                         WHERE {where.format(id=key)} GROUP BY {key}) e ON e.{key} = o.{key}
+              WHERE {where.format(id=f"o.{key}")}) m
+        WHERE t.event_id = m.event_id AND t.ended_at IS DISTINCT FROM m.ended"""
 
 
-async def _lock(conn: asyncpg.Connection, table: str, ids: Sequence[str]) -> None:
+def _ids(rows: dict[str, list[tuple[Any, ...]]], table: str, key: str) -> set[str]:
+    at = FACT_COLUMNS[table].index(key)
+    return {r[at] for r in rows.get(table, ()) if r[at] is not None}
+
+
+async def mark(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]], *,
+               schema: str) -> None:
+    """Recompute `superseded_at` and `ended_at` of every row of the ids of the fact rows just
+    copied (in the caller's transaction). Writers of the same id take turns (one advisory
+    lock per table and id, all taken at once in one order), so each one's statements see
+    the other's committed rows."""
+    firsts = {table: _ids(rows, table, key) for table, key in FIRST_OF.items()}
+    ends = {table: _ids(rows, table, key) | _ids(rows, ending, key)
+            for table, (ending, key) in ENDED_BY.items()}
+    locks = {f"facts.{table}:{i}" for touched in (firsts, ends)
+             for table, ids in touched.items() for i in ids}
+    if not locks:
+        return
     await conn.execute(
-        "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended($1 || i, 0) h"
-        " FROM unnest($2::text[]) i) l ORDER BY h", f"facts.{table}:", list(ids))
+        "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(l, 0) h"
+        " FROM unnest($1::text[]) l) l ORDER BY h", sorted(locks))
+    for table, ids in firsts.items():
+        if ids:
+            key = FIRST_OF[table]
+            await conn.execute(_supersede(schema, table, key, f"{key} = ANY($1::text[])"),
+                               sorted(ids))
+    for table, ids in ends.items():
+        if ids:
+            await conn.execute(_end(schema, table, "{id} = ANY($1::text[])"), sorted(ids))
 
 
-async def supersede_all(conn: asyncpg.Connection, *, schema: str) -> None:
-    """`superseded_at` of every row (after a rebuild filled `schema`'s tables)."""
+async def mark_all(conn: asyncpg.Connection, *, schema: str) -> None:
+    """`superseded_at` and `ended_at` of every row (after a rebuild filled `schema`)."""
     for table, key in FIRST_OF.items():
-        await conn.execute(_update(schema, table, key, "true"))
+        await conn.execute(_supersede(schema, table, key, "true"))
+    for table in ENDED_BY:
+        await conn.execute(_end(schema, table, "true"))
 
 
-__all__ = ["FIRST_OF", "supersede", "supersede_all"]
+__all__ = ["ENDED_BY", "FIRST_OF", "mark", "mark_all"]

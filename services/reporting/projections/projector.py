@@ -23,7 +23,7 @@ from contracts.envelope import Envelope
 from contracts.events.base import Event
 from contracts.registry import REGISTRY, parse_data
 from services.reporting.projections.facts import FACT_COLUMNS, FACTS
-from services.reporting.projections.firsts import supersede
+from services.reporting.projections.firsts import mark
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 FACT_SCHEMAS = ("facts", "facts_next")
@@ -120,10 +120,10 @@ async def project_prepared(
     rows = await _log_new(conn, sorted(unique.values(), key=lambda e: e.event_id.int))
     facts = _prepared_fact_rows(rows)
     await copy_fact_rows(conn, facts, schema=schema)
-    await supersede(conn, facts, schema=schema)
+    await mark(conn, facts, schema=schema)
     if shadow and rows:
         await copy_fact_rows(conn, facts, schema="facts_next")
-        await supersede(conn, facts, schema="facts_next")
+        await mark(conn, facts, schema="facts_next")
         await conn.copy_records_to_table(
             "rebuild_seen", records=[(e.event_id,) for e in rows], columns=["event_id"],
             schema_name="facts_next",

@@ -25,7 +25,7 @@ from typing import Any
 import asyncpg
 
 from services.reporting.projections.facts import FACT_TABLES
-from services.reporting.projections.firsts import supersede, supersede_all
+from services.reporting.projections.firsts import mark, mark_all
 from services.reporting.projections.projector import copy_fact_rows, logged_fact_rows
 
 Progress = Callable[[int, int], None]
@@ -115,7 +115,7 @@ async def _finish_shadow(conn: asyncpg.Connection, restore: list[str]) -> None:
         for statement in restore:
             await conn.execute(statement)
         # SET LOGGED locked every table: no shadow writer is halfway through an id.
-        await supersede_all(conn, schema="facts_next")
+        await mark_all(conn, schema="facts_next")
         await conn.execute("ANALYZE facts_next.rebuild_seen")
 
 
@@ -134,7 +134,7 @@ async def _swap(conn: asyncpg.Connection) -> int:
         if missed:
             facts = logged_fact_rows(missed)
             await copy_fact_rows(conn, facts, schema="facts_next")
-            await supersede(conn, facts, schema="facts_next")
+            await mark(conn, facts, schema="facts_next")
         await conn.execute("DROP TABLE facts_next.rebuild_seen")
         await conn.execute("DROP SCHEMA IF EXISTS facts CASCADE")
         await conn.execute("ALTER SCHEMA facts_next RENAME TO facts")

@@ -28,9 +28,13 @@ PERIODS = ((date(2024, 1, 1), date(2024, 12, 31)), (date(2023, 11, 5), date(2024
 
 
 def _with_late_records(history: History, seed: int = 5) -> History:
-    """Some events once more under new ids, dated up to 60 days earlier or later and recorded
-    months later: an id's first event as known at `as_of` then depends on `as_of`."""
+    """Every event recorded a few days after its business time (so what exists at `as_of`
+    depends on `as_of`), and some once more under new ids, dated up to 60 days earlier or
+    later and recorded months later: an id's first event then depends on `as_of` too."""
     rng = random.Random(seed)
+    for event in history.events:  # recorded a few days after it happened, not in call order
+        occurred = datetime.fromisoformat(event["data"]["occurred_at"])
+        event["time"] = (occurred + timedelta(days=rng.randrange(0, 10))).isoformat()
     for event in rng.sample(history.events, len(history.events) // 12):
         again: dict[str, Any] = copy.deepcopy(event)
         again["id"] = new_id()

@@ -1,6 +1,7 @@
-"""An id's first row as known at any `as_of` is kept on the row (`superseded_at`,
-projections/firsts.py): right whatever order the rows arrive in, when two writers project
-rows of one id at once, and the same after a rebuild."""
+"""Marks kept on fact rows (projections/firsts.py): an id's first row as known at any `as_of`
+(`superseded_at`) and an opening's earliest recorded end (`ended_at`). Right whatever order
+the rows arrive in, when two writers project rows of one id at once, after a rebuild and
+after the migrations that add them to a database holding facts."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 import asyncpg
 
 from services.reporting.projections import project, rebuild
-from services.reporting.projections.firsts import FIRST_OF
+from services.reporting.projections.firsts import ENDED_BY, FIRST_OF
 from services.runtime.migrate import apply_migrations
 from tests.integration.reporting.builders import History, at, new_id
 from tests.integration.reporting.random_history import random_history
@@ -104,7 +105,19 @@ async def _project_in_tx(conn: asyncpg.Connection, events: list[Any]) -> int:
         return await project(conn, events)
 
 
-_MARKS = "SELECT event_id, superseded_at FROM facts.{} ORDER BY event_id"
+async def _marks(conn: asyncpg.Connection) -> dict[str, list[tuple[Any, ...]]]:
+    """Every mark of every marked table: first rows' `superseded_at`, openings' `ended_at`."""
+    marks = {}
+    for table in {*FIRST_OF, *ENDED_BY}:
+        columns = ", ".join(["event_id"] + ["superseded_at"] * (table in FIRST_OF)
+                            + ["ended_at"] * (table in ENDED_BY))
+        marks[table] = [tuple(r) for r in await conn.fetch(
+            f"SELECT {columns} FROM facts.{table} ORDER BY event_id")]
+    return marks
+
+
+def _marked(marks: dict[str, list[tuple[Any, ...]]]) -> int:
+    return sum(1 for rows in marks.values() for _, *mark in rows if any(mark))
 
 
 async def test_a_rebuild_gives_every_row_the_mark_live_projection_gave_it(
@@ -121,10 +134,10 @@ async def test_a_rebuild_gives_every_row_the_mark_live_projection_gave_it(
     for start in range(0, len(events), 50):
         async with conn.transaction():
             await project(conn, events[start:start + 50])
-    live = {t: [tuple(r) for r in await conn.fetch(_MARKS.format(t))] for t in FIRST_OF}
-    assert sum(1 for rows in live.values() for _, mark in rows if mark is not None) > 20
+    live = await _marks(conn)
+    assert _marked(live) > 20
     await rebuild(conn, chunk_size=100)
-    assert {t: [tuple(r) for r in await conn.fetch(_MARKS.format(t))] for t in FIRST_OF} == live
+    assert await _marks(conn) == live
 
 
 async def test_migration_009_marks_the_rows_a_database_already_holds(
@@ -138,12 +151,15 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
                  recorded=str(day + timedelta(days=rng.randrange(1, 120))))
     async with conn.transaction():
         await project(conn, history.envelopes())
-    live = {t: [tuple(r) for r in await conn.fetch(_MARKS.format(t))] for t in FIRST_OF}
-    assert sum(1 for rows in live.values() for _, mark in rows if mark is not None) > 5
-    # The database as migration 008 left it, holding these facts: 009 runs again.
+    live = await _marks(conn)
+    assert _marked(live) > 5
+    # The database as migration 008 left it, holding these facts: 009 and 010 run again.
     for table in FIRST_OF:
         await conn.execute(f"ALTER TABLE facts.{table} DROP COLUMN superseded_at")
+    for table in ENDED_BY:
+        await conn.execute(f"ALTER TABLE facts.{table} DROP COLUMN ended_at")
+    await conn.execute("DROP INDEX facts.engagements_ended_local_date_idx")
     await conn.execute("DELETE FROM schema_migrations WHERE package = 'services.reporting'"
-                       " AND version = 9")
+                       " AND version IN (9, 10)")
     await apply_migrations(conn, "services.reporting")
-    assert {t: [tuple(r) for r in await conn.fetch(_MARKS.format(t))] for t in FIRST_OF} == live
+    assert await _marks(conn) == live
