@@ -38,6 +38,15 @@ class Count:
     where: str | None = None
 
 
+# The `region` key of an item: the home region of its client (column `client_id`) as
+# registered at `$1` (the registration holding then: projections/firsts.py, LATEST_OF; null
+# when none), joined once to the items, which PostgreSQL can hash (query.load_client_regions
+# reads the same for the reference definitions).
+REGION = "home region of client_id as of $1"
+_REGIONS = """LEFT JOIN (SELECT client_id AS region_client, home_region AS region_of_client
+    FROM facts.clients WHERE recorded_at <= $1 AND (replaced_at IS NULL OR replaced_at > $1)
+    ) g ON g.region_client = items.client_id"""
+
 # The counts most indicators publish: n (distinct clients) and the counted items.
 CLIENTS = Count("count(DISTINCT client_id)")
 ITEMS = Count("count(*)")
@@ -68,13 +77,14 @@ class CellSql:
     def statement(self, row_keys: Sequence[str], perturb: bool) -> str:
         """One statement: the selection, then one row per combination of `row_keys`."""
         chosen = [(key, self.keys[key]) for key in row_keys]
-        columns = [f"{sql} AS k_{key}" for key, sql in chosen]
+        columns = [f"{sql} AS k_{key}" for key, sql in chosen if sql != REGION]
         columns += [f"{sql} AS {name}" for name, sql in self.columns.items()]
         # The parameters' types, stated once: a statement need not read all three.
         ctes = ["parameters AS (SELECT $1::timestamptz, $2::date, $3::date)"]
         ctes += [f"{name} AS ({sql})" for name, sql in self.ctes.items()]
         ctes.append(f"items AS (SELECT {', '.join(columns)} FROM {self.source})")
-        selected = [f"k_{key}" for key, _ in chosen]
+        selected = [f"g.region_of_client AS k_{key}" if sql == REGION else f"k_{key}"
+                    for key, sql in chosen]
         for name, count in self.counts.items():
             where = f" FILTER (WHERE {count.where})" if count.where else ""
             selected.append(f"{count.value}{where} AS c_{name}")
@@ -83,15 +93,9 @@ class CellSql:
                 selected.append(f"array_agg(DISTINCT {count.units}) FILTER (WHERE {condition}"
                                 f"{count.units} IS NOT NULL) AS u_{name}")
         selected += [f"{sql} AS a_{name}" for name, sql in self.aggregates.items()]
-        group = f" GROUP BY {', '.join(selected[:len(chosen)])}" if chosen else ""
-        return (f"WITH {', '.join(ctes)} SELECT {', '.join(selected)} FROM items{group}")
-
-
-def region_of(client: str) -> str:
-    """SQL: the home region of `client` as registered at `$1` (the latest `ClientRegistered`
-    recorded by then; null when none), as `query.load_client_regions` reads it."""
-    return (f"(SELECT g.home_region FROM facts.clients g WHERE g.client_id = {client}"
-            f" AND g.recorded_at <= $1 ORDER BY g.recorded_at DESC, g.event_id LIMIT 1)")
+        group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(chosen)))}" if chosen else ""
+        regions = _REGIONS if REGION in dict(chosen).values() else ""
+        return f"WITH {', '.join(ctes)} SELECT {', '.join(selected)} FROM items {regions}{group}"
 
 
 def month_of(day: str) -> str:
@@ -221,6 +225,6 @@ def aggregate_cells(
     return rows
 
 
-__all__ = ["CLIENTS", "ITEMS", "Cell", "CellGroup", "CellReducer", "CellSql", "Count",
+__all__ = ["CLIENTS", "ITEMS", "REGION", "Cell", "CellGroup", "CellReducer", "CellSql", "Count",
            "aggregate_cells", "count_cell", "fetch_cells", "median_p90_cell", "month_of",
-           "region_of", "values_of"]
+           "values_of"]

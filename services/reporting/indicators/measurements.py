@@ -11,11 +11,11 @@ from services.reporting.indicators.cases import closed_in_period
 from services.reporting.indicators.cells import (
     CLIENTS,
     ITEMS,
+    REGION,
     CellGroup,
     CellSql,
     Count,
     month_of,
-    region_of,
 )
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
@@ -228,7 +228,7 @@ def _closed_in(probe: str) -> str:
 
 _CASE_KEYS = {
     "service": "o.service", "organisation": "o.organisation_id",
-    "region": region_of("o.client_id"), "month": month_of("c.local_date"),
+    "region": REGION, "month": month_of("c.local_date"),
 }
 # Whether the case's client has a score or self-assessment ($4) of the baseline dated
 # open − 30 … close, and of the end dated open … close + 30: one probe over both windows.
@@ -280,7 +280,7 @@ def coverage_cell(group: CellGroup) -> dict[str, Any]:
     return {"value": group.proportion("followed")}
 
 
-_CHANGE_KEYS = {"phase": "l.phase", "region": region_of("l.client_id"),
+_CHANGE_KEYS = {"phase": "l.phase", "region": REGION,
                 "month": month_of("l.local_date")}
 
 
@@ -331,7 +331,7 @@ def labour_market_cell(group: CellGroup) -> dict[str, Any]:
             "work_share": group.proportion("working")}
 
 
-_SCORED_KEYS = {"phase": "m.phase", "region": region_of("m.client_id"),
+_SCORED_KEYS = {"phase": "m.phase", "region": REGION,
                 "month": month_of("m.local_date")}
 
 

@@ -9,11 +9,11 @@ from services.reporting.indicators import stats
 from services.reporting.indicators.cells import (
     CLIENTS,
     ITEMS,
+    REGION,
     CellGroup,
     CellSql,
     Count,
     month_of,
-    region_of,
     values_of,
 )
 from services.reporting.indicators.query import Query, month
@@ -127,7 +127,7 @@ def queue(group: Group) -> dict[str, Any]:
 _REFERRAL_KEYS = {
     "referring_org_kind": "r.referring_org_kind", "target_service": "r.target_service",
     "triage": "r.triage", "target_organisation": "r.target_organisation_id",
-    "region": region_of("r.client_id"), "month": month_of("r.local_date"),
+    "region": REGION, "month": month_of("r.local_date"),
 }
 # A referral's first `ReferralMade` (INDICATORS.md, Ties) dated in the period.
 _MADE_IN = (f"facts.referrals r WHERE r.local_date BETWEEN $2 AND $3"
@@ -147,9 +147,8 @@ def referrals_made_cells(q: Query) -> CellSql:
 def acceptance_cells(q: Query) -> CellSql:
     """Referrals whose first decision (accepted or declined) is dated in the period; month
     is the decision's, the other keys the first `ReferralMade`'s."""
-    source = (f"facts.referral_decisions d JOIN LATERAL (SELECT * FROM facts.referrals r"
-              f" WHERE r.referral_id = d.referral_id AND r.recorded_at <= $1"
-              f" ORDER BY r.local_date, r.recorded_at, r.event_id LIMIT 1) r ON true"
+    source = (f"facts.referral_decisions d JOIN facts.referrals r"
+              f" ON r.referral_id = d.referral_id AND {first_of('referrals', 'r', 'referral_id')}"
               f" WHERE d.local_date BETWEEN $2 AND $3"
               f" AND d.decision IN ('accepted', 'declined')"
               f" AND {first_of('referral_decisions', 'd', 'referral_id')}")

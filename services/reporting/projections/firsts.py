@@ -44,6 +44,25 @@ ENDED_BY: dict[str, tuple[str, str]] = {
 }
 
 
+# Fact table → the id whose latest row (by recorded time, then the least event id) is what
+# holds at `as_of`: a client's registration (home region). Each row carries `replaced_at`:
+# the recorded time of the next row of its id in that order (null: none), so the row holding
+# at `as_of` is `recorded_at <= as_of AND (replaced_at IS NULL OR replaced_at > as_of)`,
+# which a join can hash.
+LATEST_OF: dict[str, str] = {"clients": "client_id"}
+
+
+def _replace(schema: str, table: str, key: str, where: str) -> str:
+    """SQL: set `replaced_at` of the rows of `table` selected by `where` to the recorded time
+    of the row of their id that replaces them."""
+    return f"""
+        UPDATE {schema}.{table} t SET replaced_at = s.next
+        FROM (SELECT event_id, lead(recorded_at) OVER (
+                  PARTITION BY {key} ORDER BY recorded_at, event_id DESC) AS next
+              FROM {schema}.{table} WHERE {where}) s
+        WHERE t.event_id = s.event_id AND t.replaced_at IS DISTINCT FROM s.next"""
+
+
 def _supersede(schema: str, table: str, key: str, where: str) -> str:
     """SQL: set `superseded_at` of the rows of `table` selected by `where` (in the inner
     selection, alias-free) to the earliest recorded time of the rows of their id before them."""
@@ -76,14 +95,15 @@ def _ids(rows: dict[str, list[tuple[Any, ...]]], table: str, key: str) -> set[st
 
 async def mark(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]], *,
                schema: str) -> None:
-    """Recompute `superseded_at` and `ended_at` of every row of the ids of the fact rows just
-    copied (in the caller's transaction). Writers of the same id take turns (one advisory
-    lock per table and id, all taken at once in one order), so each one's statements see
-    the other's committed rows."""
+    """Recompute the marks (`superseded_at`, `replaced_at`, `ended_at`) of every row of the
+    ids of the fact rows just copied (in the caller's transaction). Writers of the same id
+    take turns (one advisory lock per table and id, all taken at once in one order), so
+    each one's statements see the other's committed rows."""
     firsts = {table: _ids(rows, table, key) for table, key in FIRST_OF.items()}
+    latest = {table: _ids(rows, table, key) for table, key in LATEST_OF.items()}
     ends = {table: _ids(rows, table, key) | _ids(rows, ending, key)
             for table, (ending, key) in ENDED_BY.items()}
-    locks = {f"facts.{table}:{i}" for touched in (firsts, ends)
+    locks = {f"facts.{table}:{i}" for touched in (firsts, latest, ends)
              for table, ids in touched.items() for i in ids}
     if not locks:
         return
@@ -95,17 +115,24 @@ async def mark(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]],
             key = FIRST_OF[table]
             await conn.execute(_supersede(schema, table, key, f"{key} = ANY($1::text[])"),
                                sorted(ids))
+    for table, ids in latest.items():
+        if ids:
+            key = LATEST_OF[table]
+            await conn.execute(_replace(schema, table, key, f"{key} = ANY($1::text[])"),
+                               sorted(ids))
     for table, ids in ends.items():
         if ids:
             await conn.execute(_end(schema, table, "{id} = ANY($1::text[])"), sorted(ids))
 
 
 async def mark_all(conn: asyncpg.Connection, *, schema: str) -> None:
-    """`superseded_at` and `ended_at` of every row (after a rebuild filled `schema`)."""
+    """Every mark of every row (after a rebuild filled `schema`)."""
     for table, key in FIRST_OF.items():
         await conn.execute(_supersede(schema, table, key, "true"))
+    for table, key in LATEST_OF.items():
+        await conn.execute(_replace(schema, table, key, "true"))
     for table in ENDED_BY:
         await conn.execute(_end(schema, table, "true"))
 
 
-__all__ = ["ENDED_BY", "FIRST_OF", "mark", "mark_all"]
+__all__ = ["ENDED_BY", "FIRST_OF", "LATEST_OF", "mark", "mark_all"]

@@ -18,7 +18,7 @@ from services.reporting.indicators.catalogue import Indicator
 from services.reporting.indicators.disclosure import DisclosureControl
 from services.reporting.projections import project
 from tests.integration.reporting.builders import History, new_id
-from tests.integration.reporting.random_history import random_history
+from tests.integration.reporting.random_history import REGIONS, random_history
 
 CONTROL = DisclosureControl.cell_key_method("cells-equivalence-key")
 IN_CELLS = [spec for spec in INDICATORS if spec.cells is not None]
@@ -30,7 +30,8 @@ PERIODS = ((date(2024, 1, 1), date(2024, 12, 31)), (date(2023, 11, 5), date(2024
 def _with_late_records(history: History, seed: int = 5) -> History:
     """Every event recorded a few days after its business time (so what exists at `as_of`
     depends on `as_of`), and some once more under new ids, dated up to 60 days earlier or
-    later and recorded months later: an id's first event then depends on `as_of` too."""
+    later and recorded months later: an id's first event then depends on `as_of` too. A
+    sixth of the clients move to another region during 2024."""
     rng = random.Random(seed)
     for event in history.events:  # recorded a few days after it happened, not in call order
         occurred = datetime.fromisoformat(event["data"]["occurred_at"])
@@ -43,6 +44,15 @@ def _with_late_records(history: History, seed: int = 5) -> History:
         again["data"]["occurred_at"] = (occurred + timedelta(days=shift)).isoformat()
         recorded = datetime.fromisoformat(event["time"])
         again["time"] = (recorded + timedelta(days=rng.randrange(1, 200))).isoformat()
+        history.events.append(again)
+    registrations = [e for e in history.events if e["type"] == "ClientRegistered"]
+    for event in rng.sample(registrations, len(registrations) // 6):
+        # The client moves: registered again in another region, recorded in 2024.
+        again = copy.deepcopy(event)
+        again["id"] = new_id()
+        again["data"]["home_region"] = rng.choice(
+            [r for r in REGIONS if r != event["data"]["home_region"]])
+        again["time"] = datetime(2024, rng.randrange(1, 13), 1, tzinfo=UTC).isoformat()
         history.events.append(again)
     return history
 

@@ -1,7 +1,8 @@
 """Marks kept on fact rows (projections/firsts.py): an id's first row as known at any `as_of`
-(`superseded_at`) and an opening's earliest recorded end (`ended_at`). Right whatever order
-the rows arrive in, when two writers project rows of one id at once, after a rebuild and
-after the migrations that add them to a database holding facts."""
+(`superseded_at`), an opening's earliest recorded end (`ended_at`) and the registration
+holding at any `as_of` (`replaced_at`). Right whatever order the rows arrive in, when two
+writers project rows of one id at once, after a rebuild and after the migrations that add
+them to a database holding facts."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.reporting.projections import project, rebuild
-from services.reporting.projections.firsts import ENDED_BY, FIRST_OF
+from services.reporting.projections.firsts import ENDED_BY, FIRST_OF, LATEST_OF
 from services.runtime.migrate import apply_migrations
 from tests.integration.reporting.builders import History, at, new_id
 from tests.integration.reporting.random_history import random_history
@@ -108,9 +109,10 @@ async def _project_in_tx(conn: asyncpg.Connection, events: list[Any]) -> int:
 async def _marks(conn: asyncpg.Connection) -> dict[str, list[tuple[Any, ...]]]:
     """Every mark of every marked table: first rows' `superseded_at`, openings' `ended_at`."""
     marks = {}
-    for table in {*FIRST_OF, *ENDED_BY}:
+    for table in {*FIRST_OF, *ENDED_BY, *LATEST_OF}:
         columns = ", ".join(["event_id"] + ["superseded_at"] * (table in FIRST_OF)
-                            + ["ended_at"] * (table in ENDED_BY))
+                            + ["ended_at"] * (table in ENDED_BY)
+                            + ["replaced_at"] * (table in LATEST_OF))
         marks[table] = [tuple(r) for r in await conn.fetch(
             f"SELECT {columns} FROM facts.{table} ORDER BY event_id")]
     return marks
@@ -153,13 +155,14 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
         await project(conn, history.envelopes())
     live = await _marks(conn)
     assert _marked(live) > 5
-    # The database as migration 008 left it, holding these facts: 009 and 010 run again.
+    # The database as migration 008 left it, holding these facts: 009 to 011 run again.
     for table in FIRST_OF:
         await conn.execute(f"ALTER TABLE facts.{table} DROP COLUMN superseded_at")
     for table in ENDED_BY:
         await conn.execute(f"ALTER TABLE facts.{table} DROP COLUMN ended_at")
+    await conn.execute("ALTER TABLE facts.clients DROP COLUMN replaced_at")
     await conn.execute("DROP INDEX facts.engagements_ended_local_date_idx")
     await conn.execute("DELETE FROM schema_migrations WHERE package = 'services.reporting'"
-                       " AND version IN (9, 10)")
+                       " AND version IN (9, 10, 11)")
     await apply_migrations(conn, "services.reporting")
     assert await _marks(conn) == live
