@@ -165,9 +165,6 @@ def transitions(group: Group) -> dict[str, Any]:
     return _count_and_share(group, "to_service")
 
 
-
-
-
 # Aggregated in SQL (cells.py): the same selections and reducers as above, one row per cell.
 # A case's first `CaseOpened` (alias o) and first `CaseClosed` (alias c) as of $1 are joined
 # as the rows `first_of` marks (one per case), the same rows as the loaders' ORDER BY … LIMIT 1
@@ -177,12 +174,11 @@ def transitions(group: Group) -> dict[str, Any]:
 
 
 _FIRST_OPENED = first_of('cases_opened', 'o', 'case_id')
-_FIRST_CLOSE = (f"LEFT JOIN facts.cases_closed c ON c.case_id = o.case_id"
-                f" AND {first_of('cases_closed', 'c', 'case_id')}")
 
 # Cases open on `to`: first opened on or before it, no close dated on or before it, i.e. a
-# first close, if any, dated after it (load_cases_open_on). Alias h: the case's last transfer
-# dated on or before `to`, whose organisation and worker then hold it (`Case.holder`).
+# first close, if any, dated after it (load_cases_open_on; selections.not_ended). Alias h:
+# the case's last transfer dated on or before `to`, whose organisation and worker then hold
+# it (`Case.holder`).
 _OPEN_ON_TO = f"""{not_ended("cases_opened", "o", "> $3")}
     LEFT JOIN holders h ON h.case_id = o.case_id WHERE true"""
 # Each case's last transfer dated on or before `to` (by date, recorded time, event id).
