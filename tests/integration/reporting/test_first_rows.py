@@ -122,17 +122,23 @@ def _marked(marks: dict[str, list[tuple[Any, ...]]]) -> int:
     return sum(1 for rows in marks.values() for _, *mark in rows if any(mark))
 
 
-async def test_a_rebuild_gives_every_row_the_mark_live_projection_gave_it(
-    conn: asyncpg.Connection
-) -> None:
-    history = random_history(clients=120, seed=3)
-    rng = random.Random(3)
-    for event in rng.sample(history.events, len(history.events) // 10):
+def _late_history(clients: int, seed: int, share: int) -> History:
+    """A random history with one event in `share` recorded again, dated earlier, recorded
+    later (registrations too: the client's latest registration changes)."""
+    history = random_history(clients=clients, seed=seed)
+    rng = random.Random(seed)
+    for event in rng.sample(history.events, len(history.events) // share):
         day = datetime.fromisoformat(event["data"]["occurred_at"]).date()
         _redated(history, event, on=str(day - timedelta(days=rng.randrange(1, 90))),
                  recorded=str(day + timedelta(days=rng.randrange(1, 120))))
-    events = history.envelopes()
-    rng.shuffle(events)
+    return history
+
+
+async def test_a_rebuild_gives_every_row_the_mark_live_projection_gave_it(
+    conn: asyncpg.Connection
+) -> None:
+    events = _late_history(clients=120, seed=3, share=10).envelopes()
+    random.Random(3).shuffle(events)
     for start in range(0, len(events), 50):
         async with conn.transaction():
             await project(conn, events[start:start + 50])
@@ -145,14 +151,8 @@ async def test_a_rebuild_gives_every_row_the_mark_live_projection_gave_it(
 async def test_migration_009_marks_the_rows_a_database_already_holds(
     conn: asyncpg.Connection
 ) -> None:
-    history = random_history(clients=60, seed=9)
-    rng = random.Random(9)
-    for event in rng.sample(history.events, len(history.events) // 8):
-        day = datetime.fromisoformat(event["data"]["occurred_at"]).date()
-        _redated(history, event, on=str(day - timedelta(days=rng.randrange(1, 90))),
-                 recorded=str(day + timedelta(days=rng.randrange(1, 120))))
     async with conn.transaction():
-        await project(conn, history.envelopes())
+        await project(conn, _late_history(clients=60, seed=9, share=8).envelopes())
     live = await _marks(conn)
     assert _marked(live) > 5
     # The database as migration 008 left it, holding these facts: 009 to 011 run again.
