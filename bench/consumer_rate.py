@@ -11,7 +11,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 import asyncpg
 
@@ -21,6 +20,7 @@ from polku.infra import Infrastructure
 from services.reporting.consumer import reporting_consumer
 from services.runtime import topics as topic_admin
 from services.runtime.consumer import BatchConsumer
+from services.runtime.kafka_clients import KafkaConnection
 from services.runtime.service import make_broker
 from services.runtime.settings import ServiceSettings
 
@@ -28,28 +28,12 @@ Report = Callable[[str], None]
 CONSUMED = int(os.environ.get("POLKU_BENCH_CONSUMER_EVENTS", "50000"))
 
 
-def _kafka(bootstrap: str) -> Any:
-    """The Kafka connection of issue 14's client factory, or the bootstrap string before."""
-    try:
-        from services.runtime.kafka_clients import KafkaConnection
-    except ImportError:
-        return bootstrap
-    return KafkaConnection(bootstrap)
-
-
 async def _publish(bootstrap: str, topic: str, seed: int, count: int) -> None:
-    kafka = _kafka(bootstrap)
+    kafka = KafkaConnection(bootstrap)
     await topic_admin.ensure_topics(kafka, [topic], partitions=3)
-    options: dict[str, Any] = {"acks": "all", "enable_idempotence": True, "linger_ms": 20,
-                               "max_batch_size": 1024 * 1024}
-    if isinstance(kafka, str):
-        from aiokafka import AIOKafkaProducer
-
-        producer = AIOKafkaProducer(bootstrap_servers=kafka, **options)
-        await producer.start()
-    else:
-        producer = kafka.producer(**options)
-        await kafka.start(producer)
+    producer = kafka.producer(acks="all", enable_idempotence=True, linger_ms=20,
+                              max_batch_size=1024 * 1024)
+    await kafka.start(producer)
     try:
         from pydantic_core import to_json
 
@@ -133,7 +117,7 @@ async def consumer_rates(infra: Infrastructure, url: str, period: Period, report
         idle, _ = await _consume(infra, url, topics[0], CONSUMED, None)
         busy, answered = await _consume(infra, url, topics[1], CONSUMED, period)
     finally:
-        await topic_admin.delete_topics(_kafka(infra.kafka_bootstrap), topics)
+        await topic_admin.delete_topics(KafkaConnection(infra.kafka_bootstrap), topics)
     return [f"live consumer into the loaded database: {idle:,.0f} events/s alone; "
             f"{busy:,.0f} events/s while a query loop runs ({answered} indicator queries "
             f"answered meanwhile)"]

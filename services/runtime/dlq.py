@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import TopicAuthorizationFailedError
+from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 
 from contracts.topics import dlq_topic
 from services.runtime.kafka_clients import KafkaConnection, refused
@@ -59,13 +59,31 @@ async def partitions_of(kafka: KafkaConnection, topic: str) -> list[int]:
 async def _read(
     kafka: KafkaConnection, consumer_name: str, group_id: str | None
 ) -> tuple[list[DeadLetterMessage], AIOKafkaConsumer]:
+    """The letters of the consumer's DLQ (from `group_id`'s offsets, or all of them), and the
+    started consumer that read them. A principal that may not read the topic, or use the
+    group, gets the named refusal (KafkaSetupError), not the client's traceback."""
     topic = dlq_topic(consumer_name)
     tps = [TopicPartition(topic, p) for p in await partitions_of(kafka, topic)]
     consumer = kafka.consumer(group_id=group_id, enable_auto_commit=False,
                               auto_offset_reset="earliest")
     await kafka.start(consumer)
+    try:
+        return await _letters(consumer, consumer_name, tps, group_id), consumer
+    except TopicAuthorizationFailedError as error:
+        await consumer.stop()
+        raise refused(kafka, f"read the topic {topic} ({error})") from error
+    except GroupAuthorizationFailedError as error:
+        await consumer.stop()
+        raise refused(kafka, f"use the consumer group {group_id} ({error})") from error
+    except BaseException:
+        await consumer.stop()
+        raise
+
+
+async def _letters(consumer: AIOKafkaConsumer, consumer_name: str, tps: list[TopicPartition],
+                   group_id: str | None) -> list[DeadLetterMessage]:
     if not tps:
-        return [], consumer
+        return []
     consumer.assign(tps)
     end = await consumer.end_offsets(tps)
     if group_id is None:
@@ -84,7 +102,7 @@ async def _read(
                         )
                     )
         remaining = {tp for tp in remaining if await consumer.position(tp) < end[tp]}
-    return out, consumer
+    return out
 
 
 async def read_dead_letters(

@@ -26,8 +26,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import (
     AuthenticationFailedError,
+    ClusterAuthorizationFailedError,
+    GroupAuthorizationFailedError,
     KafkaError,
     SaslAuthenticationFailed,
+    TopicAuthorizationFailedError,
+    TransactionalIdAuthorizationFailed,
     UnsupportedSaslMechanismError,
 )
 from faststream.kafka import KafkaBroker
@@ -43,6 +47,14 @@ _SASL_SECURITY: dict[str, type[SASLPlaintext | SASLScram256 | SASLScram512]] = {
     "SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext,
 }
 _TIMEOUT_SETTING = "KAFKA_CONNECT_TIMEOUT_SECONDS"
+# What an ACL refusal met while a client starts (a consumer's group, a producer's topic or
+# transactional id) did not allow: the broker answered, so waiting does not mend it.
+_AUTHORIZATION: dict[type[KafkaError], str] = {
+    GroupAuthorizationFailedError: "use the consumer group",
+    TopicAuthorizationFailedError: "use the topic",
+    ClusterAuthorizationFailedError: "act on the cluster",
+    TransactionalIdAuthorizationFailed: "use the transactional id",
+}
 
 
 class KafkaSetupError(RuntimeError):
@@ -174,6 +186,9 @@ class KafkaConnection:
                 return (f"{where} refused the SASL login of KAFKA_SASL_USERNAME="
                         f"{self.sasl_username} ({self.sasl_mechanism}): check "
                         "KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD (and KAFKA_SASL_MECHANISM)")
+            for kind, what in _AUTHORIZATION.items():
+                if isinstance(cause, kind):
+                    return str(refused(self, f"{what} ({cause})"))
             if isinstance(cause, UnsupportedSaslMechanismError):
                 return (f"{where} does not offer KAFKA_SASL_MECHANISM={self.sasl_mechanism}: "
                         f"set KAFKA_SASL_MECHANISM to one it offers ({cause})")
@@ -248,7 +263,7 @@ def tls_context(settings: KafkaSettings) -> ssl.SSLContext:
 def _unanswered(causes: list[BaseException], error: BaseException) -> bool:
     """Whether the broker merely did not answer (retry), not refused us (do not)."""
     refusals = (SaslAuthenticationFailed, AuthenticationFailedError,
-                UnsupportedSaslMechanismError, ssl.SSLError)
+                UnsupportedSaslMechanismError, ssl.SSLError, *_AUTHORIZATION)
     return not any(isinstance(c, refusals) for c in (*causes, error))
 
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from aiokafka.errors import TopicAuthorizationFailedError
 
-from contracts.topics import REFERRAL_TOPIC
+from contracts.topics import ASSESSMENT_TOPIC, REFERRAL_TOPIC
 from polku.infra import Infrastructure
 from services.assessment.app import definition as assessment
 from services.referral.app import definition as referral
@@ -159,6 +159,66 @@ async def test_a_principal_is_refused_what_its_acls_do_not_allow(
     assert result.returncode == 2
     assert (f"does not allow KAFKA_SASL_USERNAME=referral to describe the topic "
             f"{ASSESSMENT_DLQ}") in result.stderr
+
+
+async def test_each_principal_is_refused_outside_its_own_topics_and_group(
+    secured: SecuredKafka,
+) -> None:
+    # The operator writes the referral topic (replay, republish), not assessment's.
+    operator = secured.connection("operator")
+    producer = operator.producer()
+    await operator.start(producer)
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            await producer.send_and_wait(ASSESSMENT_TOPIC, b"{}", key=b"k")
+    finally:
+        await producer.stop()
+    # The referral principal may not consume in assessment's group: refused at start, at
+    # once, naming the principal and the group (not "did not answer", not retried).
+    kafka = secured.connection("referral")
+    consumer = kafka.consumer(REFERRAL_TOPIC, group_id="polku-assessment")
+    started = time.monotonic()
+    with pytest.raises(KafkaSetupError) as refused:
+        await kafka.start(consumer)
+    assert time.monotonic() - started < 5
+    assert not refused.value.retryable
+    text = str(refused.value)
+    assert "does not allow KAFKA_SASL_USERNAME=referral to use the consumer group" in text, text
+    assert "polku-assessment" in text and "did not answer" not in text
+
+
+async def test_a_principal_that_may_not_create_a_missing_topic_is_told_so(
+    secured: SecuredKafka,
+) -> None:
+    # The services' principals may not create topics: a missing one is a named refusal,
+    # at once, not a logged "created" and a topic that does not exist.
+    missing = f"polku.test.{uuid.uuid4().hex[:8]}"
+    started = time.monotonic()
+    with pytest.raises(KafkaSetupError) as refused:
+        await ensure_topics(secured.connection("referral"), [missing])
+    assert time.monotonic() - started < 15
+    assert not refused.value.retryable
+    assert (f"does not allow KAFKA_SASL_USERNAME=referral to create the topic {missing}"
+            in str(refused.value)), refused.value
+    plain = KafkaConnection(secured.plain)
+    admin = plain.admin()
+    await plain.start(admin)
+    try:
+        assert missing not in await admin.list_topics()
+    finally:
+        await admin.close()
+
+
+async def test_a_principal_that_writes_dead_letters_may_not_read_them(
+    pathway: Pathway, secured: SecuredKafka
+) -> None:
+    # Assessment writes its DLQ (and so may describe it) but not read it: the letters the
+    # pathway left there are refused by name, not with the client's traceback.
+    result, _ = polku("dlq", "list", "--consumer", "assessment", env=secured.env("assessment"))
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert (f"does not allow KAFKA_SASL_USERNAME=assessment to read the topic "
+            f"{ASSESSMENT_DLQ}") in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
 
 
 async def test_a_wrong_password_fails_fast_naming_the_setting(secured: SecuredKafka) -> None:

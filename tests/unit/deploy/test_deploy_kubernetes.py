@@ -4,13 +4,17 @@ and check what operators rely on (probes, limits, non-root, secrets kept out of 
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import kubernetes_validate
 import pytest
 import yaml
 
+from contracts.codes import Role
+from contracts.organisations import load_registry
 from services.runtime.environment import production_problems
 from services.runtime.settings import SETTINGS_MODELS, ServiceSettings
 from tests.unit.deploy.kustomize_render import (
@@ -275,6 +279,14 @@ def test_production_overlay_takes_identity_provider_tokens_only(production: list
         assert ref["key"] == "jwt-public-key" and ref.get("optional") is True
         settings = effective_settings(production, service)
         assert settings.jwt_hs256_allowed() is False
+        # The provider's realm roles and groups map to Polku's roles and to organisations
+        # of the registry (a map to an unknown one would refuse every such token).
+        assert settings.polku_jwt_role_claim == "realm_access.roles"
+        assert settings.polku_jwt_role_map and settings.polku_jwt_org_map
+        assert set(settings.polku_jwt_role_map.values()) <= {role.value for role in Role}
+        registry = load_registry()
+        for organisation in settings.polku_jwt_org_map.values():
+            assert registry.get(organisation) is not None, organisation
 
 
 def effective_settings(docs: list[Doc], service: str) -> ServiceSettings:
@@ -284,7 +296,9 @@ def effective_settings(docs: list[Doc], service: str) -> ServiceSettings:
     for name, variable in env_of(next(containers(one(docs, "Deployment", service)))).items():
         ref = (variable.get("valueFrom") or {}).get("secretKeyRef")
         env[name] = f"from-secret-{ref['key']}" if ref else variable["value"]
-    return ServiceSettings(**{name.lower(): value for name, value in env.items()})
+    # Read as the container reads them: from its environment alone (JSON maps included).
+    with mock.patch.dict(os.environ, env, clear=True):
+        return ServiceSettings()
 
 
 def test_production_overlay_runs_in_production_and_passes_its_guard(
