@@ -218,8 +218,9 @@ class ServiceSettings(KafkaSettings):
         "unit's id. Changing it changes every published figure by a few; keep it secret.",
     )
     polku_dashboard_targets: str = Field(
-        "client_experience=8.5,coaching_employment_rate=0.2",
-        description="Target lines on the dashboard, indicator=value comma list.",
+        "client_experience=8.5",
+        description="Target lines on the dashboard, indicator=value comma list (002's "
+        "satisfaction target by default; coaching_employment_rate has none: INDICATORS.md).",
     )
     polku_consistency_wait_seconds: float = Field(
         5.0, gt=0, le=60,

@@ -1,6 +1,10 @@
 // Drawing one chart with Chart.js from its /dashboard/data rows: datasets, suppressed cells
 // hatched and named, a target line, tick labels that stay legible (long ones truncated with
-// the full text in the tooltip and the table), and the table alternative of every chart.
+// the full text in the tooltip and the table; month axes skip labels rather than overlap
+// them), a plot that keeps its height however long the legend, and the table alternative of
+// every chart. Nothing drawn on a chart overlaps another label: a suppressed category is
+// named inside the plot only where the text fits in the empty category (never over the bars
+// of a stacked chart); its tick's "*", the hatch and the note under the chart mark it always.
 "use strict";
 
 (function () {
@@ -9,6 +13,10 @@
   const PALETTE = ["#0b5cad", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
     "#6a3d9a", "#8c6d31", "#333333", "#b15928", "#1f78b4", "#b2df8a", "#fb9a99", "#999999"];
   const TICK_CHARS = 26;
+  const SUPPRESSED_FONT = "12px system-ui, sans-serif";
+  const SUPPRESSED_LINE = 12;
+  // The least height of a plot (the bars) when a long legend takes the canvas's room.
+  const MIN_PLOT = 180;
 
   const hatch = (() => {
     const tile = document.createElement("canvas");
@@ -22,6 +30,9 @@
     return tile;
   })();
 
+  // Categories, not ticks: a month axis may show fewer ticks than it has categories.
+  const categories = (chart) => Math.max(chart.data.labels.length, 1);
+
   // Marks suppressed categories: a hatched band across the category and its label.
   const suppressedPlugin = {
     id: "polkuSuppressed",
@@ -29,34 +40,49 @@
       if (!opts || !opts.indexes || !opts.indexes.length) return;
       const { ctx, chartArea: a } = chart;
       const scale = chart.scales[opts.axis];
-      const step = (opts.axis === "x" ? a.width : a.height) / Math.max(scale.ticks.length, 1);
+      const step = (opts.axis === "x" ? a.width : a.height) / categories(chart);
       ctx.save();
       ctx.fillStyle = ctx.createPattern(hatch, "repeat");
       for (const i of opts.indexes) {
-        const mid = scale.getPixelForTick(i);
+        const mid = scale.getPixelForValue(i);
         if (opts.axis === "x") ctx.fillRect(mid - step * 0.4, a.top, step * 0.8, a.bottom - a.top);
         else ctx.fillRect(a.left, mid - step * 0.4, a.right - a.left, step * 0.8);
       }
       ctx.restore();
     },
+    // The names, where they fit: inside the plot, in a category of their own (the label
+    // runs along the category), one line each; `chart.$polkuTexts` keeps what was drawn.
     afterDatasetsDraw(chart, _args, opts) {
-      if (!opts || !opts.indexes || !opts.indexes.length) return;
+      chart.$polkuTexts = [];
+      if (!opts || !opts.indexes || !opts.indexes.length || !opts.text) return;
       const { ctx, chartArea: a } = chart;
       const scale = chart.scales[opts.axis];
+      const along = (opts.axis === "x" ? a.bottom - a.top : a.right - a.left) - 12;
+      const step = (opts.axis === "x" ? a.width : a.height) / categories(chart);
       ctx.save();
-      ctx.font = "12px system-ui, sans-serif";
+      ctx.font = SUPPRESSED_FONT;
+      const text = opts.text;
+      const width = ctx.measureText(text).width;
+      // No room between categories for a line, or along one for the text: the marks say it.
+      if (step < SUPPRESSED_LINE + 2 || width > along) {
+        ctx.restore();
+        return;
+      }
       ctx.fillStyle = "#333";
-      opts.indexes.forEach((i, k) => {
-        const mid = scale.getPixelForTick(i);
-        const text = opts.labels[k];
+      opts.indexes.forEach((i) => {
+        const mid = scale.getPixelForValue(i);
         if (opts.axis === "x") {
           ctx.save();
           ctx.translate(mid + 4, a.bottom - 6);
           ctx.rotate(-Math.PI / 2);
           ctx.fillText(text, 0, 0);
           ctx.restore();
+          chart.$polkuTexts.push({ text, left: mid + 4 - SUPPRESSED_LINE, right: mid + 4,
+            top: a.bottom - 6 - width, bottom: a.bottom - 6 });
         } else {
           ctx.fillText(text, a.left + 6, mid + 4);
+          chart.$polkuTexts.push({ text, left: a.left + 6, right: a.left + 6 + width,
+            top: mid + 4 - SUPPRESSED_LINE, bottom: mid + 4 });
         }
       });
       ctx.restore();
@@ -104,10 +130,6 @@
     const index = new Map(cats.map((v, i) => [keyOf(v), i]));
     const suppressed = [...new Set(rows.filter((r) => r.suppressed)
       .map((r) => index.get(keyOf(xOf(r)))))];
-    // A stacked chart names the series whose cell is withheld; the others are drawn.
-    const suppressedLabels = suppressed.map((i) => (c.series ? `${rows
-      .filter((r) => r.suppressed && keyOf(xOf(r)) === keyOf(cats[i]))
-      .map((r) => label(c.series, r[c.series])).join(", ")}: ` : "") + suppressedText());
     const valueAxis = c.horizontal ? "x" : "y";
     const datasets = [];
     const add = (name, m, pick, color) => {
@@ -130,7 +152,7 @@
         (r) => keyOf(xOf(r)) === keyOf(cat)), PALETTE[i % PALETTE.length]));
     }
     const labels = cats.map((v, i) => `${label(c.x, v)}${suppressed.includes(i) ? " *" : ""}`);
-    return { labels, datasets, suppressed, suppressedLabels, valueAxis };
+    return { labels, datasets, suppressed, valueAxis };
   }
 
   function scales(c, valueAxis) {
@@ -145,7 +167,9 @@
     const second = c.measures.filter((m) => m.axis === "y2");
     const out = {
       [indexAxis]: { stacked: Boolean(c.series), ticks: {
-        autoSkip: false, maxRotation: 60,
+        // Every category keeps its label, except months: a long period shows every
+        // other (third, …) month rather than labels written over each other.
+        autoSkip: c.x === "month", autoSkipPadding: 4, maxRotation: 60,
         // Long names are cut on the axis; the tooltip and the table show them whole.
         callback(value) { return truncated(String(this.getLabelForValue(value))); },
       } },
@@ -171,10 +195,10 @@
 
   // Draws the chart into the section's canvas; returns the Chart instance.
   function draw(c, el, rows) {
-    const { labels, datasets, suppressed, suppressedLabels, valueAxis } = shape(c, rows);
+    const { labels, datasets, suppressed, valueAxis } = shape(c, rows);
     const box = el.querySelector(".canvas-box");
     box.style.height = c.horizontal ? `${Math.max(180, 70 + 34 * labels.length)}px` : "320px";
-    return new Chart(el.querySelector("canvas"), {
+    const chart = new Chart(el.querySelector("canvas"), {
       type: "bar",
       data: { labels, datasets },
       options: {
@@ -189,13 +213,25 @@
             const n = row && row.n !== null ? ` (n = ${number(row.n, 0)})` : "";
             return `${ctx.dataset.label}: ${formatted(ctx.dataset.measure, ctx.raw)}${n}`;
           } } },
+          // A stacked chart's withheld cell has other series' bars around it: no text
+          // there (the table names the series).
           polkuSuppressed: {
-            indexes: suppressed, labels: suppressedLabels, axis: c.horizontal ? "y" : "x" },
+            indexes: suppressed, text: c.series ? null : suppressedText(),
+            axis: c.horizontal ? "y" : "x" },
           polkuTarget: targetOptions(c, valueAxis),
         },
       },
       plugins: [suppressedPlugin, targetPlugin],
     });
+    // A legend of many series takes its rows from the canvas: the box grows instead.
+    const a = chart.chartArea;
+    const plot = a ? a.bottom - a.top : MIN_PLOT;
+    const least = c.horizontal ? Math.min(MIN_PLOT, 28 * labels.length) : MIN_PLOT;
+    if (plot < least) {
+      box.style.height = `${box.clientHeight + Math.ceil(least - plot)}px`;
+      chart.resize();
+    }
+    return chart;
   }
 
   // The chart's rows as a table: every group key labelled, every figure, suppression marked.

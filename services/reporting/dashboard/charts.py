@@ -4,7 +4,8 @@ Targets come from `POLKU_DASHBOARD_TARGETS`, a comma list of `key=value`. A key 
 indicator id or `indicator.field`; each chart names the keys that feed its target line, so
 `client_experience=8.5` (002's satisfaction target, a 0–10 mean) lands on the satisfaction
 chart and never on the NPS axis, which runs −100…100 (`client_experience.nps=…` sets that).
-Shares are fractions, as in the indicator rows: `coaching_employment_rate=0.2` is 20 %.
+Shares are fractions, as in the indicator rows: `coaching_employment_rate=0.4` is 40 %
+(INDICATORS.md gives that indicator no default target).
 """
 
 from __future__ import annotations

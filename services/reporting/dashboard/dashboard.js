@@ -197,7 +197,7 @@
       : `${t.summed ? ui("n_sum") : "n"} = ${number(t.n, 0)}`;
     const target = polku.charts.targetOptions(c, c.horizontal ? "x" : "y");
     el.querySelector(".target").textContent = target.label ? ` · ${target.label}` : "";
-    files.csv.dataset.url = dataUrl(c, { as_of: data.as_of, format: "csv" });
+    files.csv.dataset.url = dataUrl(c, { as_of: data.as_of, format: "csv", lang: state.lang });
     files.xlsx.dataset.url = dataUrl(c, { as_of: data.as_of, format: "xlsx", lang: state.lang });
     for (const button of Object.values(files)) button.disabled = false;
     const legend = el.querySelector(".suppressed-legend");

@@ -31,7 +31,6 @@ from services.reporting.indicators import (
     INDICATORS,
     RegistryOrgLookup,
     configured_disclosure,
-    to_csv,
 )
 from services.reporting.projections import local_date
 from services.reporting.schemas import EXPORT_FORMATS, answers
@@ -155,13 +154,10 @@ async def dashboard_data(
         data = await chart_data(conn, query, threshold=ctx.settings.polku_suppression_threshold,
                                 orgs=RegistryOrgLookup(ctx.organisations),
                                 disclosure=configured_disclosure(ctx.settings))
-    if format == "csv":
-        name = "-".join(["polku", indicator, *query.filters.values(), data["from"], data["to"]])
-        return Response(to_csv(data), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="{name}.csv"'})
     if format == "json":
         return JSONResponse(data)
-    # CSV for Excel and XLSX: the exports' labelled table of the same rows, in `lang`.
+    # Every file: the exports' labelled table of the chart's rows, in `lang` (as
+    # `GET /indicators/{id}` serves them: a `<key>_label` column after each code column).
     one = answer(data, data["group_by"])
     table = indicator_table(one, lang, ctx.organisations)
     sheets = [definitions_sheet(one, table, lang)] if format == "xlsx" else []

@@ -1,8 +1,9 @@
 """The v2 dashboard's steps in Chromium, driven by test_dashboard_browser.py in its one browser
 session: in Swedish and English, add an indicator from the catalogue, filter it, download its
-XLSX and find the API's numbers in it; keep the added chart over a reload; reach every control
-by keyboard with a visible focus; the own organisation page with a signed-in token; axe-core
-finding no serious or critical violation."""
+XLSX and find the API's numbers in it; as_of and the organisation applied to every chart;
+keep the added chart over a reload; reach every control by keyboard with a visible focus; the
+own organisation page with a signed-in token; axe-core finding no serious or critical
+violation."""
 
 from __future__ import annotations
 
@@ -168,6 +169,43 @@ def as_of_applies_to_every_chart(driver: Any, chart_id: str) -> None:
     assert driver.execute_script(READ_CHART, chart_id)["data"]["rows"] == before
 
 
+# Every chart on the page: whether its indicator takes an organisation, the filters its
+# answer says were applied, and whether it shows the "organisation does not apply" note.
+READ_FILTERS = """
+const out = {};
+for (const c of window.polku.controls.allCharts()) {
+  const el = document.getElementById(`chart-${c.id}`);
+  const data = window.polkuDashboard.results[c.id];
+  out[c.id] = { accepts: c.accepts_organisation, filters: data ? data.filters : null,
+    note: !el.querySelector(".org-na").hidden };
+}
+return out;
+"""
+
+
+def organisation_applies_to_every_chart(driver: Any, organisation: str, region: str) -> None:
+    """The organisation control narrows every chart whose indicator has an organisation
+    (default and added alike) and says so on the others; the region stays applied."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    Select(driver.find_element(By.ID, "organisation")).select_by_value(organisation)
+    settled(driver)
+    assert f"organisation={organisation}" in driver.current_url
+    charts = driver.execute_script(READ_FILTERS)
+    assert any(c["accepts"] for c in charts.values()), charts
+    assert any(not c["accepts"] for c in charts.values()), charts
+    assert any(key.startswith("add-") for key in charts), charts
+    for chart_id, chart in charts.items():
+        want = {"region": region} | ({"organisation": organisation} if chart["accepts"] else {})
+        assert chart["filters"] == want, (chart_id, chart)
+        assert chart["note"] is not chart["accepts"], (chart_id, chart)
+    Select(driver.find_element(By.ID, "organisation")).select_by_value("")
+    settled(driver)
+    charts = driver.execute_script(READ_FILTERS)
+    assert all(c["filters"] == {"region": region} and not c["note"] for c in charts.values())
+
+
 def keeps_added_charts(driver: Any, base: str, key: str) -> None:
     """Reloaded without the fragment, the page restores its added charts from storage."""
     driver.get("about:blank")
@@ -250,6 +288,7 @@ def browses_v2(driver: Any, base: str, bearer: str, own_bearer: str, folder: Pat
         group="service", label=("service", "job_coaching", "Job coaching"),
         title="Case duration (days) – Service")
     as_of_applies_to_every_chart(driver, "add-case_duration_days-service")
+    organisation_applies_to_every_chart(driver, "kymenlaakso-sote", "kymenlaakso")
     keeps_added_charts(driver, base, "case_duration_days:service")
     reaches_every_control_by_keyboard(driver)
     no_serious_violations(driver, axe, "indicators, en")

@@ -184,7 +184,8 @@ def downloads_csv(driver: Any, base_url: str, bearer: str, folder: Path) -> None
     from selenium.webdriver.common.by import By
 
     driver.find_element(By.CSS_SELECTOR, "#chart-exit_destinations button.csv").click()
-    name = "polku-exit_destinations-kymenlaakso-2025-01-01-2025-12-31.csv"
+    # The labelled table in the page's language (Finnish by default), as the API names it.
+    name = "polku_exit_destinations_kymenlaakso_2025-01-01_2025-12-31_fi.csv"
     deadline = time.monotonic() + 20
     while not (folder / name).exists() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -193,7 +194,8 @@ def downloads_csv(driver: Any, base_url: str, bearer: str, folder: Path) -> None
         "return document.querySelector('#chart-exit_destinations button.csv').dataset.url")
     assert "token" not in url
     expected = httpx.get(f"{base_url}{url}", headers={"Authorization": f"Bearer {bearer}"})
-    assert (folder / name).read_text(encoding="utf-8") == expected.text
+    assert "lang=fi" in url and "exit_destination_label" in expected.text
+    assert (folder / name).read_bytes() == expected.content
     assert httpx.get(f"{base_url}{url}").status_code == 401  # the same URL, no header
 
 

@@ -176,6 +176,38 @@ def test_xlsx_has_the_json_numbers_as_numbers_and_says_what_was_applied(
     assert "Skyddsregel" in definitions
 
 
+def test_xlsx_marks_suppressed_cells_and_lists_them_on_the_definitions_sheet(
+        http: httpx.Client) -> None:
+    params = PERIOD | {"group_by": "exit_destination,month"}
+    json_answer = http.get("/indicators/exit_destinations", params=params).json()
+    hidden = [i for i, row in enumerate(json_answer["rows"]) if row["suppressed"]]
+    # This module's three June exits to education are a cell below the threshold.
+    assert any(json_answer["rows"][i]["exit_destination"] == "education"
+               and json_answer["rows"][i]["month"] == "2024-06" for i in hidden)
+    answer = http.get("/indicators/exit_destinations", params=params | {
+        "format": "xlsx", "lang": "en", "as_of": json_answer["as_of"]})
+    assert answer.status_code == 200, answer.text
+    book = openpyxl.load_workbook(io.BytesIO(answer.content))
+    data = book["Data"]
+    header = [cell.value for cell in data[1]]
+    for i, row in enumerate(json_answer["rows"]):
+        for column in ("n", "value", "share"):
+            cell = data.cell(i + 2, header.index(column) + 1)
+            if i in hidden:  # empty and shaded, the row's `suppressed` true
+                assert cell.value is None and cell.fill.fgColor.rgb.endswith("D9D9D9")
+            else:
+                assert cell.value == row[column] and cell.fill.fill_type is None
+        assert data.cell(i + 2, header.index("suppressed") + 1).value is row["suppressed"]
+    definitions = list(book["Definitions"].iter_rows(values_only=True))
+    first = [row[0] for row in definitions]
+    rule = definitions[first.index("Suppression rule")][1]
+    assert "5" in rule, rule
+    listed = first.index("Suppressed rows (row numbers on the Data sheet)")
+    # The definitions sheet names each suppressed data row by its sheet row number.
+    assert [row[0] for row in definitions[listed + 1:listed + 1 + len(hidden)]] == [
+        i + 2 for i in hidden]
+
+
 def test_a_list_in_xlsx_has_dates_as_dates(http: httpx.Client) -> None:
     json_rows = http.get("/referrals/waiting").json()["rows"]
     assert json_rows
@@ -262,6 +294,101 @@ def test_the_research_codebook_and_the_extract_workbook(http: httpx.Client) -> N
     assert all(isinstance(r["first_referral_on"], datetime) for r in rows)
     codebook_cells = {row[0] for row in book["Koodikirja"].iter_rows(values_only=True)}
     assert set(RESEARCH_COLUMNS) <= codebook_cells
+
+
+SHEETS = {"fi": ["Tiedot", "Määritelmät"], "sv": ["Data", "Definitioner"],
+          "en": ["Data", "Definitions"]}
+LANGS = ("fi", "sv", "en")
+
+
+def _file_rows(answer: httpx.Response, format: str) -> list[dict[str, Any]]:
+    """The data rows of a `csv`, `csv-excel` or `xlsx` answer, numbers parsed as the format
+    writes them (dot or comma decimals, or typed cells)."""
+    assert answer.status_code == 200, answer.text
+    if format == "xlsx":
+        assert answer.headers["content-type"] == XLSX
+        return _sheet_rows(openpyxl.load_workbook(io.BytesIO(answer.content)).worksheets[0])
+    if format == "csv-excel":
+        return [{k: _number(v) if k in FIGURES_AND_EXTRAS else v for k, v in row.items()}
+                for row in _excel_rows(answer)]
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert not answer.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(answer.text, newline="")))
+    return [{k: (None if v == "" else Decimal(v)) if k in FIGURES_AND_EXTRAS else v
+             for k, v in row.items()} for row in rows]
+
+
+FIGURES_AND_EXTRAS = {*FIGURES, *(e for i in INDICATORS for e in i.extras)}
+
+
+@pytest.mark.parametrize("format", ["csv", "csv-excel", "xlsx"])
+def test_every_indicator_answers_each_file_format_in_each_language(
+        http: httpx.Client, format: str) -> None:
+    """API.md: `format` and `lang` on every indicator; the file's figures are the JSON's,
+    a label column in the language asked follows each code column."""
+    for number, indicator in enumerate(INDICATORS):
+        lang = LANGS[number % 3]
+        params = PERIOD | {"group_by": indicator.group_by[0]}
+        json_answer = http.get(f"/indicators/{indicator.id}", params=params).json()
+        answer = http.get(f"/indicators/{indicator.id}", params=params | {
+            "format": format, "lang": lang, "as_of": json_answer["as_of"]})
+        assert answer.headers.get("content-language") == lang, indicator.id
+        rows = _file_rows(answer, format)
+        assert len(rows) == len(json_answer["rows"]), indicator.id
+        key = indicator.group_by[0]
+        for mine, theirs in zip(rows, json_answer["rows"], strict=True):
+            assert key + "_label" in mine or key == "month", (indicator.id, list(mine))
+            for column in (*FIGURES, *indicator.extras):
+                if not isinstance(theirs[column], bool):
+                    assert _same_number(mine[column], theirs[column]), (
+                        indicator.id, format, column, mine[column], theirs[column])
+        if format == "xlsx":
+            book = openpyxl.load_workbook(io.BytesIO(answer.content))
+            assert book.sheetnames == SHEETS[lang], indicator.id
+
+
+@pytest.mark.parametrize("path", ["/follow-ups/overdue", "/support-plans/due-for-review",
+                                  "/referrals/waiting", "/cases/without-baseline"])
+@pytest.mark.parametrize("format", ["csv", "csv-excel", "xlsx"])
+def test_every_list_answers_each_file_format_in_each_language(
+        http: httpx.Client, path: str, format: str) -> None:
+    """API.md/INDICATORS.md: the operational lists take `format` and `lang` like the
+    indicators; a code column is followed by its label in the language asked."""
+    json_rows = http.get(path).json()["rows"]
+    for lang in LANGS:
+        answer = http.get(path, params={"format": format, "lang": lang})
+        rows = _file_rows(answer, format)
+        assert answer.headers["content-language"] == lang
+        assert len(rows) == len(json_rows), (path, lang)
+        if format == "xlsx":
+            book = openpyxl.load_workbook(io.BytesIO(answer.content))
+            assert book.sheetnames == SHEETS[lang]
+            header = [c.value for c in book.worksheets[0][1]]
+        else:
+            text = answer.content.decode("utf-8-sig")
+            header = next(csv.reader(io.StringIO(text), delimiter=";" if format == "csv-excel"
+                                     else ","))
+        for code in ("service", "target_service"):
+            if code in header:
+                assert header[header.index(code) + 1] == code + "_label", header
+    # This module's waiting referral: its service's label follows the language.
+    if path == "/referrals/waiting":
+        labels = {lang: {r["target_service_label"] for r in _file_rows(http.get(path, params={
+            "format": format, "lang": lang}), format)
+            if r["target_service"] == "work_ability_assessment"} for lang in LANGS}
+        assert labels == {"fi": {"Työkyvyn arviointi"}, "sv": {"Bedömning av arbetsförmåga"},
+                          "en": {"Work ability assessment"}}
+
+
+def test_the_research_extract_for_excel_in_swedish(http: httpx.Client) -> None:
+    answer = http.get("/research/extract", params={"format": "csv-excel", "lang": "sv"},
+                      headers=RESEARCHER)
+    rows = _excel_rows(answer)
+    ours = {pseudonym(DEV_RESEARCH_KEY, client) for client in RESEARCH_CLIENTS}
+    mine = [r for r in rows if r["research_id"] in ours]
+    assert len(mine) == 8
+    assert {r["region_label"] for r in mine} == {"Kymmenedalens välfärdsområde"}
+    assert list(rows[0])[:4] == ["research_id", "age_band", "region", "region_label"]
 
 
 @pytest.mark.parametrize(("path", "params", "field"), [
