@@ -18,6 +18,7 @@ from services.reporting.indicators.cells import (
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
 from services.reporting.indicators.selections import (
+    closed_cases,
     first_of,
     load_cases_active_in,
     load_cases_closed_in,
@@ -173,8 +174,6 @@ def transitions(group: Group) -> dict[str, Any]:
 # registry (`q.orgs`), which cannot list the organisations a statement would have to map.
 
 
-_FIRST_OPENED = first_of('cases_opened', 'o', 'case_id')
-
 # Cases open on `to`: first opened on or before it, no close dated on or before it, i.e. a
 # first close, if any, dated after it (load_cases_open_on; selections.not_ended). Alias h:
 # the case's last transfer dated on or before `to`, whose organisation and worker then hold
@@ -196,12 +195,9 @@ _OPEN_KEYS = {"service": "o.service", "organisation": _HOLDER_ORG,
 
 # Cases whose first close is dated in the period, with their first opening
 # (load_cases_closed_in).
-_CLOSED = (f"facts.cases_closed c JOIN facts.cases_opened o ON o.case_id = c.case_id"
-           f" AND {_FIRST_OPENED}")
-_CLOSED_IN = (f"c.local_date BETWEEN $2 AND $3"
-              f" AND {first_of('cases_closed', 'c', 'case_id')}")
+_CLOSED = closed_cases("e.local_date BETWEEN $2 AND $3")
 _CLOSED_KEYS = {
-    "service": "o.service", "organisation": "o.organisation_id",
+    "service": "c.service", "organisation": "c.organisation_id",
     "region": REGION, "exit_destination": "c.exit_destination",
     "month": month_of("c.local_date"),
 }
@@ -217,8 +213,8 @@ def distinct_clients_cell(group: CellGroup) -> dict[str, Any]:
 
 
 def case_duration_days_cells(q: Query) -> CellSql:
-    return CellSql(f"{_CLOSED} WHERE {_CLOSED_IN}", _CLOSED_KEYS,
-                   {"client_id": "o.client_id", "days": "c.local_date - o.local_date"},
+    return CellSql(_CLOSED, _CLOSED_KEYS,
+                   {"client_id": "c.client_id", "days": "c.local_date - c.opened_on"},
                    {"n": CLIENTS, "items": ITEMS}, {"days": "array_agg(days)"})
 
 
@@ -228,7 +224,7 @@ def durations_cell(group: CellGroup) -> dict[str, Any]:
 
 
 def exit_destinations_cells(q: Query) -> CellSql:
-    return CellSql(f"{_CLOSED} WHERE {_CLOSED_IN}", _CLOSED_KEYS, {"client_id": "o.client_id"},
+    return CellSql(_CLOSED, _CLOSED_KEYS, {"client_id": "c.client_id"},
                    {"n": CLIENTS, "items": ITEMS})
 
 
@@ -282,16 +278,15 @@ def pathway_transitions_cells(q: Query) -> CellSql:
     case id (load_next_services); "none" when there is none."""
     source = f"""{_CLOSED} LEFT JOIN LATERAL (
             SELECT true AS found, n.service FROM facts.cases_opened n
-            WHERE n.client_id = o.client_id AND n.case_id <> o.case_id
+            WHERE n.client_id = c.client_id AND n.case_id <> c.case_id
               AND n.local_date BETWEEN c.local_date AND c.local_date + 180
               AND {first_of("cases_opened", "n", "case_id")}
-            ORDER BY n.local_date, n.recorded_at, n.case_id LIMIT 1) n ON true
-        WHERE {_CLOSED_IN}"""
+            ORDER BY n.local_date, n.recorded_at, n.case_id LIMIT 1) n ON true"""
     keys = _CLOSED_KEYS | {
-        "from_service": "o.service",
+        "from_service": "c.service",
         "to_service": "CASE WHEN n.found THEN n.service ELSE 'none' END",
     }
-    return CellSql(source, keys, {"client_id": "o.client_id"}, {"n": CLIENTS, "items": ITEMS})
+    return CellSql(source, keys, {"client_id": "c.client_id"}, {"n": CLIENTS, "items": ITEMS})
 
 
 def transitions_cell(group: CellGroup) -> dict[str, Any]:

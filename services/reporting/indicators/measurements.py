@@ -19,7 +19,7 @@ from services.reporting.indicators.cells import (
 )
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
-from services.reporting.indicators.selections import first_of
+from services.reporting.indicators.selections import closed_cases
 from services.reporting.indicators.sources import Case, Measurement, load_measurements
 
 LATER_PHASES = ("end", "follow_up")
@@ -214,20 +214,15 @@ def baseline_and_end(group: Group) -> dict[str, Any]:
 
 
 
-def _closed_in(probe: str) -> str:
-    """SQL (FROM): cases whose first close `c` is dated in the period, with their first
-    `CaseOpened` `o` (the selection of `selections.load_cases_closed_in`, joined by
-    `first_of`) and a `probe` of the case (a LATERAL), as of $1."""
-    return f"""facts.cases_closed c
-    JOIN facts.cases_opened o ON o.case_id = c.case_id
-        AND {first_of("cases_opened", "o", "case_id")}
-    CROSS JOIN LATERAL ({probe}) f
-    WHERE c.local_date BETWEEN $2 AND $3
-      AND {first_of("cases_closed", "c", "case_id")}"""
+def _closed_in(probe: str, where: str = "e.local_date BETWEEN $2 AND $3") -> str:
+    """SQL (FROM): cases `c` whose first close is dated in the period (and meets `where`),
+    with their first opening (the selection of `selections.load_cases_closed_in`:
+    `closed_cases`), and a `probe` of the case (a LATERAL), as of $1."""
+    return f"{closed_cases(where)} CROSS JOIN LATERAL ({probe}) f"
 
 
 _CASE_KEYS = {
-    "service": "o.service", "organisation": "o.organisation_id",
+    "service": "c.service", "organisation": "c.organisation_id",
     "region": REGION, "month": month_of("c.local_date"),
 }
 # Whether the case's client has a score or self-assessment ($4) of the baseline dated
@@ -235,16 +230,16 @@ _CASE_KEYS = {
 _BASELINE_AND_END = """
     SELECT coalesce(bool_or(m.phase = 'baseline' AND m.local_date <= c.local_date), false)
                AS baseline,
-           coalesce(bool_or(m.phase = 'end' AND m.local_date >= o.local_date), false) AS ended
+           coalesce(bool_or(m.phase = 'end' AND m.local_date >= c.opened_on), false) AS ended
     FROM facts.measurements m
-    WHERE m.client_id = o.client_id AND m.measure = ANY($4::text[])
+    WHERE m.client_id = c.client_id AND m.measure = ANY($4::text[])
       AND m.phase IN ('baseline', 'end') AND m.recorded_at <= $1
-      AND m.local_date BETWEEN o.local_date - 30 AND c.local_date + 30"""
+      AND m.local_date BETWEEN c.opened_on - 30 AND c.local_date + 30"""
 
 
 def measurement_coverage_cells(q: Query) -> CellSql:
     """Cases closed in the period with a baseline and an end measurement in their windows."""
-    columns = {"client_id": "o.client_id", "baseline": "f.baseline", "ended": "f.ended"}
+    columns = {"client_id": "c.client_id", "baseline": "f.baseline", "ended": "f.ended"}
     return CellSql(_closed_in(_BASELINE_AND_END), _CASE_KEYS, columns, {
         "n": CLIENTS, "items": ITEMS,
         "both": Count("count(*)", where="baseline AND ended"),
@@ -262,7 +257,7 @@ def baseline_and_end_cell(group: CellGroup) -> dict[str, Any]:
 # close (OFFSET 0: probed once per case, however often the counts read it).
 _FOLLOWED = """
     SELECT EXISTS (SELECT 1 FROM facts.measurements m
-        WHERE m.client_id = o.client_id AND m.measure = ANY($4::text[])
+        WHERE m.client_id = c.client_id AND m.measure = ANY($4::text[])
           AND m.phase = 'follow_up' AND m.recorded_at <= $1 AND m.local_date > c.local_date)
         AS followed
     OFFSET 0"""
@@ -270,8 +265,9 @@ _FOLLOWED = """
 
 def follow_up_coverage_cells(q: Query) -> CellSql:
     """Cases closed in the period at least 90 days before the as_of date ($5), followed up."""
-    return CellSql(f"{_closed_in(_FOLLOWED)} AND c.local_date <= $5::date - 90", _CASE_KEYS,
-                   {"client_id": "o.client_id", "followed": "f.followed"},
+    return CellSql(_closed_in(_FOLLOWED, "e.local_date BETWEEN $2 AND $3"
+                              " AND e.local_date <= $5::date - 90"), _CASE_KEYS,
+                   {"client_id": "c.client_id", "followed": "f.followed"},
                    {"n": CLIENTS, "items": ITEMS, "followed": Count("count(*)", where="followed")},
                    arguments=(list(SCORES), q.as_of_date))
 

@@ -56,6 +56,28 @@ def not_ended(table: str, alias: str, ended: str) -> str:
               AND {first_of(ending, "e", key)}) {alias}"""
 
 
+def closed_cases(where: str) -> str:
+    """SQL, a FROM item `c`: the cases whose first close `e` as of `$1` meets `where` (e.g.
+    `e.local_date BETWEEN $2 AND $3`), each with its first opening as of `$1` (a case
+    without one is left out): `case_id`, `local_date` and `exit_destination` of the close;
+    `opened_on`, `client_id`, `service`, `organisation_id` of the opening.
+
+    A case with one opening row has it copied onto its closes (`opened_*`,
+    projections/firsts.py, OPENED_BY): no join. Only cases with several openings join
+    them, through a partial index: the cost follows the period, not the history."""
+    first = first_of("cases_closed", "e", "case_id")
+    return f"""(SELECT e.case_id, e.local_date, e.exit_destination, e.opened_on,
+                e.opened_client_id AS client_id, e.opened_service AS service,
+                e.opened_organisation_id AS organisation_id
+            FROM facts.cases_closed e
+            WHERE {where} AND {first} AND e.openings = 1 AND e.opened_recorded_at <= $1
+        UNION ALL SELECT e.case_id, e.local_date, e.exit_destination, o.local_date,
+                o.client_id, o.service, o.organisation_id
+            FROM facts.cases_closed e JOIN facts.cases_opened o ON o.case_id = e.case_id
+                AND {first_of("cases_opened", "o", "case_id")}
+            WHERE {where} AND {first} AND e.openings > 1) c"""
+
+
 _CASE = """o.case_id, o.client_id, o.organisation_id, o.service, o.referral_id,
            o.responsible_worker_id, o.local_date, o.recorded_at"""
 

@@ -52,6 +52,35 @@ ENDED_BY: dict[str, tuple[str, str]] = {
 LATEST_OF: dict[str, str] = {"clients": "client_id"}
 
 
+# Ending fact table → its opening table, their id, and the opening's columns the ending row
+# carries (as `opened_<column>`, with `openings`: how many opening rows its id has, and
+# `opened_on`, `opened_recorded_at`). With exactly one opening, "the id's first opening as
+# of `as_of`" is that row when `opened_recorded_at <= as_of`: read on the ending row itself,
+# without joining the openings (a hash of every opening ever). The few ids with several
+# openings (re-dated late records) join them as before.
+OPENED_BY: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "cases_closed": ("cases_opened", "case_id", ("client_id", "service", "organisation_id")),
+}
+
+
+def _opening(schema: str, table: str, where: str) -> str:
+    """SQL: set the opening columns of the ending rows of `table` whose id `where` selects
+    (on the id column `id`) from their id's opening rows."""
+    opening, key, columns = OPENED_BY[table]
+    copied = ["local_date", "recorded_at", *columns]
+    names = ["opened_on", "opened_recorded_at", *(f"opened_{c}" for c in columns)]
+    values = ", ".join(f"CASE WHEN m.n = 1 THEN m.{c} END" for c in copied)
+    return f"""
+        UPDATE {schema}.{table} t SET (openings, {", ".join(names)}) = (m.n, {values})
+        FROM (SELECT e.event_id, o.n, {", ".join(f"o.{c}" for c in copied)}
+              FROM {schema}.{table} e CROSS JOIN LATERAL (
+                  SELECT count(*) AS n, {", ".join(f"min(x.{c}) AS {c}" for c in copied)}
+                  FROM {schema}.{opening} x WHERE x.{key} = e.{key}) o
+              WHERE {where.format(id=f"e.{key}")}) m
+        WHERE t.event_id = m.event_id AND (t.openings, {", ".join(f"t.{n}" for n in names)})
+            IS DISTINCT FROM (m.n, {values})"""
+
+
 def _replace(schema: str, table: str, key: str, where: str) -> str:
     """SQL: set `replaced_at` of the rows of `table` selected by `where` to the recorded time
     of the row of their id that replaces them."""
@@ -103,7 +132,10 @@ async def mark(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]],
     latest = {table: _ids(rows, table, key) for table, key in LATEST_OF.items()}
     ends = {table: _ids(rows, table, key) | _ids(rows, ending, key)
             for table, (ending, key) in ENDED_BY.items()}
-    locks = {f"facts.{table}:{i}" for touched in (firsts, latest, ends)
+    # Under the opening table's name: the same locks as its ends' (one turn per id).
+    opened = {opening: _ids(rows, opening, key) | _ids(rows, table, key)
+              for table, (opening, key, _) in OPENED_BY.items()}
+    locks = {f"facts.{table}:{i}" for touched in (firsts, latest, ends, opened)
              for table, ids in touched.items() for i in ids}
     if not locks:
         return
@@ -123,6 +155,10 @@ async def mark(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]],
     for table, ids in ends.items():
         if ids:
             await conn.execute(_end(schema, table, "{id} = ANY($1::text[])"), sorted(ids))
+    for table, (opening, _, _) in OPENED_BY.items():
+        if opened[opening]:
+            await conn.execute(_opening(schema, table, "{id} = ANY($1::text[])"),
+                               sorted(opened[opening]))
 
 
 async def mark_all(conn: asyncpg.Connection, *, schema: str) -> None:
@@ -133,6 +169,8 @@ async def mark_all(conn: asyncpg.Connection, *, schema: str) -> None:
         await conn.execute(_replace(schema, table, key, "true"))
     for table in ENDED_BY:
         await conn.execute(_end(schema, table, "true"))
+    for table in OPENED_BY:
+        await conn.execute(_opening(schema, table, "true"))
 
 
-__all__ = ["ENDED_BY", "FIRST_OF", "LATEST_OF", "mark", "mark_all"]
+__all__ = ["ENDED_BY", "FIRST_OF", "LATEST_OF", "OPENED_BY", "mark", "mark_all"]

@@ -30,8 +30,9 @@ PERIODS = ((date(2024, 1, 1), date(2024, 12, 31)), (date(2023, 11, 5), date(2024
 def _with_late_records(history: History, seed: int = 5) -> History:
     """Every event recorded a few days after its business time (so what exists at `as_of`
     depends on `as_of`), and some once more under new ids, dated up to 60 days earlier or
-    later and recorded months later: an id's first event then depends on `as_of` too. A
-    sixth of the clients move to another region during 2024."""
+    later and recorded months later: an id's first event then depends on `as_of` too. An
+    eighth of the case openings are recorded months late. A sixth of the clients move to
+    another region during 2024."""
     rng = random.Random(seed)
     for event in history.events:  # recorded a few days after it happened, not in call order
         occurred = datetime.fromisoformat(event["data"]["occurred_at"])
@@ -45,6 +46,12 @@ def _with_late_records(history: History, seed: int = 5) -> History:
         recorded = datetime.fromisoformat(event["time"])
         again["time"] = (recorded + timedelta(days=rng.randrange(1, 200))).isoformat()
         history.events.append(again)
+    openings = [e for e in history.events if e["type"] == "CaseOpened"]
+    for event in rng.sample(openings, len(openings) // 8):
+        # The opening recorded long after it happened, often after the case's close was:
+        # a close known at `as_of` whose case is not yet.
+        recorded = datetime.fromisoformat(event["time"])
+        event["time"] = (recorded + timedelta(days=rng.randrange(60, 400))).isoformat()
     registrations = [e for e in history.events if e["type"] == "ClientRegistered"]
     for event in rng.sample(registrations, len(registrations) // 6):
         # The client moves: registered again in another region, recorded in 2024.

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.reporting.projections import project, rebuild
-from services.reporting.projections.firsts import ENDED_BY, FIRST_OF, LATEST_OF
+from services.reporting.projections.firsts import ENDED_BY, FIRST_OF, LATEST_OF, OPENED_BY
 from services.runtime.migrate import apply_migrations
 from tests.integration.reporting.builders import History, at, new_id
 from tests.integration.reporting.random_history import random_history
@@ -107,15 +107,21 @@ async def _project_in_tx(conn: asyncpg.Connection, events: list[Any]) -> int:
 
 
 async def _marks(conn: asyncpg.Connection) -> dict[str, list[tuple[Any, ...]]]:
-    """Every mark of every marked table: first rows' `superseded_at`, openings' `ended_at`."""
+    """Every mark of every marked table: first rows' `superseded_at`, openings' `ended_at`,
+    registrations' `replaced_at`, the opening copied onto a close."""
     marks = {}
-    for table in {*FIRST_OF, *ENDED_BY, *LATEST_OF}:
+    for table in {*FIRST_OF, *ENDED_BY, *LATEST_OF, *OPENED_BY}:
         columns = ", ".join(["event_id"] + ["superseded_at"] * (table in FIRST_OF)
                             + ["ended_at"] * (table in ENDED_BY)
-                            + ["replaced_at"] * (table in LATEST_OF))
+                            + ["replaced_at"] * (table in LATEST_OF)
+                            + [*_OPENED] * (table in OPENED_BY))
         marks[table] = [tuple(r) for r in await conn.fetch(
             f"SELECT {columns} FROM facts.{table} ORDER BY event_id")]
     return marks
+
+
+_OPENED = ("openings", "opened_on", "opened_recorded_at", "opened_client_id", "opened_service",
+           "opened_organisation_id")
 
 
 def _marked(marks: dict[str, list[tuple[Any, ...]]]) -> int:
@@ -155,14 +161,16 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
         await project(conn, _late_history(clients=60, seed=9, share=8).envelopes())
     live = await _marks(conn)
     assert _marked(live) > 5
-    # The database as migration 008 left it, holding these facts: 009 to 011 run again.
+    # The database as migration 008 left it, holding these facts: 009 to 012 run again.
     for table in FIRST_OF:
         await conn.execute(f"ALTER TABLE facts.{table} DROP COLUMN superseded_at")
     for table in ENDED_BY:
         await conn.execute(f"ALTER TABLE facts.{table} DROP COLUMN ended_at")
     await conn.execute("ALTER TABLE facts.clients DROP COLUMN replaced_at")
+    await conn.execute("ALTER TABLE facts.cases_closed "
+                       + ", ".join(f"DROP COLUMN {column}" for column in _OPENED))
     await conn.execute("DROP INDEX facts.engagements_ended_local_date_idx")
     await conn.execute("DELETE FROM schema_migrations WHERE package = 'services.reporting'"
-                       " AND version IN (9, 10, 11)")
+                       " AND version IN (9, 10, 11, 12)")
     await apply_migrations(conn, "services.reporting")
     assert await _marks(conn) == live
