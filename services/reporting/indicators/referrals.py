@@ -24,6 +24,7 @@ from services.reporting.indicators.selections import (
     load_referrals_made_in,
     load_referrals_waiting_on,
     not_ended,
+    with_opening,
 )
 from services.reporting.indicators.sources import Referral
 
@@ -147,13 +148,12 @@ def referrals_made_cells(q: Query) -> CellSql:
 def acceptance_cells(q: Query) -> CellSql:
     """Referrals whose first decision (accepted or declined) is dated in the period; month
     is the decision's, the other keys the first `ReferralMade`'s."""
-    source = (f"facts.referral_decisions d JOIN facts.referrals r"
-              f" ON r.referral_id = d.referral_id AND {first_of('referrals', 'r', 'referral_id')}"
-              f" WHERE d.local_date BETWEEN $2 AND $3"
-              f" AND d.decision IN ('accepted', 'declined')"
-              f" AND {first_of('referral_decisions', 'd', 'referral_id')}")
-    keys = _REFERRAL_KEYS | {"month": month_of("d.local_date")}
-    columns = {"client_id": "r.client_id", "accepted": "d.decision = 'accepted'"}
+    source = with_opening("referral_decisions", ("referral_id", "local_date", "decision"),
+                          "e.local_date BETWEEN $2 AND $3"
+                          " AND e.decision IN ('accepted', 'declined')", "d")
+    keys = {"referring_org_kind": "d.referring_org_kind", "target_service": "d.target_service",
+            "region": REGION, "month": month_of("d.local_date")}
+    columns = {"client_id": "d.client_id", "accepted": "d.decision = 'accepted'"}
     return CellSql(source, keys, columns,
                    {"n": CLIENTS, "items": ITEMS, "accepted": Count("count(*)", where="accepted")})
 

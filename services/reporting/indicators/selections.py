@@ -22,7 +22,7 @@ from services.reporting.indicators.sources import (
     Transfer,
     load_transfers,
 )
-from services.reporting.projections.firsts import ENDED_BY, FIRST_OF
+from services.reporting.projections.firsts import ENDED_BY, FIRST_OF, OPENED_BY
 
 
 def first_of(table: str, alias: str, key: str) -> str:
@@ -56,26 +56,35 @@ def not_ended(table: str, alias: str, ended: str) -> str:
               AND {first_of(ending, "e", key)}) {alias}"""
 
 
+def with_opening(ending: str, columns: tuple[str, ...], where: str, alias: str) -> str:
+    """SQL, a FROM item `alias`: the first rows `e` as of `$1` of facts.`ending` (a close, a
+    referral decision) that meet `where`, each with its id's first opening as of `$1` (an
+    end without one is left out): the end's `columns`, the opening's date as `opened_on`
+    and the opening's columns that OPENED_BY copies, under their own names.
+
+    An id with one opening row has it copied onto its ends (`opened_*`,
+    projections/firsts.py, OPENED_BY): no join. Only ids with several openings (re-dated
+    late records) join them, through a partial index: the cost follows the rows selected,
+    not the history."""
+    opening, key, copied = OPENED_BY[ending]
+    first = first_of(ending, "e", key)
+    own = ", ".join(f"e.{c}" for c in columns)
+    return f"""(SELECT {own}, e.opened_on, {", ".join(f"e.opened_{c} AS {c}" for c in copied)}
+            FROM facts.{ending} e
+            WHERE {where} AND {first} AND e.openings = 1 AND e.opened_recorded_at <= $1
+        UNION ALL SELECT {own}, o.local_date, {", ".join(f"o.{c}" for c in copied)}
+            FROM facts.{ending} e JOIN facts.{opening} o ON o.{key} = e.{key}
+                AND {first_of(opening, "o", key)}
+            WHERE {where} AND {first} AND e.openings > 1) {alias}"""
+
+
 def closed_cases(where: str) -> str:
     """SQL, a FROM item `c`: the cases whose first close `e` as of `$1` meets `where` (e.g.
     `e.local_date BETWEEN $2 AND $3`), each with its first opening as of `$1` (a case
     without one is left out): `case_id`, `local_date` and `exit_destination` of the close;
-    `opened_on`, `client_id`, `service`, `organisation_id` of the opening.
-
-    A case with one opening row has it copied onto its closes (`opened_*`,
-    projections/firsts.py, OPENED_BY): no join. Only cases with several openings join
-    them, through a partial index: the cost follows the period, not the history."""
-    first = first_of("cases_closed", "e", "case_id")
-    return f"""(SELECT e.case_id, e.local_date, e.exit_destination, e.opened_on,
-                e.opened_client_id AS client_id, e.opened_service AS service,
-                e.opened_organisation_id AS organisation_id
-            FROM facts.cases_closed e
-            WHERE {where} AND {first} AND e.openings = 1 AND e.opened_recorded_at <= $1
-        UNION ALL SELECT e.case_id, e.local_date, e.exit_destination, o.local_date,
-                o.client_id, o.service, o.organisation_id
-            FROM facts.cases_closed e JOIN facts.cases_opened o ON o.case_id = e.case_id
-                AND {first_of("cases_opened", "o", "case_id")}
-            WHERE {where} AND {first} AND e.openings > 1) c"""
+    `opened_on`, `client_id`, `service`, `organisation_id` of the opening."""
+    return with_opening("cases_closed", ("case_id", "local_date", "exit_destination"), where,
+                        "c")
 
 
 _CASE = """o.case_id, o.client_id, o.organisation_id, o.service, o.referral_id,

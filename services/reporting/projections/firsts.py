@@ -60,6 +60,9 @@ LATEST_OF: dict[str, str] = {"clients": "client_id"}
 # openings (re-dated late records) join them as before.
 OPENED_BY: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "cases_closed": ("cases_opened", "case_id", ("client_id", "service", "organisation_id")),
+    "referral_decisions": ("referrals", "referral_id", (
+        "client_id", "referring_org_kind", "target_service", "triage",
+        "target_organisation_id")),
 }
 
 

@@ -31,7 +31,7 @@ def _with_late_records(history: History, seed: int = 5) -> History:
     """Every event recorded a few days after its business time (so what exists at `as_of`
     depends on `as_of`), and some once more under new ids, dated up to 60 days earlier or
     later and recorded months later: an id's first event then depends on `as_of` too. An
-    eighth of the case openings are recorded months late. A sixth of the clients move to
+    eighth of the case openings and referrals are recorded months late. A sixth of the clients move to
     another region during 2024."""
     rng = random.Random(seed)
     for event in history.events:  # recorded a few days after it happened, not in call order
@@ -46,10 +46,10 @@ def _with_late_records(history: History, seed: int = 5) -> History:
         recorded = datetime.fromisoformat(event["time"])
         again["time"] = (recorded + timedelta(days=rng.randrange(1, 200))).isoformat()
         history.events.append(again)
-    openings = [e for e in history.events if e["type"] == "CaseOpened"]
+    openings = [e for e in history.events if e["type"] in ("CaseOpened", "ReferralMade")]
     for event in rng.sample(openings, len(openings) // 8):
-        # The opening recorded long after it happened, often after the case's close was:
-        # a close known at `as_of` whose case is not yet.
+        # The opening recorded long after it happened, often after the close or decision
+        # was: an end known at `as_of` whose case or referral is not yet.
         recorded = datetime.fromisoformat(event["time"])
         event["time"] = (recorded + timedelta(days=rng.randrange(60, 400))).isoformat()
     registrations = [e for e in history.events if e["type"] == "ClientRegistered"]

@@ -114,14 +114,18 @@ async def _marks(conn: asyncpg.Connection) -> dict[str, list[tuple[Any, ...]]]:
         columns = ", ".join(["event_id"] + ["superseded_at"] * (table in FIRST_OF)
                             + ["ended_at"] * (table in ENDED_BY)
                             + ["replaced_at"] * (table in LATEST_OF)
-                            + [*_OPENED] * (table in OPENED_BY))
+                            + _opened(table))
         marks[table] = [tuple(r) for r in await conn.fetch(
             f"SELECT {columns} FROM facts.{table} ORDER BY event_id")]
     return marks
 
 
-_OPENED = ("openings", "opened_on", "opened_recorded_at", "opened_client_id", "opened_service",
-           "opened_organisation_id")
+def _opened(table: str) -> list[str]:
+    """The columns of the opening copied onto the ends of `table` (OPENED_BY)."""
+    if table not in OPENED_BY:
+        return []
+    return ["openings", "opened_on", "opened_recorded_at",
+            *(f"opened_{column}" for column in OPENED_BY[table][2])]
 
 
 def _marked(marks: dict[str, list[tuple[Any, ...]]]) -> int:
@@ -167,8 +171,9 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
     for table in ENDED_BY:
         await conn.execute(f"ALTER TABLE facts.{table} DROP COLUMN ended_at")
     await conn.execute("ALTER TABLE facts.clients DROP COLUMN replaced_at")
-    await conn.execute("ALTER TABLE facts.cases_closed "
-                       + ", ".join(f"DROP COLUMN {column}" for column in _OPENED))
+    for table in OPENED_BY:
+        await conn.execute(f"ALTER TABLE facts.{table} "
+                           + ", ".join(f"DROP COLUMN {column}" for column in _opened(table)))
     await conn.execute("DROP INDEX facts.engagements_ended_local_date_idx")
     await conn.execute("DELETE FROM schema_migrations WHERE package = 'services.reporting'"
                        " AND version IN (9, 10, 11, 12)")
