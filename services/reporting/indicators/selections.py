@@ -46,6 +46,8 @@ def not_ended(table: str, alias: str, ended: str) -> str:
     """
     ending, key = ENDED_BY[table]
     first = first_of(table, "t", key)
+    if ending in OPENED_BY:
+        return _not_ended_copied(table, alias, ended)
     return f"""(SELECT t.*, NULL::date AS ended FROM facts.{table} t
             WHERE t.ended_at IS NULL AND t.local_date <= $3 AND {first}
         UNION ALL SELECT t.*, NULL::date FROM facts.{table} t
@@ -76,6 +78,22 @@ def with_opening(ending: str, columns: tuple[str, ...], where: str, alias: str) 
             FROM facts.{ending} e JOIN facts.{opening} o ON o.{key} = e.{key}
                 AND {first_of(opening, "o", key)}
             WHERE {where} AND {first} AND e.openings > 1) {alias}"""
+
+
+def _not_ended_copied(table: str, alias: str, ended: str) -> str:
+    """`not_ended` for an opening whose ends carry it (OPENED_BY): its id, date and the
+    copied columns; the lately ended read from the ends alone (`with_opening`)."""
+    ending, key = ENDED_BY[table]
+    _, _, copied = OPENED_BY[ending]
+    first = first_of(table, "t", key)
+    columns = ", ".join(f"t.{c}" for c in (key, "local_date", *copied))
+    ends = with_opening(ending, (key, "local_date"), f"e.local_date {ended}", "e")
+    return f"""(SELECT {columns}, NULL::date AS ended FROM facts.{table} t
+            WHERE t.ended_at IS NULL AND t.local_date <= $3 AND {first}
+        UNION ALL SELECT {columns}, NULL::date FROM facts.{table} t
+            WHERE t.ended_at > $1 AND t.local_date <= $3 AND {first}
+        UNION ALL SELECT e.{key}, e.opened_on, {", ".join(f"e.{c}" for c in copied)},
+                e.local_date FROM {ends} WHERE e.opened_on <= $3) {alias}"""
 
 
 def closed_cases(where: str) -> str:

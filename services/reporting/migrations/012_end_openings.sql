@@ -10,7 +10,7 @@ DECLARE
 BEGIN
     FOR pair IN SELECT * FROM (VALUES
         ('cases_closed', 'cases_opened', 'case_id',
-         ARRAY['client_id', 'service', 'organisation_id']),
+         ARRAY['client_id', 'service', 'organisation_id', 'responsible_worker_id']),
         ('referral_decisions', 'referrals', 'referral_id',
          ARRAY['client_id', 'referring_org_kind', 'target_service', 'triage',
                'target_organisation_id'])

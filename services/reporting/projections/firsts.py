@@ -59,7 +59,8 @@ LATEST_OF: dict[str, str] = {"clients": "client_id"}
 # without joining the openings (a hash of every opening ever). The few ids with several
 # openings (re-dated late records) join them as before.
 OPENED_BY: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "cases_closed": ("cases_opened", "case_id", ("client_id", "service", "organisation_id")),
+    "cases_closed": ("cases_opened", "case_id", (
+        "client_id", "service", "organisation_id", "responsible_worker_id")),
     "referral_decisions": ("referrals", "referral_id", (
         "client_id", "referring_org_kind", "target_service", "triage",
         "target_organisation_id")),
