@@ -114,14 +114,71 @@ def _pathway(h: History, rng: random.Random, dates: Dates, client: str, region: 
             _coaching(h, rng, client, region, decided + timedelta(days=3))
 
 
-def random_history(clients: int = 320, seed: int = 18) -> History:
+def _dense_pathway(h: History, rng: random.Random, dates: Dates, client: str,
+                   region: str) -> None:
+    """An accepted referral whose case and coaching touch the sparse indicators far more often
+    than `_pathway` does: assessments, transfers, plans, measurements, closes, employer
+    contacts, placements, health checks."""
+    made = dates.any()
+    service = rng.choices(SERVICES, (4, 2, 2, 1))[0]
+    referral = h.referral(
+        client, str(made), service=service, kind=rng.choice(KINDS),
+        reasons=rng.sample(REASONS, rng.choice((1, 2))),
+        triage=rng.choice(("green", "yellow", "red", None)),
+        months=rng.choice((None, rng.randrange(0, 60))), target=f"{region}-sote")
+    on = made + timedelta(days=rng.randrange(1, 40))
+    h.decide(referral, client, str(on), "accepted")
+    org = f"{region}-{rng.choice(('sote', 'mtp'))}"
+    case = h.open_case(client, str(on), org=org, service=service, referral=referral,
+                       worker=f"{org}-{rng.randrange(4)}")
+    if rng.random() < 0.5:
+        h.transfer(case, client, Dates.after(on, rng.randrange(1, 200)), from_org=org,
+                   to_org=f"{region}-kela", to_worker=f"{region}-kela-{rng.randrange(2)}")
+    _assessments(h, rng, client, region, on)
+    if service in SERVICES[:2] and rng.random() < 0.8:
+        h.plan(client, case, Dates.after(on, rng.randrange(5, 90)), Dates.after(on, 200))
+    h.score(client, Dates.after(on, rng.randrange(-20, 10)), "baseline", rng.randrange(11))
+    h.status(client, Dates.after(on, 1), "baseline", rng.choice(STATUSES))
+    h.self_assessment(client, Dates.after(on, 2), "baseline", rng.randrange(1, 10))
+    if rng.random() < 0.9:
+        closed = rng.randrange(20, 200)
+        h.close_case(case, client, Dates.after(on, closed),
+                     rng.choices(EXITS, (8, 2, 2, 1, 1, 1))[0])
+        h.score(client, Dates.after(on, closed + rng.randrange(-5, 25)), "end",
+                rng.randrange(11))
+        h.status(client, Dates.after(on, closed), "end", rng.choice(STATUSES))
+        h.self_assessment(client, Dates.after(on, closed), "end", rng.randrange(1, 10))
+        if rng.random() < 0.4:
+            h.self_assessment(client, Dates.after(on, closed + 100), "follow_up",
+                              rng.randrange(1, 10))
+    start = on + timedelta(days=rng.randrange(-60, 60))
+    engagement = h.coaching(client, str(start), org=f"{region}-{rng.choice(('ngo', 'mtp'))}")
+    if rng.random() < 0.9:
+        h.employer_contact(engagement, client, Dates.after(start, rng.randrange(0, 60)))
+    for _ in range(rng.choice((1, 1, 2))):
+        begins = start + timedelta(days=rng.randrange(5, 150))
+        placement = h.placement(client, str(begins), rng.choice(PLACEMENTS),
+                                subsidy=rng.random() < 0.4, engagement=engagement)
+        if rng.random() < 0.5:
+            h.end_placement(placement, client, Dates.after(begins, rng.randrange(20, 200)),
+                            rng.choice(("employer_ended", "converted_to_permanent")))
+    if rng.random() < 0.5:
+        h.end_coaching(engagement, client, Dates.after(start, rng.randrange(60, 300)))
+    if rng.random() < 0.5:
+        h.health_check(client, str(dates.any()), org=f"{region}-{rng.choice(('sote', 'mtp'))}")
+
+
+def random_history(clients: int = 320, seed: int = 18, dense: int = 0) -> History:
     """`clients` pathways, plus feedback, health checks, consultations and fidelity reviews;
-    the same every run, ids included."""
+    the same every run, ids included. `dense` more clients (after all of that, so the
+    default history is unchanged) each take an accepted referral through every sparse
+    indicator (`_dense_pathway`): the differencing tests need many units in the cells of
+    transfers, placements, self-assessments and closes, month by month."""
     with seeded_ids(seed):
-        return _random_history(clients, seed)
+        return _random_history(clients, seed, dense)
 
 
-def _random_history(clients: int, seed: int) -> History:
+def _random_history(clients: int, seed: int, dense: int = 0) -> History:
     rng = random.Random(seed)
     dates = Dates(rng)
     h = History()
@@ -143,4 +200,7 @@ def _random_history(clients: int, seed: int) -> History:
                        topic=rng.choice(TOPICS))
     for region in REGIONS:
         h.fidelity(str(dates.any()), rng.randrange(60, 120), org=f"{region}-ngo")
+    for _ in range(dense):
+        region = rng.choices(REGIONS, REGION_WEIGHTS)[0]
+        _dense_pathway(h, rng, dates, h.client(region, on="2023-09-01"), region)
     return h

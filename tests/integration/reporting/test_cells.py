@@ -31,8 +31,8 @@ def _with_late_records(history: History, seed: int = 5) -> History:
     """Every event recorded a few days after its business time (so what exists at `as_of`
     depends on `as_of`), and some once more under new ids, dated up to 60 days earlier or
     later and recorded months later: an id's first event then depends on `as_of` too. An
-    eighth of the case openings and referrals are recorded months late. A sixth of the clients move to
-    another region during 2024."""
+    eighth of the case openings and referrals are recorded months late. A sixth of the
+    clients move to another region during 2024."""
     rng = random.Random(seed)
     for event in history.events:  # recorded a few days after it happened, not in call order
         occurred = datetime.fromisoformat(event["data"]["occurred_at"])
