@@ -143,17 +143,21 @@ async def test_the_operator_republishes_referrals_events(
     assert len(await topic_records(secured.plain, REFERRAL_TOPIC)) == before + pathway.events
 
 
-async def test_a_principal_is_refused_what_its_acls_do_not_allow(
-    secured: SecuredKafka,
-) -> None:
-    kafka = secured.connection("assessment")  # reads the referral topic, may not write it
+async def _refused_writing(kafka: KafkaConnection, topic: str) -> None:
     producer = kafka.producer()
     await kafka.start(producer)
     try:
         with pytest.raises(TopicAuthorizationFailedError):
-            await producer.send_and_wait(REFERRAL_TOPIC, b"{}", key=b"k")
+            await producer.send_and_wait(topic, b"{}", key=b"k")
     finally:
         await producer.stop()
+
+
+async def test_a_principal_is_refused_what_its_acls_do_not_allow(
+    secured: SecuredKafka,
+) -> None:
+    # Assessment reads the referral topic, may not write it.
+    await _refused_writing(secured.connection("assessment"), REFERRAL_TOPIC)
     # The referral principal may not read dead letters: the command says who lacks what.
     result, _ = polku("dlq", "list", "--consumer", "assessment", env=secured.env("referral"))
     assert result.returncode == 2
@@ -165,14 +169,7 @@ async def test_each_principal_is_refused_outside_its_own_topics_and_group(
     secured: SecuredKafka,
 ) -> None:
     # The operator writes the referral topic (replay, republish), not assessment's.
-    operator = secured.connection("operator")
-    producer = operator.producer()
-    await operator.start(producer)
-    try:
-        with pytest.raises(TopicAuthorizationFailedError):
-            await producer.send_and_wait(ASSESSMENT_TOPIC, b"{}", key=b"k")
-    finally:
-        await producer.stop()
+    await _refused_writing(secured.connection("operator"), ASSESSMENT_TOPIC)
     # The referral principal may not consume in assessment's group: refused at start, at
     # once, naming the principal and the group (not "did not answer", not retried).
     kafka = secured.connection("referral")

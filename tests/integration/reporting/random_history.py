@@ -79,17 +79,24 @@ def _assessments(h: History, rng: random.Random, client: str, region: str, on: d
             h.cancel(assessment, client, Dates.after(day, 3))
 
 
+def _placement(h: History, rng: random.Random, client: str, start: date, engagement: str,
+               *, subsidised: float) -> None:
+    """A placement of the engagement from `start`, ended within 20–200 days half the time
+    (the random draws in the order the history has always made them)."""
+    placement = h.placement(client, str(start), rng.choice(PLACEMENTS),
+                            subsidy=rng.random() < subsidised, engagement=engagement)
+    if rng.random() < 0.5:
+        h.end_placement(placement, client, Dates.after(start, rng.randrange(20, 200)),
+                        rng.choice(("employer_ended", "converted_to_permanent")))
+
+
 def _coaching(h: History, rng: random.Random, client: str, region: str, on: date) -> None:
     engagement = h.coaching(client, str(on), org=f"{region}-{rng.choice(('ngo', 'mtp'))}")
     if rng.random() < 0.8:
         h.employer_contact(engagement, client, Dates.after(on, rng.randrange(-3, 60)))
     if rng.random() < 0.6:
-        start = on + timedelta(days=rng.randrange(10, 120))
-        placement = h.placement(client, str(start), rng.choice(PLACEMENTS),
-                                subsidy=rng.random() < 0.3, engagement=engagement)
-        if rng.random() < 0.5:
-            h.end_placement(placement, client, Dates.after(start, rng.randrange(20, 200)),
-                            rng.choice(("employer_ended", "converted_to_permanent")))
+        _placement(h, rng, client, on + timedelta(days=rng.randrange(10, 120)), engagement,
+                   subsidised=0.3)
     if rng.random() < 0.6:
         h.end_coaching(engagement, client, Dates.after(on, rng.randrange(60, 300)))
 
@@ -156,12 +163,8 @@ def _dense_pathway(h: History, rng: random.Random, dates: Dates, client: str,
     if rng.random() < 0.9:
         h.employer_contact(engagement, client, Dates.after(start, rng.randrange(0, 60)))
     for _ in range(rng.choice((1, 1, 2))):
-        begins = start + timedelta(days=rng.randrange(5, 150))
-        placement = h.placement(client, str(begins), rng.choice(PLACEMENTS),
-                                subsidy=rng.random() < 0.4, engagement=engagement)
-        if rng.random() < 0.5:
-            h.end_placement(placement, client, Dates.after(begins, rng.randrange(20, 200)),
-                            rng.choice(("employer_ended", "converted_to_permanent")))
+        _placement(h, rng, client, start + timedelta(days=rng.randrange(5, 150)), engagement,
+                   subsidised=0.4)
     if rng.random() < 0.5:
         h.end_coaching(engagement, client, Dates.after(start, rng.randrange(60, 300)))
     if rng.random() < 0.5:
