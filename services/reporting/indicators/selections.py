@@ -39,23 +39,32 @@ def not_ended(table: str, alias: str, ended: str) -> str:
     """SQL, a FROM item `alias`: the first rows as of `$1` of facts.`table` (an opening:
     CaseOpened, ReferralMade, CoachingStarted) dated on or before `$3` whose id's first end
     as of `$1` (by date: close, decision, CoachingEnded) is missing or dated `ended` (e.g.
-    `> $3`), with its column `ended`: that end's date or null.
+    `> $3`), with its column `ended`: that end's date or null. Its other columns: the
+    opening's id, `local_date` and the columns its ends carry (OPENED_BY), or all of them.
 
     Three disjoint index ranges, none growing with the history: no end ever recorded, no end
-    recorded by `$1` (`ended_at`, projections/firsts.py), and a first end dated `ended`.
+    recorded by `$1` (`ended_at`, projections/firsts.py), and a first end dated `ended`
+    (read from the ends alone where they carry their opening: `with_opening`).
     """
     ending, key = ENDED_BY[table]
     first = first_of(table, "t", key)
     if ending in OPENED_BY:
-        return _not_ended_copied(table, alias, ended)
-    return f"""(SELECT t.*, NULL::date AS ended FROM facts.{table} t
-            WHERE t.ended_at IS NULL AND t.local_date <= $3 AND {first}
-        UNION ALL SELECT t.*, NULL::date FROM facts.{table} t
-            WHERE t.ended_at > $1 AND t.local_date <= $3 AND {first}
-        UNION ALL SELECT t.*, e.local_date FROM facts.{ending} e
+        copied = OPENED_BY[ending][2]
+        columns = ", ".join(f"t.{c}" for c in (key, "local_date", *copied))
+        ends = with_opening(ending, (key, "local_date"), f"e.local_date {ended}", "e")
+        lately = (f"SELECT e.{key}, e.opened_on, {', '.join(f'e.{c}' for c in copied)},"
+                  f" e.local_date FROM {ends} WHERE e.opened_on <= $3")
+    else:
+        columns = "t.*"
+        lately = f"""SELECT t.*, e.local_date FROM facts.{ending} e
             JOIN facts.{table} t ON t.{key} = e.{key} AND {first}
             WHERE e.local_date {ended} AND t.local_date <= $3
-              AND {first_of(ending, "e", key)}) {alias}"""
+              AND {first_of(ending, "e", key)}"""
+    return f"""(SELECT {columns}, NULL::date AS ended FROM facts.{table} t
+            WHERE t.ended_at IS NULL AND t.local_date <= $3 AND {first}
+        UNION ALL SELECT {columns}, NULL::date FROM facts.{table} t
+            WHERE t.ended_at > $1 AND t.local_date <= $3 AND {first}
+        UNION ALL {lately}) {alias}"""
 
 
 def with_opening(ending: str, columns: tuple[str, ...], where: str, alias: str) -> str:
@@ -80,27 +89,12 @@ def with_opening(ending: str, columns: tuple[str, ...], where: str, alias: str) 
             WHERE {where} AND {first} AND e.openings > 1) {alias}"""
 
 
-def _not_ended_copied(table: str, alias: str, ended: str) -> str:
-    """`not_ended` for an opening whose ends carry it (OPENED_BY): its id, date and the
-    copied columns; the lately ended read from the ends alone (`with_opening`)."""
-    ending, key = ENDED_BY[table]
-    _, _, copied = OPENED_BY[ending]
-    first = first_of(table, "t", key)
-    columns = ", ".join(f"t.{c}" for c in (key, "local_date", *copied))
-    ends = with_opening(ending, (key, "local_date"), f"e.local_date {ended}", "e")
-    return f"""(SELECT {columns}, NULL::date AS ended FROM facts.{table} t
-            WHERE t.ended_at IS NULL AND t.local_date <= $3 AND {first}
-        UNION ALL SELECT {columns}, NULL::date FROM facts.{table} t
-            WHERE t.ended_at > $1 AND t.local_date <= $3 AND {first}
-        UNION ALL SELECT e.{key}, e.opened_on, {", ".join(f"e.{c}" for c in copied)},
-                e.local_date FROM {ends} WHERE e.opened_on <= $3) {alias}"""
-
-
 def closed_cases(where: str) -> str:
     """SQL, a FROM item `c`: the cases whose first close `e` as of `$1` meets `where` (e.g.
     `e.local_date BETWEEN $2 AND $3`), each with its first opening as of `$1` (a case
     without one is left out): `case_id`, `local_date` and `exit_destination` of the close;
-    `opened_on`, `client_id`, `service`, `organisation_id` of the opening."""
+    `opened_on` and the columns OPENED_BY copies (`client_id`, `service`, …) of the
+    opening."""
     return with_opening("cases_closed", ("case_id", "local_date", "exit_destination"), where,
                         "c")
 

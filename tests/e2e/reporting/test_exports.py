@@ -5,99 +5,40 @@ a wrong format or language is a 422 naming the field."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
 
 import httpx
 import openpyxl
 import pytest
 
 from polku.infra import Infrastructure
-from polku.stack import run_sync
-from services.reporting.app import build_definition
 from services.reporting.indicators import INDICATORS
 from services.reporting.research import COLUMNS as RESEARCH_COLUMNS
 from services.reporting.research import pseudonym
 from services.reporting.schemas import XLSX
 from services.runtime.settings import DEV_RESEARCH_KEY
-from tests.e2e.reporting.bad_input_setup import ANALYST
-from tests.e2e.reporting.support import SOTE, Pathways, publish, wait_logged
-from tests.support.services import ServiceThread, auth
-
-PERIOD = {"from": "2024-01-01", "to": "2024-12-31"}
-RESEARCHER = auth("pirkanmaa-sote", "researcher")
-FIGURES = ("n", "value")
-
-
-RESEARCH_CLIENTS: list[str] = []  # this module's consenting clients (the topics are shared)
-
-
-def _world() -> Pathways:
-    """Eight pathways of one organisation in 2024, every client consenting to research; one
-    referral still waiting."""
-    p = Pathways()
-    for i in range(8):
-        client = p.client(region="kymenlaakso")
-        RESEARCH_CLIENTS.append(client)
-        p.consent(client, "2024-01-05", "research")
-        case = p.accept(p.referral(client, f"2024-01-{10 + i}"), client, f"2024-01-{20 + i}")
-        p.assessment(client, "2024-02-01")
-        p.score(client, "2024-02-02", "baseline", 3 + i % 4)
-        p.status(client, "2024-02-02", "baseline", "unemployed")
-        p.plan(client, case, "2024-02-15")
-        engagement = p.coaching(client, "2024-03-01")
-        p.placement(client, "2024-04-01", "pay_subsidised_job" if i % 2 else "work_trial",
-                    engagement=engagement)
-        p.end_coaching(engagement, client, "2024-06-20")
-        p.close(case, client, "2024-06-30", "employment" if i % 3 else "education")
-        if i % 2:
-            p.score(client, "2024-10-01", "follow_up", 6 + i % 4)
-    waiting = p.client()
-    p.referral(waiting, "2024-11-01")
-    return p
+from tests.e2e.reporting.exports_support import (
+    FIGURES,
+    PERIOD,
+    RESEARCH_CLIENTS,
+    RESEARCHER,
+    excel_rows,
+    exports_client,
+    number,
+    same_number,
+    sheet_rows,
+)
+from tests.e2e.reporting.support import SOTE
+from tests.support.services import auth
 
 
 @pytest.fixture(scope="module")
 def http(infra: Infrastructure) -> Iterator[httpx.Client]:
-    name = f"test_reporting_{uuid.uuid4().hex[:10]}"
-    url = infra.database_url(name)
-    p = _world()
-    consumer = f"reporting-exports-{uuid.uuid4().hex[:8]}"
-    try:
-        with ServiceThread(build_definition(consumer), database_url=url,
-                           kafka_bootstrap=infra.kafka_bootstrap) as service, \
-                httpx.Client(base_url=service.base_url, headers=ANALYST, timeout=120) as client:
-            run_sync(publish(infra.kafka_bootstrap, p.envelopes))
-            run_sync(wait_logged(url, p.ids))
-            yield client
-    finally:
-        with contextlib.suppress(Exception):
-            run_sync(infra.drop_database(name))
-
-
-def _excel_rows(answer: httpx.Response) -> list[dict[str, str]]:
-    assert answer.status_code == 200, answer.text
-    assert answer.headers["content-type"].startswith("text/csv")
-    assert answer.content.startswith(b"\xef\xbb\xbf")
-    text = answer.content.decode("utf-8-sig")
-    assert text.count("\n") == text.count("\r\n")
-    return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
-
-
-def _number(text: str) -> Decimal | None:
-    return None if text == "" else Decimal(text.replace(",", "."))
-
-
-def _same_number(parsed: Decimal | float | None, original: Any) -> bool:
-    if original is None:
-        return parsed is None
-    return parsed is not None and Decimal(str(parsed)) == Decimal(str(original))
+    with exports_client(infra) as client:
+        yield client
 
 
 def test_csv_for_excel_parses_into_the_json_numbers_for_every_indicator(
@@ -107,14 +48,14 @@ def test_csv_for_excel_parses_into_the_json_numbers_for_every_indicator(
         for group_by in (None, indicator.group_by[0]):
             params = PERIOD | ({"group_by": group_by} if group_by else {})
             rows = http.get(f"/indicators/{indicator.id}", params=params).json()["rows"]
-            parsed = _excel_rows(http.get(f"/indicators/{indicator.id}",
+            parsed = excel_rows(http.get(f"/indicators/{indicator.id}",
                                           params=params | {"format": "csv-excel"}))
             assert len(parsed) == len(rows), indicator.id
             for mine, theirs in zip(parsed, rows, strict=True):
                 for column in (*FIGURES, *indicator.extras):
                     if isinstance(theirs[column], bool):
                         continue
-                    assert _same_number(_number(mine[column]), theirs[column]), (
+                    assert same_number(number(mine[column]), theirs[column]), (
                         indicator.id, group_by, column, mine[column], theirs[column])
                     compared += theirs[column] is not None
                 assert mine["suppressed"] == str(theirs["suppressed"]).lower()
@@ -142,11 +83,6 @@ def test_labels_follow_the_codes_in_the_language_asked(http: httpx.Client) -> No
         '2024-12-31_en.csv"')
 
 
-def _sheet_rows(sheet: Any) -> list[dict[str, Any]]:
-    values = list(sheet.iter_rows(values_only=True))
-    return [dict(zip(values[0], row, strict=True)) for row in values[1:]]
-
-
 def test_xlsx_has_the_json_numbers_as_numbers_and_says_what_was_applied(
         http: httpx.Client) -> None:
     params = PERIOD | {"group_by": "exit_destination"}
@@ -157,7 +93,7 @@ def test_xlsx_has_the_json_numbers_as_numbers_and_says_what_was_applied(
     assert answer.headers["content-type"] == XLSX
     book = openpyxl.load_workbook(io.BytesIO(answer.content))
     assert book.sheetnames == ["Data", "Definitioner"]
-    rows = _sheet_rows(book["Data"])
+    rows = sheet_rows(book["Data"])
     assert len(rows) == len(json_answer["rows"]) >= 2
     for mine, theirs in zip(rows, json_answer["rows"], strict=True):
         assert mine["exit_destination"] == theirs["exit_destination"]
@@ -214,7 +150,7 @@ def test_a_list_in_xlsx_has_dates_as_dates(http: httpx.Client) -> None:
     answer = http.get("/referrals/waiting", params={"format": "xlsx", "lang": "en"})
     assert answer.status_code == 200, answer.text
     book = openpyxl.load_workbook(io.BytesIO(answer.content))
-    rows = _sheet_rows(book["Data"])
+    rows = sheet_rows(book["Data"])
     assert [r["referred_on"] for r in rows] == [
         datetime.combine(date.fromisoformat(r["referred_on"]), datetime.min.time())
         for r in json_rows]
@@ -226,7 +162,7 @@ def test_a_list_in_xlsx_has_dates_as_dates(http: httpx.Client) -> None:
 def test_the_export_carries_every_indicator_with_the_same_figures(http: httpx.Client) -> None:
     answer = http.get("/indicators/export", params=PERIOD | {"group_by": "region",
                                                              "format": "csv-excel"})
-    rows = _excel_rows(answer)
+    rows = excel_rows(answer)
     assert 'filename="polku_indicators_region_2024-01-01_2024-12-31_fi.csv"' in \
         answer.headers["content-disposition"]
     exported: dict[str, list[dict[str, str]]] = {}
@@ -243,7 +179,7 @@ def test_the_export_carries_every_indicator_with_the_same_figures(http: httpx.Cl
             assert one["region"] == (other.get("region") or "")
             assert one["indicator_label"]
             for column in (*FIGURES, *indicator.extras):
-                assert _same_number(_number(one[column]), other[column]), (indicator.id, column)
+                assert same_number(number(one[column]), other[column]), (indicator.id, column)
     # Every indicator with rows is in the one table, most of the catalogue in this world.
     assert set(exported) == answered
     assert len(answered) > 15
@@ -257,7 +193,7 @@ def test_the_export_as_xlsx_defines_every_indicator(http: httpx.Client) -> None:
     assert book.sheetnames == ["Data", "Definitions"]
     first_cells = {row[0] for row in book["Definitions"].iter_rows(values_only=True)}
     assert {i.id for i in INDICATORS} <= first_cells
-    data = _sheet_rows(book["Data"])
+    data = sheet_rows(book["Data"])
     assert {r["indicator"] for r in data} >= {i.id for i in INDICATORS if not i.always}
     assert all(isinstance(r["n"], int | float) or r["suppressed"] for r in data)
 
@@ -287,108 +223,13 @@ def test_the_research_codebook_and_the_extract_workbook(http: httpx.Client) -> N
     assert workbook.status_code == 200, workbook.text
     book = openpyxl.load_workbook(io.BytesIO(workbook.content))
     assert book.sheetnames == ["Tiedot", "Koodikirja"]
-    rows = _sheet_rows(book["Tiedot"])
+    rows = sheet_rows(book["Tiedot"])
     assert [r["research_id"] for r in rows] == [r["research_id"] for r in json_rows]
     assert [r["baseline_work_ability_score"] for r in rows] == [
         r["baseline_work_ability_score"] for r in json_rows]
     assert all(isinstance(r["first_referral_on"], datetime) for r in rows)
     codebook_cells = {row[0] for row in book["Koodikirja"].iter_rows(values_only=True)}
     assert set(RESEARCH_COLUMNS) <= codebook_cells
-
-
-SHEETS = {"fi": ["Tiedot", "Määritelmät"], "sv": ["Data", "Definitioner"],
-          "en": ["Data", "Definitions"]}
-LANGS = ("fi", "sv", "en")
-
-
-def _file_rows(answer: httpx.Response, format: str) -> list[dict[str, Any]]:
-    """The data rows of a `csv`, `csv-excel` or `xlsx` answer, numbers parsed as the format
-    writes them (dot or comma decimals, or typed cells)."""
-    assert answer.status_code == 200, answer.text
-    if format == "xlsx":
-        assert answer.headers["content-type"] == XLSX
-        return _sheet_rows(openpyxl.load_workbook(io.BytesIO(answer.content)).worksheets[0])
-    if format == "csv-excel":
-        return [{k: _number(v) if k in FIGURES_AND_EXTRAS else v for k, v in row.items()}
-                for row in _excel_rows(answer)]
-    assert answer.headers["content-type"].startswith("text/csv")
-    assert not answer.content.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.DictReader(io.StringIO(answer.text, newline="")))
-    return [{k: (None if v == "" else Decimal(v)) if k in FIGURES_AND_EXTRAS else v
-             for k, v in row.items()} for row in rows]
-
-
-FIGURES_AND_EXTRAS = {*FIGURES, *(e for i in INDICATORS for e in i.extras)}
-
-
-@pytest.mark.parametrize("format", ["csv", "csv-excel", "xlsx"])
-def test_every_indicator_answers_each_file_format_in_each_language(
-        http: httpx.Client, format: str) -> None:
-    """API.md: `format` and `lang` on every indicator; the file's figures are the JSON's,
-    a label column in the language asked follows each code column."""
-    for number, indicator in enumerate(INDICATORS):
-        lang = LANGS[number % 3]
-        params = PERIOD | {"group_by": indicator.group_by[0]}
-        json_answer = http.get(f"/indicators/{indicator.id}", params=params).json()
-        answer = http.get(f"/indicators/{indicator.id}", params=params | {
-            "format": format, "lang": lang, "as_of": json_answer["as_of"]})
-        assert answer.headers.get("content-language") == lang, indicator.id
-        rows = _file_rows(answer, format)
-        assert len(rows) == len(json_answer["rows"]), indicator.id
-        key = indicator.group_by[0]
-        for mine, theirs in zip(rows, json_answer["rows"], strict=True):
-            assert key + "_label" in mine or key == "month", (indicator.id, list(mine))
-            for column in (*FIGURES, *indicator.extras):
-                if not isinstance(theirs[column], bool):
-                    assert _same_number(mine[column], theirs[column]), (
-                        indicator.id, format, column, mine[column], theirs[column])
-        if format == "xlsx":
-            book = openpyxl.load_workbook(io.BytesIO(answer.content))
-            assert book.sheetnames == SHEETS[lang], indicator.id
-
-
-@pytest.mark.parametrize("path", ["/follow-ups/overdue", "/support-plans/due-for-review",
-                                  "/referrals/waiting", "/cases/without-baseline"])
-@pytest.mark.parametrize("format", ["csv", "csv-excel", "xlsx"])
-def test_every_list_answers_each_file_format_in_each_language(
-        http: httpx.Client, path: str, format: str) -> None:
-    """API.md/INDICATORS.md: the operational lists take `format` and `lang` like the
-    indicators; a code column is followed by its label in the language asked."""
-    json_rows = http.get(path).json()["rows"]
-    for lang in LANGS:
-        answer = http.get(path, params={"format": format, "lang": lang})
-        rows = _file_rows(answer, format)
-        assert answer.headers["content-language"] == lang
-        assert len(rows) == len(json_rows), (path, lang)
-        if format == "xlsx":
-            book = openpyxl.load_workbook(io.BytesIO(answer.content))
-            assert book.sheetnames == SHEETS[lang]
-            header = [c.value for c in book.worksheets[0][1]]
-        else:
-            text = answer.content.decode("utf-8-sig")
-            header = next(csv.reader(io.StringIO(text), delimiter=";" if format == "csv-excel"
-                                     else ","))
-        for code in ("service", "target_service"):
-            if code in header:
-                assert header[header.index(code) + 1] == code + "_label", header
-    # This module's waiting referral: its service's label follows the language.
-    if path == "/referrals/waiting":
-        labels = {lang: {r["target_service_label"] for r in _file_rows(http.get(path, params={
-            "format": format, "lang": lang}), format)
-            if r["target_service"] == "work_ability_assessment"} for lang in LANGS}
-        assert labels == {"fi": {"Työkyvyn arviointi"}, "sv": {"Bedömning av arbetsförmåga"},
-                          "en": {"Work ability assessment"}}
-
-
-def test_the_research_extract_for_excel_in_swedish(http: httpx.Client) -> None:
-    answer = http.get("/research/extract", params={"format": "csv-excel", "lang": "sv"},
-                      headers=RESEARCHER)
-    rows = _excel_rows(answer)
-    ours = {pseudonym(DEV_RESEARCH_KEY, client) for client in RESEARCH_CLIENTS}
-    mine = [r for r in rows if r["research_id"] in ours]
-    assert len(mine) == 8
-    assert {r["region_label"] for r in mine} == {"Kymmenedalens välfärdsområde"}
-    assert list(rows[0])[:4] == ["research_id", "age_band", "region", "region_label"]
 
 
 @pytest.mark.parametrize(("path", "params", "field"), [
