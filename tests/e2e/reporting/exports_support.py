@@ -29,15 +29,12 @@ RESEARCHER = auth("pirkanmaa-sote", "researcher")
 FIGURES = ("n", "value")
 
 
-# The consenting clients of the last world() (the topics are shared: a module's service reads
-# every world published before it).
-RESEARCH_CLIENTS: list[str] = []
+RESEARCH_CLIENTS: list[str] = []  # the world's consenting clients (the topics are shared)
 
 
 def world() -> Pathways:
     """Eight pathways of one organisation in 2024, every client consenting to research; one
     referral still waiting."""
-    RESEARCH_CLIENTS.clear()  # the last world's: a module's service reads both from the topics
     p = Pathways()
     for i in range(8):
         client = p.client(region="kymenlaakso")

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 
 import httpx
 import openpyxl
 import pytest
 
-from polku.infra import Infrastructure
 from services.reporting.indicators import INDICATORS
 from services.reporting.research import pseudonym
 from services.runtime.settings import DEV_RESEARCH_KEY
@@ -25,16 +23,14 @@ from tests.e2e.reporting.exports_support import (
     RESEARCHER,
     SHEETS,
     excel_rows,
-    exports_client,
     file_rows,
     same_number,
 )
 
 
-@pytest.fixture(scope="module")
-def http(infra: Infrastructure) -> Iterator[httpx.Client]:
-    with exports_client(infra) as client:
-        yield client
+@pytest.fixture
+def http(exports_http: httpx.Client) -> httpx.Client:
+    return exports_http
 
 
 @pytest.mark.parametrize("format", ["csv", "csv-excel", "xlsx"])

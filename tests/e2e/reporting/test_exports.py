@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import date, datetime
 
 import httpx
 import openpyxl
 import pytest
 
-from polku.infra import Infrastructure
 from services.reporting.indicators import INDICATORS
 from services.reporting.research import COLUMNS as RESEARCH_COLUMNS
 from services.reporting.research import pseudonym
@@ -26,7 +24,6 @@ from tests.e2e.reporting.exports_support import (
     RESEARCH_CLIENTS,
     RESEARCHER,
     excel_rows,
-    exports_client,
     number,
     same_number,
     sheet_rows,
@@ -35,10 +32,9 @@ from tests.e2e.reporting.support import SOTE
 from tests.support.services import auth
 
 
-@pytest.fixture(scope="module")
-def http(infra: Infrastructure) -> Iterator[httpx.Client]:
-    with exports_client(infra) as client:
-        yield client
+@pytest.fixture
+def http(exports_http: httpx.Client) -> httpx.Client:
+    return exports_http
 
 
 def test_csv_for_excel_parses_into_the_json_numbers_for_every_indicator(

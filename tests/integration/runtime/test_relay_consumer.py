@@ -261,6 +261,13 @@ async def test_broker_restart_under_running_relay_and_consumer_loses_nothing(
         await asyncio.to_thread(infra.restart_kafka)
         await append_contacts(store, engagement, client, count=50, expected_version=50)
         await wait_for(lambda: _effects_reach(pool, 100), what="100 effects", timeout=120)
+
+        # A batch the broker took but did not confirm across the restart reaches the
+        # consumer before the relay, retrying from its checkpoint, has sent and counted it.
+        async def all_confirmed() -> bool:
+            return relay.published >= 100
+
+        await wait_for(all_confirmed, what="the relay's confirmation of all 100")
     finally:
         relay_task.cancel()
         await broker.stop()
