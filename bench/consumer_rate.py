@@ -17,6 +17,7 @@ import asyncpg
 from bench.indicator_queries import Period, combinations, indicator_rows, interrupted
 from bench.scale import History
 from polku.infra import Infrastructure
+from services.reporting.app import session_settings
 from services.reporting.consumer import reporting_consumer
 from services.runtime import topics as topic_admin
 from services.runtime.consumer import BatchConsumer
@@ -51,7 +52,7 @@ async def _publish(bootstrap: str, topic: str, seed: int, count: int) -> None:
 
 async def _query_loop(url: str, period: Period, stop: asyncio.Event) -> int:
     """Indicator queries one after another (every indicator and key) until `stop`."""
-    conn = await asyncpg.connect(url)
+    conn = await asyncpg.connect(url, server_settings=session_settings(ServiceSettings()))
     done = 0
     try:
         await conn.execute("SET statement_timeout = 60000")
@@ -72,8 +73,9 @@ async def _query_loop(url: str, period: Period, stop: asyncio.Event) -> int:
 async def _consume(infra: Infrastructure, url: str, topic: str, count: int,
                    queries: Period | None) -> tuple[float, int]:
     """Events/s from the first to the last event projected; queries answered meanwhile."""
-    pool = await asyncpg.create_pool(url, min_size=2, max_size=4)
     settings = ServiceSettings(kafka_bootstrap_servers=infra.kafka_bootstrap)
+    pool = await asyncpg.create_pool(url, min_size=2, max_size=4,
+                                     server_settings=session_settings(settings))
     broker = make_broker(settings, "bench-indicators")
     spec = replace(reporting_consumer(f"bench-rate-{uuid.uuid4().hex[:8]}"), topics=(topic,))
     BatchConsumer(spec, pool=pool, broker=broker,

@@ -33,11 +33,13 @@ from bench.scale.load import load_history
 from contracts.organisations import load_registry
 from polku.infra import Infrastructure
 from services.reporting import research
+from services.reporting.app import session_settings
 from services.reporting.dashboard.charts import CHARTS
 from services.reporting.dashboard.data import ChartQuery, chart_data
 from services.reporting.dashboard.routes import last_full_year
 from services.reporting.indicators import RegistryOrgLookup
 from services.reporting.projections.projector import local_date
+from services.runtime.settings import ServiceSettings
 
 Report = Callable[[str], None]
 
@@ -161,7 +163,8 @@ async def run_indicators(infra: Infrastructure, report: Report, bench: Indicator
     try:
         loaded = await load_history(url, history, bench.events, report)
         result(loaded.describe())
-        conn = await asyncpg.connect(url)
+        # The reporting service's own session settings (work_mem), with their defaults.
+        conn = await asyncpg.connect(url, server_settings=session_settings(ServiceSettings()))
         try:
             timings = await _measure(conn, bench, period, report, result)
             for line in await _sizes(conn):

@@ -17,6 +17,7 @@ from services.reporting.indicators.report import MIN_THRESHOLD
 from services.reporting.routes import router
 from services.runtime.metrics import PROJECTION_POSITION
 from services.runtime.service import ServiceContext, ServiceDefinition
+from services.runtime.settings import ServiceSettings
 
 # The exports first: /indicators/export must not be read as an indicator id.
 ROUTERS: list[APIRouter] = [exports_router, router, dashboard_router, audit_router]
@@ -38,6 +39,12 @@ async def _on_start(ctx: ServiceContext) -> None:
         PROJECTION_POSITION.labels("reporting").set(await projection_position(conn))
 
 
+def session_settings(settings: ServiceSettings) -> dict[str, str]:
+    """The PostgreSQL settings of reporting's sessions: indicator queries sort and hash a
+    period's rows, which at national volume outgrow the server's default work_mem."""
+    return {"work_mem": settings.polku_query_work_mem}
+
+
 def build_definition(consumer_name: str = CONSUMER_NAME) -> ServiceDefinition:
     """The reporting service; `consumer_name` (group id, offsets key) only differs in tests
     that run a second instance beside the real one on the shared topics."""
@@ -51,6 +58,7 @@ def build_definition(consumer_name: str = CONSUMER_NAME) -> ServiceDefinition:
         consumers=lambda ctx: [reporting_consumer(consumer_name)],
         migrations=("services.reporting",),
         read_audit_tables=("timeline_reads",),
+        session_settings=session_settings,
         on_start=_on_start,
         description="Reads every service topic into its own event_log and fact tables "
         "(one transaction per batch with the consumed offsets) and answers the indicators "

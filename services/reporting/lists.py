@@ -20,8 +20,8 @@ from services.reporting.indicators.sources import (
     load_measurements,
     load_referrals,
 )
+from services.reporting.projections.stamps import SCORES
 
-SCORES = ("work_ability_score", "self_assessment")
 Row = dict[str, Any]
 
 

@@ -91,6 +91,8 @@ class ServiceDefinition:
     description: str = ""
     # Read-audit tables (each with `read_at`) kept for the statutory period (retention.py).
     read_audit_tables: Sequence[str] = ()
+    # PostgreSQL session settings of the service's connections (e.g. reporting's work_mem).
+    session_settings: Callable[[ServiceSettings], dict[str, str]] = lambda _: {}
 
 
 DEFAULT_PORTS = {"referral": 8001, "assessment": 8002, "coaching": 8003, "reporting": 8004}
@@ -137,7 +139,8 @@ def _topics(definition: ServiceDefinition) -> list[str]:
 async def start_context(
     definition: ServiceDefinition, settings: ServiceSettings
 ) -> ServiceContext:
-    pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=10)
+    pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=10,
+                                     server_settings=definition.session_settings(settings))
     try:
         async with pool.acquire() as conn:
             await apply_migrations(conn, "services.runtime", *definition.migrations)

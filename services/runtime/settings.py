@@ -217,6 +217,13 @@ class ServiceSettings(KafkaSettings):
         "(reporting; INDICATORS.md, disclosure control): record key = HMAC-SHA256 of each "
         "unit's id. Changing it changes every published figure by a few; keep it secret.",
     )
+    polku_query_work_mem: str = Field(
+        "64MB", pattern=r"^[1-9][0-9]*(kB|MB|GB)$",
+        description="PostgreSQL `work_mem` of the reporting service's sessions: the memory "
+        "one sort or hash of an indicator query may use before it spills to disk (a year "
+        "of a national history needs tens of MB; the server default of 4MB spills). A "
+        "session uses a few at most; size it with the pool (10) in mind.",
+    )
     polku_dashboard_targets: str = Field(
         "client_experience=8.5",
         description="Target lines on the dashboard, indicator=value comma list (002's "

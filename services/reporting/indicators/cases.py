@@ -275,18 +275,22 @@ def loads_cell(group: CellGroup) -> dict[str, Any]:
 def pathway_transitions_cells(q: Query) -> CellSql:
     """Cases closed in the period, each with the service of its client's first other case
     (first `CaseOpened`) opened 0–180 days after the close, first by date, recorded time,
-    case id (load_next_services); "none" when there is none."""
-    source = f"""{_CLOSED} LEFT JOIN LATERAL (
-            SELECT true AS found, n.service FROM facts.cases_opened n
+    case id (load_next_services); "none" when there is none (a service is never null).
+
+    Looked up only when `to_service` is asked for, and only for a close whose stamp says a
+    next case was recorded by $1 (projections/stamps.py) or that has no stamps."""
+    closed = closed_cases("e.local_date BETWEEN $2 AND $3", ("openings", "next_opened_at"))
+    first_next = f"""(SELECT n.service FROM facts.cases_opened n
             WHERE n.client_id = c.client_id AND n.case_id <> c.case_id
               AND n.local_date BETWEEN c.local_date AND c.local_date + 180
               AND {first_of("cases_opened", "n", "case_id")}
-            ORDER BY n.local_date, n.recorded_at, n.case_id LIMIT 1) n ON true"""
+            ORDER BY n.local_date, n.recorded_at, n.case_id LIMIT 1)"""
     keys = _CLOSED_KEYS | {
         "from_service": "c.service",
-        "to_service": "CASE WHEN n.found THEN n.service ELSE 'none' END",
+        "to_service": "CASE WHEN c.openings = 1 AND coalesce(c.next_opened_at > $1, true)"
+                      f" THEN 'none' ELSE coalesce({first_next}, 'none') END",
     }
-    return CellSql(source, keys, {"client_id": "c.client_id"}, {"n": CLIENTS, "items": ITEMS})
+    return CellSql(closed, keys, {"client_id": "c.client_id"}, {"n": CLIENTS, "items": ITEMS})
 
 
 def transitions_cell(group: CellGroup) -> dict[str, Any]:

@@ -21,11 +21,11 @@ from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
 from services.reporting.indicators.selections import closed_cases
 from services.reporting.indicators.sources import Case, Measurement, load_measurements
+from services.reporting.projections.stamps import SCORES, STAMPS
 
 LATER_PHASES = ("end", "follow_up")
 IN_WORK = frozenset({"open_market_job", "pay_subsidised_job"})
 IN_WORK_OR_EDUCATION = IN_WORK | {"education"}
-SCORES = ("work_ability_score", "self_assessment")
 
 
 
@@ -217,8 +217,17 @@ def baseline_and_end(group: Group) -> dict[str, Any]:
 def _closed_in(probe: str, where: str = "e.local_date BETWEEN $2 AND $3") -> str:
     """SQL (FROM): cases `c` whose first close is dated in the period (and meets `where`),
     with their first opening (the selection of `selections.load_cases_closed_in`:
-    `closed_cases`), and a `probe` of the case (a LATERAL), as of $1."""
-    return f"{closed_cases(where)} CROSS JOIN LATERAL ({probe}) f"
+    `closed_cases`), the close's measured stamps (projections/stamps.py: STAMPS; on a
+    close with one opening), and a `probe` of the case (a LATERAL) as of $1, which reads the
+    measurements only for a close without stamps (`c.openings > 1`, a one-time filter)."""
+    stamps = ("openings", *STAMPS)
+    return f"{closed_cases(where, stamps)} CROSS JOIN LATERAL ({probe}) f"
+
+
+def _stamped(stamp: str, probed: str) -> str:
+    """SQL: a case measured in a window as of $1: its stamp recorded by then, or (a case
+    with several openings, without stamps) what the probe found."""
+    return f"CASE WHEN c.openings = 1 THEN coalesce(c.{stamp} <= $1, false) ELSE {probed} END"
 
 
 _CASE_KEYS = {
@@ -232,14 +241,16 @@ _BASELINE_AND_END = """
                AS baseline,
            coalesce(bool_or(m.phase = 'end' AND m.local_date >= c.opened_on), false) AS ended
     FROM facts.measurements m
-    WHERE m.client_id = c.client_id AND m.measure = ANY($4::text[])
+    WHERE c.openings > 1 AND m.client_id = c.client_id AND m.measure = ANY($4::text[])
       AND m.phase IN ('baseline', 'end') AND m.recorded_at <= $1
       AND m.local_date BETWEEN c.opened_on - 30 AND c.local_date + 30"""
 
 
 def measurement_coverage_cells(q: Query) -> CellSql:
     """Cases closed in the period with a baseline and an end measurement in their windows."""
-    columns = {"client_id": "c.client_id", "baseline": "f.baseline", "ended": "f.ended"}
+    columns = {"client_id": "c.client_id",
+               "baseline": _stamped("measured_baseline_at", "f.baseline"),
+               "ended": _stamped("measured_end_at", "f.ended")}
     return CellSql(_closed_in(_BASELINE_AND_END), _CASE_KEYS, columns, {
         "n": CLIENTS, "items": ITEMS,
         "both": Count("count(*)", where="baseline AND ended"),
@@ -257,7 +268,7 @@ def baseline_and_end_cell(group: CellGroup) -> dict[str, Any]:
 # close (OFFSET 0: probed once per case, however often the counts read it).
 _FOLLOWED = """
     SELECT EXISTS (SELECT 1 FROM facts.measurements m
-        WHERE m.client_id = c.client_id AND m.measure = ANY($4::text[])
+        WHERE c.openings > 1 AND m.client_id = c.client_id AND m.measure = ANY($4::text[])
           AND m.phase = 'follow_up' AND m.recorded_at <= $1 AND m.local_date > c.local_date)
         AS followed
     OFFSET 0"""
@@ -267,7 +278,8 @@ def follow_up_coverage_cells(q: Query) -> CellSql:
     """Cases closed in the period at least 90 days before the as_of date ($5), followed up."""
     return CellSql(_closed_in(_FOLLOWED, "e.local_date BETWEEN $2 AND $3"
                               " AND e.local_date <= $5::date - 90"), _CASE_KEYS,
-                   {"client_id": "c.client_id", "followed": "f.followed"},
+                   {"client_id": "c.client_id",
+                    "followed": _stamped("measured_follow_up_at", "f.followed")},
                    {"n": CLIENTS, "items": ITEMS, "followed": Count("count(*)", where="followed")},
                    arguments=(list(SCORES), q.as_of_date))
 

@@ -89,14 +89,14 @@ def with_opening(ending: str, columns: tuple[str, ...], where: str, alias: str) 
             WHERE {where} AND {first} AND e.openings > 1) {alias}"""
 
 
-def closed_cases(where: str) -> str:
+def closed_cases(where: str, also: tuple[str, ...] = ()) -> str:
     """SQL, a FROM item `c`: the cases whose first close `e` as of `$1` meets `where` (e.g.
     `e.local_date BETWEEN $2 AND $3`), each with its first opening as of `$1` (a case
-    without one is left out): `case_id`, `local_date` and `exit_destination` of the close;
-    `opened_on` and the columns OPENED_BY copies (`client_id`, `service`, …) of the
-    opening."""
-    return with_opening("cases_closed", ("case_id", "local_date", "exit_destination"), where,
-                        "c")
+    without one is left out): `case_id`, `local_date` and `exit_destination` of the close
+    (and its columns `also`); `opened_on` and the columns OPENED_BY copies (`client_id`,
+    `service`, …) of the opening."""
+    return with_opening("cases_closed", ("case_id", "local_date", "exit_destination", *also),
+                        where, "c")
 
 
 _CASE = """o.case_id, o.client_id, o.organisation_id, o.service, o.referral_id,

@@ -189,3 +189,9 @@ def _columns_by_table(specs: tuple[FactSpec[Any], ...]) -> dict[str, tuple[str, 
 
 FACT_COLUMNS: dict[str, tuple[str, ...]] = _columns_by_table(_SPECS)
 FACT_TABLES: tuple[str, ...] = tuple(FACT_COLUMNS)
+
+
+def ids_of(rows: dict[str, list[Row]], table: str, key: str) -> set[str]:
+    """The distinct values of column `key` (an id) in the fact rows of `table` of a batch."""
+    at = FACT_COLUMNS[table].index(key)
+    return {r[at] for r in rows.get(table, ()) if r[at] is not None}

@@ -22,7 +22,8 @@ from typing import Any
 
 import asyncpg
 
-from services.reporting.projections.facts import FACT_COLUMNS
+from services.reporting.projections.facts import ids_of
+from services.reporting.projections.stamps import stamp, stamp_all
 
 # Fact table → the id whose first row indicators count.
 FIRST_OF: dict[str, str] = {
@@ -121,31 +122,26 @@ def _end(schema: str, table: str, where: str) -> str:
         WHERE t.event_id = m.event_id AND t.ended_at IS DISTINCT FROM m.ended"""
 
 
-def _ids(rows: dict[str, list[tuple[Any, ...]]], table: str, key: str) -> set[str]:
-    at = FACT_COLUMNS[table].index(key)
-    return {r[at] for r in rows.get(table, ()) if r[at] is not None}
-
-
 async def mark(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]], *,
                schema: str) -> None:
-    """Recompute the marks (`superseded_at`, `replaced_at`, `ended_at`) of every row of the
-    ids of the fact rows just copied (in the caller's transaction). Writers of the same id
-    take turns (one advisory lock per table and id, all taken at once in one order), so
+    """Recompute the marks (`superseded_at`, `replaced_at`, `ended_at`, the openings copied
+    onto their ends, the closes' measured stamps: projections/stamps.py) of every row of
+    the ids of the fact rows just copied (in the caller's transaction). Writers of the same
+    id take turns (one advisory lock per table and id, all taken at once in one order), so
     each one's statements see the other's committed rows."""
-    firsts = {table: _ids(rows, table, key) for table, key in FIRST_OF.items()}
-    latest = {table: _ids(rows, table, key) for table, key in LATEST_OF.items()}
-    ends = {table: _ids(rows, table, key) | _ids(rows, ending, key)
+    firsts = {table: ids_of(rows, table, key) for table, key in FIRST_OF.items()}
+    latest = {table: ids_of(rows, table, key) for table, key in LATEST_OF.items()}
+    ends = {table: ids_of(rows, table, key) | ids_of(rows, ending, key)
             for table, (ending, key) in ENDED_BY.items()}
     # Under the opening table's name: the same locks as its ends' (one turn per id).
-    opened = {opening: _ids(rows, opening, key) | _ids(rows, table, key)
+    opened = {opening: ids_of(rows, opening, key) | ids_of(rows, table, key)
               for table, (opening, key, _) in OPENED_BY.items()}
     locks = {f"facts.{table}:{i}" for touched in (firsts, latest, ends, opened)
              for table, ids in touched.items() for i in ids}
-    if not locks:
-        return
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(l, 0) h"
-        " FROM unnest($1::text[]) l) l ORDER BY h", sorted(locks))
+    if locks:
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(l, 0) h"
+            " FROM unnest($1::text[]) l) l ORDER BY h", sorted(locks))
     for table, ids in firsts.items():
         if ids:
             key = FIRST_OF[table]
@@ -163,6 +159,8 @@ async def mark(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]],
         if opened[opening]:
             await conn.execute(_opening(schema, table, "{id} = ANY($1::text[])"),
                                sorted(opened[opening]))
+    # Then the measured stamps of the closes, which read the openings copied just now.
+    await stamp(conn, rows, schema=schema)
 
 
 async def mark_all(conn: asyncpg.Connection, *, schema: str) -> None:
@@ -175,6 +173,7 @@ async def mark_all(conn: asyncpg.Connection, *, schema: str) -> None:
         await conn.execute(_end(schema, table, "true"))
     for table in OPENED_BY:
         await conn.execute(_opening(schema, table, "true"))
+    await stamp_all(conn, schema=schema)
 
 
 __all__ = ["ENDED_BY", "FIRST_OF", "LATEST_OF", "OPENED_BY", "mark", "mark_all"]

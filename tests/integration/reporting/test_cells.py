@@ -18,7 +18,7 @@ from services.reporting.indicators.catalogue import Indicator
 from services.reporting.indicators.disclosure import DisclosureControl
 from services.reporting.projections import project
 from tests.integration.reporting.builders import History, new_id
-from tests.integration.reporting.random_history import REGIONS, random_history
+from tests.integration.reporting.random_history import REGIONS, SERVICES, random_history
 
 CONTROL = DisclosureControl.cell_key_method("cells-equivalence-key")
 IN_CELLS = [spec for spec in INDICATORS if spec.cells is not None]
@@ -28,12 +28,21 @@ PERIODS = ((date(2024, 1, 1), date(2024, 12, 31)), (date(2023, 11, 5), date(2024
 
 
 def _with_late_records(history: History, seed: int = 5) -> History:
-    """Every event recorded a few days after its business time (so what exists at `as_of`
-    depends on `as_of`), and some once more under new ids, dated up to 60 days earlier or
-    later and recorded months later: an id's first event then depends on `as_of` too. An
-    eighth of the case openings and referrals are recorded months late. A sixth of the
-    clients move to another region during 2024."""
+    """A third of the closed cases' clients open a next case. Every event recorded a few
+    days after its business time (so what exists at `as_of` depends on `as_of`), and some
+    once more under new ids, dated up to 60 days earlier or later and recorded months later:
+    an id's first event then depends on `as_of` too. An eighth of the case openings and
+    referrals are recorded months late. A sixth of the clients move to another region
+    during 2024."""
     rng = random.Random(seed)
+    closes = [e for e in history.events if e["type"] == "CaseClosed"]
+    for close in rng.sample(closes, len(closes) // 3):
+        # The client's next case (pathway_transitions), some opened on the day of the close,
+        # some too late to count.
+        day = datetime.fromisoformat(close["data"]["occurred_at"]).date()
+        history.open_case(close["data"]["client_id"],
+                          str(day + timedelta(days=rng.choice((0, rng.randrange(1, 200))))),
+                          service=rng.choice(SERVICES))
     for event in history.events:  # recorded a few days after it happened, not in call order
         occurred = datetime.fromisoformat(event["data"]["occurred_at"])
         event["time"] = (occurred + timedelta(days=rng.randrange(0, 10))).isoformat()

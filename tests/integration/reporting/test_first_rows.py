@@ -1,6 +1,7 @@
 """Marks kept on fact rows (projections/firsts.py): an id's first row as known at any `as_of`
-(`superseded_at`), an opening's earliest recorded end (`ended_at`) and the registration
-holding at any `as_of` (`replaced_at`). Right whatever order the rows arrive in, when two
+(`superseded_at`), an opening's earliest recorded end (`ended_at`), the registration
+holding at any `as_of` (`replaced_at`), the opening copied onto its ends and the closes'
+measured stamps (projections/stamps.py). Right whatever order the rows arrive in, when two
 writers project rows of one id at once, after a rebuild and after the migrations that add
 them to a database holding facts."""
 
@@ -16,6 +17,7 @@ import asyncpg
 
 from services.reporting.projections import project, rebuild
 from services.reporting.projections.firsts import ENDED_BY, FIRST_OF, LATEST_OF, OPENED_BY
+from services.reporting.projections.stamps import STAMPS
 from services.runtime.migrate import apply_migrations
 from tests.integration.reporting.builders import History, at, new_id
 from tests.integration.reporting.random_history import random_history
@@ -101,6 +103,33 @@ async def test_two_writers_projecting_rows_of_one_id_at_once_both_see_the_other(
     assert rows[str(first.id)]["superseded_at"] == at("2024-05-01")
 
 
+async def test_a_measurement_and_a_close_of_one_client_projected_at_once_see_each_other(
+    conn: asyncpg.Connection, database_url: str
+) -> None:
+    history = History()
+    client = history.client()
+    case = history.open_case(client, "2024-03-01")
+    history.score(client, "2024-02-20", "baseline", 4)  # in the close's baseline window
+    history.close_case(case, client, "2024-06-01")
+    registered, opened, measured, closed = history.envelopes()
+    async with conn.transaction():
+        await project(conn, [registered, opened])
+    other = await asyncpg.connect(database_url)
+    try:
+        async with other.transaction():
+            await project(other, [measured])
+            # Uncommitted: our writer waits for the client's turn, then sees the measurement.
+            ours = asyncio.create_task(_project_in_tx(conn, [closed]))
+            await asyncio.sleep(0.3)
+            assert not ours.done()
+        await ours
+    finally:
+        await other.close()
+    stamps = await conn.fetchrow("SELECT measured_baseline_at, measured_end_at"
+                                 " FROM facts.cases_closed WHERE case_id = $1", case)
+    assert tuple(stamps) == (measured.time, None)
+
+
 async def _project_in_tx(conn: asyncpg.Connection, events: list[Any]) -> int:
     async with conn.transaction():
         return await project(conn, events)
@@ -108,7 +137,7 @@ async def _project_in_tx(conn: asyncpg.Connection, events: list[Any]) -> int:
 
 async def _marks(conn: asyncpg.Connection) -> dict[str, list[tuple[Any, ...]]]:
     """Every mark of every marked table: first rows' `superseded_at`, openings' `ended_at`,
-    registrations' `replaced_at`, the opening copied onto a close."""
+    registrations' `replaced_at`, the opening copied onto a close, its measured stamps."""
     marks = {}
     for table in {*FIRST_OF, *ENDED_BY, *LATEST_OF, *OPENED_BY}:
         columns = ", ".join(["event_id"] + ["superseded_at"] * (table in FIRST_OF)
@@ -125,7 +154,8 @@ def _opened(table: str) -> list[str]:
     if table not in OPENED_BY:
         return []
     return ["openings", "opened_on", "opened_recorded_at",
-            *(f"opened_{column}" for column in OPENED_BY[table][2])]
+            *(f"opened_{column}" for column in OPENED_BY[table][2])] + (
+        list(STAMPS) if table == "cases_closed" else [])
 
 
 def _marked(marks: dict[str, list[tuple[Any, ...]]]) -> int:
@@ -144,16 +174,29 @@ def _late_history(clients: int, seed: int, share: int) -> History:
     return history
 
 
+def _next_cases(history: History, rng: random.Random) -> None:
+    """A third of the closed cases' clients open another case within 200 days of the close."""
+    closes = [e for e in history.events if e["type"] == "CaseClosed"]
+    for close in rng.sample(closes, len(closes) // 3):
+        day = datetime.fromisoformat(close["data"]["occurred_at"]).date()
+        history.open_case(close["data"]["client_id"],
+                          str(day + timedelta(days=rng.randrange(0, 200))))
+
+
 async def test_a_rebuild_gives_every_row_the_mark_live_projection_gave_it(
     conn: asyncpg.Connection
 ) -> None:
-    events = _late_history(clients=120, seed=3, share=10).envelopes()
+    history = _late_history(clients=120, seed=3, share=10)
+    _next_cases(history, random.Random(3))
+    events = history.envelopes()
     random.Random(3).shuffle(events)
     for start in range(0, len(events), 50):
         async with conn.transaction():
             await project(conn, events[start:start + 50])
     live = await _marks(conn)
     assert _marked(live) > 20
+    stamped = [r[-len(STAMPS):] for r in live["cases_closed"]]
+    assert all(sum(1 for r in stamped if r[i]) > 5 for i in range(len(STAMPS)))
     await rebuild(conn, chunk_size=100)
     assert await _marks(conn) == live
 
@@ -165,7 +208,7 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
         await project(conn, _late_history(clients=60, seed=9, share=8).envelopes())
     live = await _marks(conn)
     assert _marked(live) > 5
-    # The database as migration 008 left it, holding these facts: 009 to 012 run again.
+    # The database as migration 008 left it, holding these facts: 009 to 013 run again.
     for table in FIRST_OF:
         await conn.execute(f"ALTER TABLE facts.{table} DROP COLUMN superseded_at")
     for table in ENDED_BY:
@@ -176,6 +219,6 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
                            + ", ".join(f"DROP COLUMN {column}" for column in _opened(table)))
     await conn.execute("DROP INDEX facts.engagements_ended_local_date_idx")
     await conn.execute("DELETE FROM schema_migrations WHERE package = 'services.reporting'"
-                       " AND version IN (9, 10, 11, 12)")
+                       " AND version IN (9, 10, 11, 12, 13)")
     await apply_migrations(conn, "services.reporting")
     assert await _marks(conn) == live

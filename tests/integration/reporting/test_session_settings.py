@@ -1,0 +1,33 @@
+"""Reporting's database sessions run with its own `work_mem` (POLKU_QUERY_WORK_MEM): an
+indicator over a year of a national history sorts and hashes tens of MB, which the server's
+default (4MB) would spill to disk. A malformed size is refused at start, naming the setting."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from services.reporting.app import build_definition
+from services.runtime.settings import ServiceSettings
+from tests.support.services import free_port, running_service
+
+NO_BROKER = {"polku_broker_startup_wait_seconds": 0.2, "polku_broker_check_seconds": 0.2}
+
+
+async def test_every_reporting_session_has_the_configured_work_mem(database_url: str) -> None:
+    async with running_service(build_definition(), database_url=database_url,
+                               kafka_bootstrap=f"127.0.0.1:{free_port()}",
+                               polku_query_work_mem="96MB", **NO_BROKER) as svc:
+        pool = svc.ctx.pool
+        async with pool.acquire() as one, pool.acquire() as other:
+            assert [await c.fetchval("SHOW work_mem") for c in (one, other)] == ["96MB"] * 2
+
+
+def test_the_default_keeps_a_years_sorts_in_memory() -> None:
+    assert build_definition().session_settings(ServiceSettings()) == {"work_mem": "64MB"}
+
+
+@pytest.mark.parametrize("size", ["64", "lots", "0MB", "64 MB", "64mb"])
+def test_a_malformed_size_is_refused_naming_the_setting(size: str) -> None:
+    with pytest.raises(ValidationError, match="polku_query_work_mem"):
+        ServiceSettings(polku_query_work_mem=size)
