@@ -21,36 +21,55 @@ from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
 from services.reporting.indicators.selections import closed_cases
 from services.reporting.indicators.sources import Case, Measurement, load_measurements
-from services.reporting.projections.stamps import SCORES, STAMPS
+from services.reporting.projections.stamps import LATER_PHASES, SCORES, STAMPS
 
-LATER_PHASES = ("end", "follow_up")
 IN_WORK = frozenset({"open_market_job", "pay_subsidised_job"})
 IN_WORK_OR_EDUCATION = IN_WORK | {"education"}
 
 
 
-def _pairs(value: str, measure: str, phases: str, first: str, last: str) -> str:
+def _latest_later(value: str, measure: str, phases: str, first: str, last: str,
+                  also: str = "") -> str:
     """SQL (FROM): per client and later phase (`phases`), the latest measurement `l` of the
-    phase dated in the period (`first` … `last`) and the latest baseline `b` dated on or
-    before it, both with a `value` (score or status); the latest is by date, then recorded
-    time, then (ties) the first recorded event id."""
+    phase dated in the period (`first` … `last`) with a `value` (score or status); the
+    latest is by date, then recorded time, then (ties) the first recorded event id."""
     return f"""(
-      SELECT DISTINCT ON (m.client_id, m.phase) m.client_id, m.phase, m.local_date, m.{value}
+      SELECT DISTINCT ON (m.client_id, m.phase) m.client_id, m.phase, m.local_date, m.{value}{also}
       FROM facts.measurements m
       WHERE m.measure = {measure} AND m.phase = ANY({phases}::text[]) AND m.recorded_at <= $1
         AND m.local_date BETWEEN {first} AND {last} AND m.{value} IS NOT NULL
-      ORDER BY m.client_id, m.phase, m.local_date DESC, m.recorded_at DESC, m.event_id) l
-JOIN LATERAL (
-      SELECT b.{value} FROM facts.measurements b
+      ORDER BY m.client_id, m.phase, m.local_date DESC, m.recorded_at DESC, m.event_id) l"""
+
+
+def _baseline_of(value: str, measure: str) -> str:
+    """SQL: the latest baseline with a `value` of `l`'s client dated on or before `l`."""
+    return f"""SELECT b.{value} FROM facts.measurements b
       WHERE b.client_id = l.client_id AND b.measure = {measure} AND b.phase = 'baseline'
         AND b.recorded_at <= $1 AND b.local_date <= l.local_date AND b.{value} IS NOT NULL
-      ORDER BY b.local_date DESC, b.recorded_at DESC, b.event_id LIMIT 1) b ON true"""
+      ORDER BY b.local_date DESC, b.recorded_at DESC, b.event_id LIMIT 1"""
+
+
+def _probed_pairs(value: str, measure: str, phases: str, first: str, last: str) -> str:
+    """SQL (FROM): `_latest_later`'s `l` with its latest baseline `b` dated on or before it,
+    looked up per pair (the reference definition's)."""
+    return (f"{_latest_later(value, measure, phases, first, last)}"
+            f" JOIN LATERAL ({_baseline_of(value, measure)}) b ON true")
+
+
+def _pairs(value: str, measure: str, phases: str, first: str, last: str) -> str:
+    """SQL (FROM): `_probed_pairs`, where the baseline is the one `l` carries when that was
+    recorded by $1 (projections/stamps.py) and only otherwise (rarely) looked up."""
+    carried = f", m.baseline_recorded_at, m.baseline_{value}"
+    return f"""{_latest_later(value, measure, phases, first, last, carried)}
+CROSS JOIN LATERAL (SELECT CASE WHEN l.baseline_recorded_at <= $1 THEN l.baseline_{value}
+      ELSE ({_baseline_of(value, measure)}) END AS {value}) b
+WHERE l.baseline_recorded_at IS NOT NULL AND b.{value} IS NOT NULL"""
 
 
 def _changes_sql(value: str) -> str:
     return f"""
 SELECT l.client_id, l.phase, l.local_date, l.{value} AS later, b.{value} AS baseline
-FROM {_pairs(value, "$2", "$5", "$3", "$4")}
+FROM {_probed_pairs(value, "$2", "$5", "$3", "$4")}
 ORDER BY l.client_id, l.phase"""
 
 

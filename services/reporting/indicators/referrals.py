@@ -164,15 +164,19 @@ def acceptance_cell(group: CellGroup) -> dict[str, Any]:
 
 def days_to_assessment_cells(q: Query) -> CellSql:
     """Referrals made in the period, with the days to the client's first assessment started
-    on or after the referral date (selections' `_FIRST_ASSESSMENT`, as a join: one pass over
-    the assessments, not a probe per referral); referrals without one left out."""
-    assessed = ("SELECT r.*, min(s.local_date) AS first_assessment FROM facts.referrals r"
-                " JOIN facts.assessments_started s ON s.client_id = r.client_id"
-                " AND s.recorded_at <= $1 AND s.local_date >= r.local_date"
-                f" WHERE {_MADE_IN.partition(' WHERE ')[2]} GROUP BY r.event_id")
-    columns = {"client_id": "r.client_id", "days": "r.first_assessment - r.local_date"}
-    return CellSql("assessed r", dict(_REFERRAL_KEYS), columns, {"n": CLIENTS},
-                   {"days": values_of("days")}, ctes={"assessed": assessed})
+    on or after the referral date (selections' `_FIRST_ASSESSMENT`); referrals without one
+    left out. The first is the one the referral carries when that was recorded by $1
+    (projections/stamps.py, ASSESSED), and only otherwise (rarely) looked up."""
+    source = f"""facts.referrals r CROSS JOIN LATERAL (
+            SELECT CASE WHEN r.assessed_recorded_at <= $1 THEN r.assessed_on ELSE (
+                SELECT min(s.local_date) FROM facts.assessments_started s
+                WHERE s.client_id = r.client_id AND s.recorded_at <= $1
+                  AND s.local_date >= r.local_date) END AS first_assessment) a
+        WHERE {_MADE_IN.partition(' WHERE ')[2]}
+          AND r.assessed_on IS NOT NULL AND a.first_assessment IS NOT NULL"""
+    columns = {"client_id": "r.client_id", "days": "a.first_assessment - r.local_date"}
+    return CellSql(source, dict(_REFERRAL_KEYS), columns, {"n": CLIENTS},
+                   {"days": values_of("days")})
 
 
 def unemployment_cells(q: Query) -> CellSql:

@@ -18,7 +18,12 @@ from services.reporting.indicators.catalogue import Indicator
 from services.reporting.indicators.disclosure import DisclosureControl
 from services.reporting.projections import project
 from tests.integration.reporting.builders import History, new_id
-from tests.integration.reporting.random_history import REGIONS, SERVICES, random_history
+from tests.integration.reporting.random_history import (
+    REGIONS,
+    SERVICES,
+    STATUSES,
+    random_history,
+)
 
 CONTROL = DisclosureControl.cell_key_method("cells-equivalence-key")
 IN_CELLS = [spec for spec in INDICATORS if spec.cells is not None]
@@ -32,7 +37,8 @@ def _with_late_records(history: History, seed: int = 5) -> History:
     days after its business time (so what exists at `as_of` depends on `as_of`), and some
     once more under new ids, dated up to 60 days earlier or later and recorded months later:
     an id's first event then depends on `as_of` too. An eighth of the case openings and
-    referrals are recorded months late. A sixth of the clients move to another region
+    referrals are recorded months late, and a quarter of the baselines get a later one of
+    another value, recorded months later. A sixth of the clients move to another region
     during 2024."""
     rng = random.Random(seed)
     closes = [e for e in history.events if e["type"] == "CaseClosed"]
@@ -55,6 +61,20 @@ def _with_late_records(history: History, seed: int = 5) -> History:
         recorded = datetime.fromisoformat(event["time"])
         again["time"] = (recorded + timedelta(days=rng.randrange(1, 200))).isoformat()
         history.events.append(again)
+    baselines = [e for e in history.events if e["data"].get("phase") == "baseline"]
+    for event in rng.sample(baselines, len(baselines) // 4):
+        # Another baseline with another value, dated the same day or a little later and
+        # recorded months later: the latest baseline of a later measurement depends on
+        # `as_of`, and ties on the date go by recorded time.
+        again = copy.deepcopy(event)
+        again["id"] = again["data"]["measurement_id"] = new_id()
+        occurred = datetime.fromisoformat(event["data"]["occurred_at"])
+        shift = rng.choice((0, rng.randrange(1, 30)))
+        again["data"]["occurred_at"] = (occurred + timedelta(days=shift)).isoformat()
+        recorded = datetime.fromisoformat(event["time"])
+        again["time"] = (recorded + timedelta(days=rng.randrange(30, 300))).isoformat()
+        _another_value(again["data"], rng)
+        history.events.append(again)
     openings = [e for e in history.events if e["type"] in ("CaseOpened", "ReferralMade")]
     for event in rng.sample(openings, len(openings) // 8):
         # The opening recorded long after it happened, often after the close or decision
@@ -71,6 +91,16 @@ def _with_late_records(history: History, seed: int = 5) -> History:
         again["time"] = datetime(2024, rng.randrange(1, 13), 1, tzinfo=UTC).isoformat()
         history.events.append(again)
     return history
+
+
+def _another_value(data: dict[str, Any], rng: random.Random) -> None:
+    """A measurement's value changed (a score, a self-assessment's overall or a status)."""
+    if "score" in data:
+        data["score"] = rng.randrange(11)
+    elif "overall" in data:
+        data["overall"] = rng.randrange(1, 10)
+    else:
+        data["status"] = rng.choice(STATUSES)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import asyncpg
 
 from services.reporting.projections import project, rebuild
 from services.reporting.projections.firsts import ENDED_BY, FIRST_OF, LATEST_OF, OPENED_BY
-from services.reporting.projections.stamps import STAMPS
+from services.reporting.projections.stamps import ASSESSED, BASELINE, STAMPS
 from services.runtime.migrate import apply_migrations
 from tests.integration.reporting.builders import History, at, new_id
 from tests.integration.reporting.random_history import random_history
@@ -139,11 +139,11 @@ async def _marks(conn: asyncpg.Connection) -> dict[str, list[tuple[Any, ...]]]:
     """Every mark of every marked table: first rows' `superseded_at`, openings' `ended_at`,
     registrations' `replaced_at`, the opening copied onto a close, its measured stamps."""
     marks = {}
-    for table in {*FIRST_OF, *ENDED_BY, *LATEST_OF, *OPENED_BY}:
+    for table in {*FIRST_OF, *ENDED_BY, *LATEST_OF, *OPENED_BY, *STAMPED}:
         columns = ", ".join(["event_id"] + ["superseded_at"] * (table in FIRST_OF)
                             + ["ended_at"] * (table in ENDED_BY)
                             + ["replaced_at"] * (table in LATEST_OF)
-                            + _opened(table))
+                            + _opened(table) + STAMPED.get(table, []))
         marks[table] = [tuple(r) for r in await conn.fetch(
             f"SELECT {columns} FROM facts.{table} ORDER BY event_id")]
     return marks
@@ -154,8 +154,12 @@ def _opened(table: str) -> list[str]:
     if table not in OPENED_BY:
         return []
     return ["openings", "opened_on", "opened_recorded_at",
-            *(f"opened_{column}" for column in OPENED_BY[table][2])] + (
-        list(STAMPS) if table == "cases_closed" else [])
+            *(f"opened_{column}" for column in OPENED_BY[table][2])]
+
+
+# The stamps of projections/stamps.py: on the closes, the later measurements, the referrals.
+STAMPED = {"cases_closed": list(STAMPS), "measurements": list(BASELINE),
+           "referrals": list(ASSESSED)}
 
 
 def _marked(marks: dict[str, list[tuple[Any, ...]]]) -> int:
@@ -195,8 +199,9 @@ async def test_a_rebuild_gives_every_row_the_mark_live_projection_gave_it(
             await project(conn, events[start:start + 50])
     live = await _marks(conn)
     assert _marked(live) > 20
-    stamped = [r[-len(STAMPS):] for r in live["cases_closed"]]
-    assert all(sum(1 for r in stamped if r[i]) > 5 for i in range(len(STAMPS)))
+    for table, stamps in STAMPED.items():
+        stamped = [r[-len(stamps):] for r in live[table]]
+        assert all(sum(1 for r in stamped if r[i]) > 5 for i in range(len(stamps))), table
     await rebuild(conn, chunk_size=100)
     assert await _marks(conn) == live
 
@@ -214,10 +219,12 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
     for table in ENDED_BY:
         await conn.execute(f"ALTER TABLE facts.{table} DROP COLUMN ended_at")
     await conn.execute("ALTER TABLE facts.clients DROP COLUMN replaced_at")
-    for table in OPENED_BY:
+    for table in {*OPENED_BY, *STAMPED}:
+        dropped = _opened(table) + STAMPED.get(table, [])
         await conn.execute(f"ALTER TABLE facts.{table} "
-                           + ", ".join(f"DROP COLUMN {column}" for column in _opened(table)))
+                           + ", ".join(f"DROP COLUMN {column}" for column in dropped))
     await conn.execute("DROP INDEX facts.engagements_ended_local_date_idx")
+    await conn.execute("DROP INDEX facts.referrals_client_id_idx")
     await conn.execute("DELETE FROM schema_migrations WHERE package = 'services.reporting'"
                        " AND version IN (9, 10, 11, 12, 13)")
     await apply_migrations(conn, "services.reporting")
