@@ -7,11 +7,11 @@ from typing import Any
 from services.reporting.indicators.cells import (
     CLIENTS,
     ITEMS,
-    REGION,
     CellGroup,
     CellSql,
     Count,
     month_of,
+    region_of,
 )
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
@@ -139,7 +139,7 @@ def assessments_completed_cells(q: Query) -> CellSql:
     keys = {
         "kind": _KIND, "conclusion": "c.conclusion",
         "benefit_recommendation": "c.benefit_recommendation",
-        "region": REGION, "month": month_of("c.local_date"),
+        "region": region_of("c"), "month": month_of("c.local_date"),
     }
     source = ("facts.assessments_completed c"
               " WHERE c.recorded_at <= $1 AND c.local_date BETWEEN $2 AND $3")
@@ -147,7 +147,7 @@ def assessments_completed_cells(q: Query) -> CellSql:
 
 
 def health_checks_cells(q: Query) -> CellSql:
-    keys = {"organisation": "h.organisation_id", "region": REGION,
+    keys = {"organisation": "h.organisation_id", "region": region_of("h"),
             "month": month_of("h.local_date")}
     source = ("facts.health_checks h"
               " WHERE h.recorded_at <= $1 AND h.local_date BETWEEN $2 AND $3")
@@ -156,7 +156,7 @@ def health_checks_cells(q: Query) -> CellSql:
 
 def repeat_assessments_cells(q: Query) -> CellSql:
     keys = {"kind": "a.kind", "organisation": "a.organisation_id",
-            "region": REGION, "month": month_of("a.local_date")}
+            "region": region_of("a"), "month": month_of("a.local_date")}
     columns = {
         "client_id": "a.client_id", "repeat": "e.found IS NOT NULL",
         "other_org": "e.found IS NOT NULL AND e.organisation_id IS DISTINCT FROM"

@@ -9,11 +9,11 @@ from services.reporting.indicators import stats
 from services.reporting.indicators.cells import (
     CLIENTS,
     ITEMS,
-    REGION,
     CellGroup,
     CellSql,
     Count,
     month_of,
+    region_of,
 )
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
@@ -191,14 +191,14 @@ _OPEN_CTES = {"holders": _HOLDERS}
 _HOLDER_ORG = "CASE WHEN h.case_id IS NULL THEN o.organisation_id ELSE h.org END"
 _HOLDER_WORKER = "CASE WHEN h.case_id IS NULL THEN o.responsible_worker_id ELSE h.worker END"
 _OPEN_KEYS = {"service": "o.service", "organisation": _HOLDER_ORG,
-              "region": REGION}
+              "region": region_of("o")}
 
 # Cases whose first close is dated in the period, with their first opening
 # (load_cases_closed_in).
 _CLOSED = closed_cases("e.local_date BETWEEN $2 AND $3")
 _CLOSED_KEYS = {
     "service": "c.service", "organisation": "c.organisation_id",
-    "region": REGION, "exit_destination": "c.exit_destination",
+    "region": region_of("c"), "exit_destination": "c.exit_destination",
     "month": month_of("c.local_date"),
 }
 
@@ -243,7 +243,7 @@ def clients_served_cells(q: Query) -> CellSql:
     (load_cases_active_in)."""
     source = not_ended("cases_opened", "o", ">= $2")
     keys = {"service": "o.service", "organisation": "o.organisation_id",
-            "region": REGION}
+            "region": region_of("o")}
     columns = {"client_id": "o.client_id", "opened": "o.local_date", "closed": "o.ended"}
     return CellSql(source, keys, columns, {
         "n": CLIENTS, "opened": Count("count(*)", where="opened BETWEEN $2 AND $3"),

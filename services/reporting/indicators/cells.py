@@ -38,14 +38,17 @@ class Count:
     where: str | None = None
 
 
-# The `region` key of an item: the home region of its client (column `client_id`) as
-# registered at `$1` (the registration holding then: projections/firsts.py, LATEST_OF; null
-# when none), joined once to the items, which PostgreSQL can hash (query.load_client_regions
-# reads the same for the reference definitions).
-REGION = "home region of client_id as of $1"
-_REGIONS = """LEFT JOIN (SELECT client_id AS region_client, home_region AS region_of_client
-    FROM facts.clients WHERE recorded_at <= $1 AND (replaced_at IS NULL OR replaced_at > $1)
-    ) g ON g.region_client = items.client_id"""
+def region_of(alias: str) -> str:
+    """SQL: the `region` key of an item, the home region of the client of row `alias` (its
+    column `client_id`) as registered at `$1` (the registration holding then:
+    projections/firsts.py, LATEST_OF; null when none). Read on the row, which carries its
+    client's registrations (projections/stamps.py, REGIONED: how many and, with exactly one,
+    its region and recorded time); a client registered more than once is looked up."""
+    return f"""CASE {alias}.client_registrations WHEN 0 THEN NULL
+        WHEN 1 THEN CASE WHEN {alias}.client_registered_at <= $1 THEN {alias}.client_region END
+        ELSE (SELECT g.home_region FROM facts.clients g WHERE g.client_id = {alias}.client_id
+              AND g.recorded_at <= $1 AND (g.replaced_at IS NULL OR g.replaced_at > $1)) END"""
+
 
 # The counts most indicators publish: n (distinct clients) and the counted items.
 CLIENTS = Count("count(DISTINCT client_id)")
@@ -53,9 +56,9 @@ ITEMS = Count("count(*)")
 
 
 def values_of(column: str) -> str:
-    """SQL: a cell's values of `column`, ascending and numeric (Decimal: `stats` sorts and
-    reads them without converting each)."""
-    return f"array_agg({column}::numeric ORDER BY {column})"
+    """SQL: a cell's values of `column` (integers or numerics, as they are: `stats` reads
+    both exactly), ascending, so `stats` finds them already in order."""
+    return f"array_agg({column} ORDER BY {column})"
 
 
 @dataclass(frozen=True)
@@ -77,14 +80,13 @@ class CellSql:
     def statement(self, row_keys: Sequence[str], perturb: bool) -> str:
         """One statement: the selection, then one row per combination of `row_keys`."""
         chosen = [(key, self.keys[key]) for key in row_keys]
-        columns = [f"{sql} AS k_{key}" for key, sql in chosen if sql != REGION]
+        columns = [f"{sql} AS k_{key}" for key, sql in chosen]
         columns += [f"{sql} AS {name}" for name, sql in self.columns.items()]
         # The parameters' types, stated once: a statement need not read all three.
         ctes = ["parameters AS (SELECT $1::timestamptz, $2::date, $3::date)"]
         ctes += [f"{name} AS ({sql})" for name, sql in self.ctes.items()]
         ctes.append(f"items AS (SELECT {', '.join(columns)} FROM {self.source})")
-        selected = [f"g.region_of_client AS k_{key}" if sql == REGION else f"k_{key}"
-                    for key, sql in chosen]
+        selected = [f"k_{key}" for key, _ in chosen]
         for name, count in self.counts.items():
             where = f" FILTER (WHERE {count.where})" if count.where else ""
             selected.append(f"{count.value}{where} AS c_{name}")
@@ -94,8 +96,7 @@ class CellSql:
                                 f"{count.units} IS NOT NULL) AS u_{name}")
         selected += [f"{sql} AS a_{name}" for name, sql in self.aggregates.items()]
         group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(chosen)))}" if chosen else ""
-        regions = _REGIONS if REGION in dict(chosen).values() else ""
-        return f"WITH {', '.join(ctes)} SELECT {', '.join(selected)} FROM items {regions}{group}"
+        return f"WITH {', '.join(ctes)} SELECT {', '.join(selected)} FROM items{group}"
 
 
 def month_of(day: str) -> str:
@@ -225,6 +226,19 @@ def aggregate_cells(
     return rows
 
 
-__all__ = ["CLIENTS", "ITEMS", "REGION", "Cell", "CellGroup", "CellReducer", "CellSql", "Count",
-           "aggregate_cells", "count_cell", "fetch_cells", "median_p90_cell", "month_of",
-           "values_of"]
+__all__ = [
+    "CLIENTS",
+    "ITEMS",
+    "Cell",
+    "CellGroup",
+    "CellReducer",
+    "CellSql",
+    "Count",
+    "aggregate_cells",
+    "count_cell",
+    "fetch_cells",
+    "median_p90_cell",
+    "month_of",
+    "region_of",
+    "values_of",
+]

@@ -12,11 +12,11 @@ from services.reporting.indicators import stats
 from services.reporting.indicators.cells import (
     CLIENTS,
     ITEMS,
-    REGION,
     CellGroup,
     CellSql,
     Count,
     month_of,
+    region_of,
 )
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
@@ -226,7 +226,7 @@ def coaching_employment_rate_cells(q: Query) -> CellSql:
         "employed": f"EXISTS (SELECT 1 FROM {_IN_WINDOW} AND p.kind IN ({employed}))",
         "placed": f"EXISTS (SELECT 1 FROM {_IN_WINDOW})",
     }
-    keys = {"organisation": "s.organisation_id", "region": REGION}
+    keys = {"organisation": "s.organisation_id", "region": region_of("s")}
     return CellSql(source, keys, columns, {
         "n": CLIENTS, "employed": Count("count(DISTINCT client_id)", where="employed"),
         "placed": Count("count(DISTINCT client_id)", where="placed"),
@@ -247,7 +247,7 @@ def days_to_first_employer_contact_cells(q: Query) -> CellSql:
         WHERE s.local_date BETWEEN $2 AND $3
           AND {first_of("engagements_started", "s", "engagement_id")}
           AND c.first IS NOT NULL"""
-    keys = {"organisation": "s.organisation_id", "region": REGION,
+    keys = {"organisation": "s.organisation_id", "region": region_of("s"),
             "month": month_of("s.local_date")}
     columns = {"client_id": "s.client_id", "days": "c.first - s.local_date"}
     within_30 = Count("count(*)", where="days <= 30")
@@ -261,7 +261,7 @@ def contact_days_cell(group: CellGroup) -> dict[str, Any]:
 
 
 _PLACEMENT_KEYS = {
-    "kind": "s.kind", "wage_subsidy": "s.wage_subsidy", "region": REGION,
+    "kind": "s.kind", "wage_subsidy": "s.wage_subsidy", "region": region_of("s"),
     "month": month_of("s.local_date"),
 }
 # Placements whose first `PlacementStarted` is dated in the period.

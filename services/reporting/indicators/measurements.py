@@ -11,17 +11,17 @@ from services.reporting.indicators.cases import closed_in_period
 from services.reporting.indicators.cells import (
     CLIENTS,
     ITEMS,
-    REGION,
     CellGroup,
     CellSql,
     Count,
     month_of,
+    region_of,
 )
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
 from services.reporting.indicators.selections import closed_cases
 from services.reporting.indicators.sources import Case, Measurement, load_measurements
-from services.reporting.projections.stamps import LATER_PHASES, SCORES, STAMPS
+from services.reporting.projections.stamps import LATER_PHASES, REGION, SCORES, STAMPS
 
 IN_WORK = frozenset({"open_market_job", "pay_subsidised_job"})
 IN_WORK_OR_EDUCATION = IN_WORK | {"education"}
@@ -59,7 +59,8 @@ def _probed_pairs(value: str, measure: str, phases: str, first: str, last: str) 
 def _pairs(value: str, measure: str, phases: str, first: str, last: str) -> str:
     """SQL (FROM): `_probed_pairs`, where the baseline is the one `l` carries when that was
     recorded by $1 (projections/stamps.py) and only otherwise (rarely) looked up."""
-    carried = f", m.baseline_recorded_at, m.baseline_{value}"
+    carried = (f", m.baseline_recorded_at, m.baseline_{value}, "
+               + ", ".join(f"m.{c}" for c in REGION))
     return f"""{_latest_later(value, measure, phases, first, last, carried)}
 CROSS JOIN LATERAL (SELECT CASE WHEN l.baseline_recorded_at <= $1 THEN l.baseline_{value}
       ELSE ({_baseline_of(value, measure)}) END AS {value}) b
@@ -251,7 +252,7 @@ def _stamped(stamp: str, probed: str) -> str:
 
 _CASE_KEYS = {
     "service": "c.service", "organisation": "c.organisation_id",
-    "region": REGION, "month": month_of("c.local_date"),
+    "region": region_of("c"), "month": month_of("c.local_date"),
 }
 # Whether the case's client has a score or self-assessment ($4) of the baseline dated
 # open − 30 … close, and of the end dated open … close + 30: one probe over both windows.
@@ -307,7 +308,7 @@ def coverage_cell(group: CellGroup) -> dict[str, Any]:
     return {"value": group.proportion("followed")}
 
 
-_CHANGE_KEYS = {"phase": "l.phase", "region": REGION,
+_CHANGE_KEYS = {"phase": "l.phase", "region": region_of("l"),
                 "month": month_of("l.local_date")}
 
 
@@ -358,7 +359,7 @@ def labour_market_cell(group: CellGroup) -> dict[str, Any]:
             "work_share": group.proportion("working")}
 
 
-_SCORED_KEYS = {"phase": "m.phase", "region": REGION,
+_SCORED_KEYS = {"phase": "m.phase", "region": region_of("m"),
                 "month": month_of("m.local_date")}
 
 

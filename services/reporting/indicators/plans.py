@@ -11,11 +11,11 @@ from services.reporting.indicators import stats
 from services.reporting.indicators.cells import (
     CLIENTS,
     ITEMS,
-    REGION,
     CellGroup,
     CellSql,
     Count,
     month_of,
+    region_of,
 )
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
@@ -95,7 +95,7 @@ def median_p90(group: Group) -> dict[str, Any]:
 
 _CASE_KEYS = {
     "service": "o.service", "organisation": "o.organisation_id",
-    "region": REGION, "month": month_of("o.local_date"),
+    "region": region_of("o"), "month": month_of("o.local_date"),
 }
 # Cases of the planned services ($4) whose first `CaseOpened` is dated in the period, with
 # the date of their first `SupportPlanAgreed` (any date; null: none) as of $1.

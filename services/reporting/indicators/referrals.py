@@ -9,11 +9,11 @@ from services.reporting.indicators import stats
 from services.reporting.indicators.cells import (
     CLIENTS,
     ITEMS,
-    REGION,
     CellGroup,
     CellSql,
     Count,
     month_of,
+    region_of,
     values_of,
 )
 from services.reporting.indicators.query import Query, month
@@ -128,7 +128,7 @@ def queue(group: Group) -> dict[str, Any]:
 _REFERRAL_KEYS = {
     "referring_org_kind": "r.referring_org_kind", "target_service": "r.target_service",
     "triage": "r.triage", "target_organisation": "r.target_organisation_id",
-    "region": REGION, "month": month_of("r.local_date"),
+    "region": region_of("r"), "month": month_of("r.local_date"),
 }
 # A referral's first `ReferralMade` (INDICATORS.md, Ties) dated in the period.
 _MADE_IN = (f"facts.referrals r WHERE r.local_date BETWEEN $2 AND $3"
@@ -152,7 +152,7 @@ def acceptance_cells(q: Query) -> CellSql:
                           "e.local_date BETWEEN $2 AND $3"
                           " AND e.decision IN ('accepted', 'declined')", "d")
     keys = {"referring_org_kind": "d.referring_org_kind", "target_service": "d.target_service",
-            "region": REGION, "month": month_of("d.local_date")}
+            "region": region_of("d"), "month": month_of("d.local_date")}
     columns = {"client_id": "d.client_id", "accepted": "d.decision = 'accepted'"}
     return CellSql(source, keys, columns,
                    {"n": CLIENTS, "items": ITEMS, "accepted": Count("count(*)", where="accepted")})

@@ -23,6 +23,7 @@ from services.reporting.indicators.sources import (
     load_transfers,
 )
 from services.reporting.projections.firsts import ENDED_BY, FIRST_OF, OPENED_BY
+from services.reporting.projections.stamps import REGION
 
 
 def first_of(table: str, alias: str, key: str) -> str:
@@ -49,7 +50,7 @@ def not_ended(table: str, alias: str, ended: str) -> str:
     ending, key = ENDED_BY[table]
     first = first_of(table, "t", key)
     if ending in OPENED_BY:
-        copied = OPENED_BY[ending][2]
+        copied = (*OPENED_BY[ending][2], *REGION)
         columns = ", ".join(f"t.{c}" for c in (key, "local_date", *copied))
         ends = with_opening(ending, (key, "local_date"), f"e.local_date {ended}", "e")
         lately = (f"SELECT e.{key}, e.opened_on, {', '.join(f'e.{c}' for c in copied)},"
@@ -73,6 +74,8 @@ def with_opening(ending: str, columns: tuple[str, ...], where: str, alias: str) 
     end without one is left out): the end's `columns`, the opening's date as `opened_on`
     and the opening's columns that OPENED_BY copies, under their own names.
 
+    Also the client's registrations (`cells.region_of`, projections/stamps.py: REGION).
+
     An id with one opening row has it copied onto its ends (`opened_*`,
     projections/firsts.py, OPENED_BY): no join. Only ids with several openings (re-dated
     late records) join them, through a partial index: the cost follows the rows selected,
@@ -80,10 +83,14 @@ def with_opening(ending: str, columns: tuple[str, ...], where: str, alias: str) 
     opening, key, copied = OPENED_BY[ending]
     first = first_of(ending, "e", key)
     own = ", ".join(f"e.{c}" for c in columns)
-    return f"""(SELECT {own}, e.opened_on, {", ".join(f"e.opened_{c} AS {c}" for c in copied)}
+    # The client's registrations (`region_of`): the end's own copy, for its one opening's
+    # client (projections/stamps.py), or the opening's.
+    mine, theirs = (", ".join(f"{alias}.{c}" for c in REGION) for alias in ("e", "o"))
+    return f"""(SELECT {own}, e.opened_on, {", ".join(f"e.opened_{c} AS {c}" for c in copied)},
+                {mine}
             FROM facts.{ending} e
             WHERE {where} AND {first} AND e.openings = 1 AND e.opened_recorded_at <= $1
-        UNION ALL SELECT {own}, o.local_date, {", ".join(f"o.{c}" for c in copied)}
+        UNION ALL SELECT {own}, o.local_date, {", ".join(f"o.{c}" for c in copied)}, {theirs}
             FROM facts.{ending} e JOIN facts.{opening} o ON o.{key} = e.{key}
                 AND {first_of(opening, "o", key)}
             WHERE {where} AND {first} AND e.openings > 1) {alias}"""

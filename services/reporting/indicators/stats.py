@@ -34,34 +34,47 @@ def share(flags: Iterable[bool]) -> float | None:
     return round3(ratio(sum(values), len(values)))
 
 
+def _exact_sum(values: Sequence[Number]) -> Decimal:
+    """The exact sum (ints and Decimals add as they are; a float counts as its shortest
+    decimal representation, as `_dec` reads it)."""
+    if any(isinstance(v, float) for v in values):
+        return sum((_dec(v) for v in values), Decimal(0))
+    return Decimal(0) + sum(values)
+
+
 def mean(values: Sequence[Number]) -> float | None:
     if not values:
         return None
-    return round3(sum((_dec(v) for v in values), Decimal(0)) / len(values))
+    return round3(_exact_sum(values) / len(values))
+
+
+# Order statistics sort the values as they are (ints, Decimals and floats compare exactly
+# with each other) and convert only the one or two they pick: a year of a country is
+# hundreds of thousands of values, often already in order (the cells aggregate them sorted).
 
 
 def median(values: Sequence[Number]) -> float | None:
     """Median; of an even count the mean of the two middle values."""
     if not values:
         return None
-    ordered = sorted(_dec(v) for v in values)
+    ordered = sorted(values)
     middle = len(ordered) // 2
     if len(ordered) % 2:
         return round3(ordered[middle])
-    return round3((ordered[middle - 1] + ordered[middle]) / 2)
+    return round3((_dec(ordered[middle - 1]) + _dec(ordered[middle])) / 2)
 
 
 def p90(values: Sequence[Number]) -> float | None:
     """Nearest rank: the value at position ceil(0.9 × N) in ascending order."""
     if not values:
         return None
-    ordered = sorted(_dec(v) for v in values)
+    ordered = sorted(values)
     rank = (9 * len(ordered) + 9) // 10
     return round3(ordered[rank - 1])
 
 
 def maximum(values: Sequence[Number]) -> float | None:
-    return round3(max(_dec(v) for v in values)) if values else None
+    return round3(max(values)) if values else None
 
 
 def nps(scores: Sequence[int]) -> int | None:

@@ -71,3 +71,40 @@ WHERE t.event_id = r.event_id;
 
 -- An assessment finds the referrals of its client to stamp.
 CREATE INDEX ON facts.referrals (client_id);
+
+-- Every row indicators count clients in carries its client's registrations: how many, and
+-- with exactly one its region and recorded time (projections/stamps.py, REGIONED):
+-- group_by=region reads the region as of as_of on the row instead of joining every client.
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES
+        ('referrals', 'client_id'), ('referral_decisions', 'opened_client_id'),
+        ('cases_opened', 'client_id'), ('cases_closed', 'opened_client_id'),
+        ('assessments_started', 'client_id'), ('assessments_completed', 'client_id'),
+        ('health_checks', 'client_id'), ('engagements_started', 'client_id'),
+        ('placements_started', 'client_id'), ('measurements', 'client_id')
+    ) AS x(name, client)
+    LOOP
+        EXECUTE format('ALTER TABLE facts.%I ADD COLUMN client_registrations integer,'
+                       ' ADD COLUMN client_region text,'
+                       ' ADD COLUMN client_registered_at timestamptz', t.name);
+        EXECUTE format(
+            'UPDATE facts.%1$I x SET (client_registrations, client_region, client_registered_at)
+                 = (g.n, CASE WHEN g.n = 1 THEN g.region END, CASE WHEN g.n = 1 THEN g.at END)
+             FROM (SELECT c.client_id, count(*) AS n, min(c.home_region) AS region,
+                          min(c.recorded_at) AS at
+                   FROM facts.clients c GROUP BY c.client_id) g
+             WHERE g.client_id = x.%2$I', t.name, t.client);
+        EXECUTE format('UPDATE facts.%I SET client_registrations = 0'
+                       ' WHERE client_registrations IS NULL', t.name);
+    END LOOP;
+END
+$$;
+
+-- A registration finds its client's rows to stamp.
+CREATE INDEX ON facts.assessments_completed (client_id);
+CREATE INDEX ON facts.health_checks (client_id);
+CREATE INDEX ON facts.engagements_started (client_id);
+CREATE INDEX ON facts.referral_decisions (opened_client_id) WHERE openings = 1;

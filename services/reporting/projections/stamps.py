@@ -34,7 +34,7 @@ from typing import Any
 
 import asyncpg
 
-from services.reporting.projections.facts import ids_of
+from services.reporting.projections.facts import FACT_COLUMNS, ids_of
 
 # The measures that are a score or a self-assessment (INDICATORS.md: `measurement_coverage`).
 SCORES = ("work_ability_score", "self_assessment")
@@ -128,27 +128,76 @@ def _assessed(schema: str, where: str) -> str:
         WHERE t.event_id = s.event_id AND ({mine}) IS DISTINCT FROM ({theirs})"""
 
 
+# The home region of a row's client (every indicator's `group_by=region`): the client's
+# registration holding at `as_of` (firsts.LATEST_OF). Each row of the tables indicators
+# count clients in carries how many registrations its client has and, with exactly one,
+# its region and recorded time: the region as of `as_of` is then read on the row (`region
+# _of` in indicators/cells.py), where it was a join of the counted rows to every client
+# registered. A client with several (a move) is looked up as before. Table → its client
+# column (an end's is its opening's, firsts.OPENED_BY) and, for an end, its id.
+REGIONED: dict[str, tuple[str, str | None]] = {
+    "referrals": ("client_id", None), "referral_decisions": ("opened_client_id", "referral_id"),
+    "cases_opened": ("client_id", None), "cases_closed": ("opened_client_id", "case_id"),
+    "assessments_started": ("client_id", None), "assessments_completed": ("client_id", None),
+    "health_checks": ("client_id", None), "engagements_started": ("client_id", None),
+    "placements_started": ("client_id", None), "measurements": ("client_id", None),
+}
+REGION = ("client_registrations", "client_region", "client_registered_at")
+
+
+def _region(schema: str, table: str, where: str) -> str:
+    """SQL: set the client's registrations of the rows `x` of `table` that `where` selects."""
+    client = REGIONED[table][0]
+    mine, theirs = (", ".join(f"{alias}.{n}" for n in REGION) for alias in ("t", "s"))
+    return f"""
+        UPDATE {schema}.{table} t SET ({", ".join(REGION)}) = ({theirs})
+        FROM (SELECT x.event_id, g.n AS client_registrations,
+                     CASE WHEN g.n = 1 THEN g.region END AS client_region,
+                     CASE WHEN g.n = 1 THEN g.at END AS client_registered_at
+              FROM {schema}.{table} x CROSS JOIN LATERAL (
+                  SELECT count(*) AS n, min(c.home_region) AS region, min(c.recorded_at) AS at
+                  FROM {schema}.clients c WHERE c.client_id = x.{client}) g
+              WHERE {where}) s
+        WHERE t.event_id = s.event_id AND ({mine}) IS DISTINCT FROM ({theirs})"""
+
+
+# The clients' locks: a bucket of clients each (a batch of ten thousand events then takes
+# at most this many, whatever its clients: advisory locks share the server's lock table),
+# in a key space of their own per schema (the two-int keys never meet firsts.mark's).
+_LOCK_BUCKETS = 1024
+_LOCK_SPACES = {"facts": 0x5354_0001, "facts_next": 0x5354_0002}
+
+
 async def stamp(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]], *,
                 schema: str) -> None:
     """Recompute the stamps of the closes of the cases whose opening or close was just
     copied and of the clients with a fact a stamp reads in it (in the caller's transaction,
-    after the openings were copied onto the closes). One advisory lock per client, all taken
-    at once in one order, after the per-id locks of firsts.mark (a writer holding a client's
-    lock waits for no other lock than clients', so no two writers wait for each other)."""
+    after the openings were copied onto the closes). One advisory lock per bucket of clients,
+    all taken at once in one order, after the per-id locks of firsts.mark (a writer holding
+    a bucket's lock waits for no other lock than buckets', so no two writers wait for each
+    other), and the facts' buckets before the shadow's."""
     cases = sorted(ids_of(rows, "cases_opened", "case_id")
                    | ids_of(rows, "cases_closed", "case_id"))
-    clients = {c for table in (*_READ, "referrals", "assessments_started")
+    referrals = sorted(ids_of(rows, "referrals", "referral_id")
+                       | ids_of(rows, "referral_decisions", "referral_id"))
+    clients = {c for table in ("clients", *REGIONED) if table in FACT_COLUMNS
+               and "client_id" in FACT_COLUMNS[table]
                for c in ids_of(rows, table, "client_id")}
     if cases:
         clients |= {r[0] for r in await conn.fetch(
             f"SELECT DISTINCT opened_client_id FROM {schema}.cases_closed"
             " WHERE case_id = ANY($1::text[]) AND opened_client_id IS NOT NULL", cases)}
+    if referrals:
+        clients |= {r[0] for r in await conn.fetch(
+            f"SELECT DISTINCT opened_client_id FROM {schema}.referral_decisions"
+            " WHERE referral_id = ANY($1::text[]) AND opened_client_id IS NOT NULL",
+            referrals)}
     if not cases and not clients:
         return
     await conn.execute(
-        "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(l, 0) h"
-        " FROM unnest($1::text[]) l) l ORDER BY h",
-        sorted(f"{schema}.stamps:{client}" for client in clients))
+        "SELECT pg_advisory_xact_lock($2::int, b) FROM (SELECT DISTINCT hashtext(l) & $3 b"
+        " FROM unnest($1::text[]) l) l ORDER BY b",
+        sorted(clients), _LOCK_SPACES[schema], _LOCK_BUCKETS - 1)
     selected = ("e.case_id = ANY($1::text[])"
                 " OR (e.openings = 1 AND e.opened_client_id = ANY($2::text[]))")
     await conn.execute(_stamp(schema, selected), cases, sorted(clients))
@@ -159,6 +208,20 @@ async def stamp(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]]
                       | ids_of(rows, "assessments_started", "client_id"))
     if assessed:
         await conn.execute(_assessed(schema, "r.client_id = ANY($1::text[])"), assessed)
+    # The rows just copied, every row of a client just registered, and the ends whose
+    # opening (so whose client) was just copied onto them.
+    registered = sorted(ids_of(rows, "clients", "client_id"))
+    ends = {"cases_closed": cases, "referral_decisions": referrals}
+    for table, (client, key) in REGIONED.items():
+        new = [r[0] for r in rows.get(table, ())]
+        if not new and not registered and not ends.get(table):
+            continue
+        where = f"x.event_id = ANY($1::uuid[]) OR x.{client} = ANY($2::text[])"
+        if key is not None:  # an end has its opening's client only with one opening
+            where = (f"x.event_id = ANY($1::uuid[]) OR (x.openings = 1 AND x.{client} ="
+                     f" ANY($2::text[])) OR x.{key} = ANY($3::text[])")
+        await conn.execute(_region(schema, table, where), new, registered,
+                           *([ends[table]] if key is not None else []))
 
 
 async def stamp_all(conn: asyncpg.Connection, *, schema: str) -> None:
@@ -166,7 +229,9 @@ async def stamp_all(conn: asyncpg.Connection, *, schema: str) -> None:
     await conn.execute(_stamp(schema, "true"))
     await conn.execute(_baseline(schema, "true"))
     await conn.execute(_assessed(schema, "true"))
+    for table in REGIONED:
+        await conn.execute(_region(schema, table, "true"))
 
 
-__all__ = ["ASSESSED", "BASELINE", "LATER_PHASES", "SCORES", "STAMPS", "VALUE_OF", "stamp",
-           "stamp_all"]
+__all__ = ["ASSESSED", "BASELINE", "LATER_PHASES", "REGION", "REGIONED", "SCORES", "STAMPS",
+           "VALUE_OF", "stamp", "stamp_all"]

@@ -38,8 +38,9 @@ def _with_late_records(history: History, seed: int = 5) -> History:
     once more under new ids, dated up to 60 days earlier or later and recorded months later:
     an id's first event then depends on `as_of` too. An eighth of the case openings and
     referrals are recorded months late, and a quarter of the baselines get a later one of
-    another value, recorded months later. A sixth of the clients move to another region
-    during 2024."""
+    another value, recorded months later. An eighth of the clients' registrations are
+    recorded in 2024, after their other events; a sixth of the clients move to another
+    region during 2024."""
     rng = random.Random(seed)
     closes = [e for e in history.events if e["type"] == "CaseClosed"]
     for close in rng.sample(closes, len(closes) // 3):
@@ -82,6 +83,9 @@ def _with_late_records(history: History, seed: int = 5) -> History:
         recorded = datetime.fromisoformat(event["time"])
         event["time"] = (recorded + timedelta(days=rng.randrange(60, 400))).isoformat()
     registrations = [e for e in history.events if e["type"] == "ClientRegistered"]
+    for event in rng.sample(registrations, len(registrations) // 8):
+        # Registered long after: as of a moment between, the client's rows have no region.
+        event["time"] = datetime(2024, rng.randrange(4, 13), 1, tzinfo=UTC).isoformat()
     for event in rng.sample(registrations, len(registrations) // 6):
         # The client moves: registered again in another region, recorded in 2024.
         again = copy.deepcopy(event)

@@ -17,7 +17,7 @@ import asyncpg
 
 from services.reporting.projections import project, rebuild
 from services.reporting.projections.firsts import ENDED_BY, FIRST_OF, LATEST_OF, OPENED_BY
-from services.reporting.projections.stamps import ASSESSED, BASELINE, STAMPS
+from services.reporting.projections.stamps import ASSESSED, BASELINE, REGION, REGIONED, STAMPS
 from services.runtime.migrate import apply_migrations
 from tests.integration.reporting.builders import History, at, new_id
 from tests.integration.reporting.random_history import random_history
@@ -157,9 +157,11 @@ def _opened(table: str) -> list[str]:
             *(f"opened_{column}" for column in OPENED_BY[table][2])]
 
 
-# The stamps of projections/stamps.py: on the closes, the later measurements, the referrals.
-STAMPED = {"cases_closed": list(STAMPS), "measurements": list(BASELINE),
-           "referrals": list(ASSESSED)}
+# The stamps of projections/stamps.py: the clients' registrations on every counted row; on
+# the closes, the later measurements and the referrals, more.
+STAMPED = {table: list(REGION) for table in REGIONED} | {
+    "cases_closed": [*STAMPS, *REGION], "measurements": [*BASELINE, *REGION],
+    "referrals": [*ASSESSED, *REGION]}
 
 
 def _marked(marks: dict[str, list[tuple[Any, ...]]]) -> int:
@@ -224,7 +226,8 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
         await conn.execute(f"ALTER TABLE facts.{table} "
                            + ", ".join(f"DROP COLUMN {column}" for column in dropped))
     await conn.execute("DROP INDEX facts.engagements_ended_local_date_idx")
-    await conn.execute("DROP INDEX facts.referrals_client_id_idx")
+    for index in ("referrals", "assessments_completed", "health_checks", "engagements_started"):
+        await conn.execute(f"DROP INDEX facts.{index}_client_id_idx")
     await conn.execute("DELETE FROM schema_migrations WHERE package = 'services.reporting'"
                        " AND version IN (9, 10, 11, 12, 13)")
     await apply_migrations(conn, "services.reporting")
