@@ -87,17 +87,7 @@ async def test_two_writers_projecting_rows_of_one_id_at_once_both_see_the_other(
     async with conn.transaction():
         await project(conn, history.envelopes()[:1])  # the client
     first, second = history.envelopes()[1:]
-    other = await asyncpg.connect(database_url)
-    try:
-        async with other.transaction():
-            await project(other, [second])
-            # Uncommitted: our writer waits for the id's turn, then sees the late row.
-            ours = asyncio.create_task(_project_in_tx(conn, [first]))
-            await asyncio.sleep(0.3)
-            assert not ours.done()
-        await ours
-    finally:
-        await other.close()
+    await _after_the_other(conn, database_url, theirs=[second], ours=[first])
     rows = {str(r["event_id"]): r for r in await _rows(conn, referral)}
     assert rows[late["id"]]["superseded_at"] is None
     assert rows[str(first.id)]["superseded_at"] == at("2024-05-01")
@@ -114,20 +104,39 @@ async def test_a_measurement_and_a_close_of_one_client_projected_at_once_see_eac
     registered, opened, measured, closed = history.envelopes()
     async with conn.transaction():
         await project(conn, [registered, opened])
-    other = await asyncpg.connect(database_url)
-    try:
-        async with other.transaction():
-            await project(other, [measured])
-            # Uncommitted: our writer waits for the client's turn, then sees the measurement.
-            ours = asyncio.create_task(_project_in_tx(conn, [closed]))
-            await asyncio.sleep(0.3)
-            assert not ours.done()
-        await ours
-    finally:
-        await other.close()
+    await _after_the_other(conn, database_url, theirs=[measured], ours=[closed])
     stamps = await conn.fetchrow("SELECT measured_baseline_at, measured_end_at"
                                  " FROM facts.cases_closed WHERE case_id = $1", case)
     assert tuple(stamps) == (measured.time, None)
+
+
+async def test_a_registration_and_a_fact_of_one_client_projected_at_once_see_each_other(
+    conn: asyncpg.Connection, database_url: str
+) -> None:
+    history = History()
+    client = history.client(region="pirkanmaa")
+    history.referral(client, "2024-03-01")
+    registered, made = history.envelopes()
+    await _after_the_other(conn, database_url, theirs=[registered], ours=[made])
+    copied = await conn.fetchrow("SELECT client_registrations, client_region"
+                                 " FROM facts.referrals WHERE client_id = $1", client)
+    assert tuple(copied) == (1, "pirkanmaa")
+
+
+async def _after_the_other(conn: asyncpg.Connection, database_url: str, *,
+                           theirs: list[Any], ours: list[Any]) -> None:
+    """Another writer projects `theirs` and, before it commits, ours starts on `ours`: ours
+    must wait for the other's turn (then see its rows), not go ahead."""
+    other = await asyncpg.connect(database_url)
+    try:
+        async with other.transaction():
+            await project(other, theirs)
+            waiting = asyncio.create_task(_project_in_tx(conn, ours))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+        await waiting
+    finally:
+        await other.close()
 
 
 async def _project_in_tx(conn: asyncpg.Connection, events: list[Any]) -> int:
