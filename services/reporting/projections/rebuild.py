@@ -110,12 +110,18 @@ async def _finish_shadow(conn: asyncpg.Connection, restore: list[str]) -> None:
     """Make the shadow tables durable and index them, before the swap takes its lock."""
     async with conn.transaction():
         await conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for table in FACT_TABLES:
-            await conn.execute(f"ALTER TABLE facts_next.{table} SET LOGGED")
+        await conn.execute("SET LOCAL work_mem = '256MB'")
         for statement in restore:
             await conn.execute(statement)
-        # SET LOGGED locked every table: no shadow writer is halfway through an id.
+        # No shadow writer is halfway through an id while the marks are computed (they
+        # read the indexes just restored), in the order SET LOGGED then takes the tables.
+        await conn.execute(f"LOCK TABLE {', '.join(f'facts_next.{t}' for t in FACT_TABLES)}"
+                           " IN SHARE ROW EXCLUSIVE MODE")
         await mark_all(conn, schema="facts_next")
+        # SET LOGGED rewrites each table and its indexes: the row versions the marks
+        # replaced are left behind, so the new facts are as compact as their rows.
+        for table in FACT_TABLES:
+            await conn.execute(f"ALTER TABLE facts_next.{table} SET LOGGED")
         await conn.execute("ANALYZE facts_next.rebuild_seen")
 
 
