@@ -198,9 +198,11 @@ async def stamp(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]]
         "SELECT pg_advisory_xact_lock($2::int, b) FROM (SELECT DISTINCT hashtext(l) & $3 b"
         " FROM unnest($1::text[]) l) l ORDER BY b",
         sorted(clients), _LOCK_SPACES[schema], _LOCK_BUCKETS - 1)
+    # The closes of the cases just copied, and of the clients with a fact they read.
+    readers = {c for table in _READ for c in ids_of(rows, table, "client_id")}
     selected = ("e.case_id = ANY($1::text[])"
                 " OR (e.openings = 1 AND e.opened_client_id = ANY($2::text[]))")
-    await conn.execute(_stamp(schema, selected), cases, sorted(clients))
+    await conn.execute(_stamp(schema, selected), cases, sorted(readers))
     measured = sorted(ids_of(rows, "measurements", "client_id"))
     if measured:
         await conn.execute(_baseline(schema, "l.client_id = ANY($1::text[])"), measured)
