@@ -34,7 +34,7 @@ from typing import Any
 
 import asyncpg
 
-from services.reporting.projections.facts import FACT_COLUMNS, ids_of
+from services.reporting.projections.facts import ids_of
 
 # The measures that are a score or a self-assessment (INDICATORS.md: `measurement_coverage`).
 SCORES = ("work_ability_score", "self_assessment")
@@ -180,18 +180,15 @@ async def stamp(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]]
                    | ids_of(rows, "cases_closed", "case_id"))
     referrals = sorted(ids_of(rows, "referrals", "referral_id")
                        | ids_of(rows, "referral_decisions", "referral_id"))
-    clients = {c for table in ("clients", *REGIONED) if table in FACT_COLUMNS
-               and "client_id" in FACT_COLUMNS[table]
-               for c in ids_of(rows, table, "client_id")}
-    if cases:
-        clients |= {r[0] for r in await conn.fetch(
-            f"SELECT DISTINCT opened_client_id FROM {schema}.cases_closed"
-            " WHERE case_id = ANY($1::text[]) AND opened_client_id IS NOT NULL", cases)}
-    if referrals:
-        clients |= {r[0] for r in await conn.fetch(
-            f"SELECT DISTINCT opened_client_id FROM {schema}.referral_decisions"
-            " WHERE referral_id = ANY($1::text[]) AND opened_client_id IS NOT NULL",
-            referrals)}
+    # The ends whose ids were just copied (an opening or an end), and their clients.
+    ends = {"cases_closed": cases, "referral_decisions": referrals}
+    clients = {c for table in ("clients", *REGIONED) for c in ids_of(rows, table, "client_id")}
+    for table, ids in ends.items():
+        if ids:
+            clients |= {r[0] for r in await conn.fetch(
+                f"SELECT DISTINCT opened_client_id FROM {schema}.{table}"
+                f" WHERE {REGIONED[table][1]} = ANY($1::text[])"
+                " AND opened_client_id IS NOT NULL", ids)}
     if not cases and not clients:
         return
     await conn.execute(
@@ -213,7 +210,6 @@ async def stamp(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]]
     # The rows just copied, every row of a client just registered, and the ends whose
     # opening (so whose client) was just copied onto them.
     registered = sorted(ids_of(rows, "clients", "client_id"))
-    ends = {"cases_closed": cases, "referral_decisions": referrals}
     for table, (client, key) in REGIONED.items():
         new = [r[0] for r in rows.get(table, ())]
         if not new and not registered and not ends.get(table):
