@@ -238,6 +238,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "felt_heard_share. n counts responses.",
         (*_SO, _R, _M), experience.client_experience, experience.experience,
         ("mean_score", "helped_share", "felt_heard_share"), n_mode="records",
+        cells=experience.experience_cells, cell_reducer=experience.experience_cell,
     ),
     Indicator(
         "responsibility_transfers", "Asiakasvastuun siirrot", "Responsibility transfers",

@@ -76,6 +76,14 @@ class CellSql:
     arguments: tuple[Any, ...] = ()
     # Table expressions (name → SELECT) the source may join, before `items`.
     ctes: dict[str, str] = field(default_factory=dict)
+    # Keys whose value as selected a function maps to the published one (e.g. an
+    # organisation's id to its region, from the registry the statement cannot list); the
+    # cells that then share their values are merged. Only for counts of records, which add.
+    resolve: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.resolve and any("DISTINCT" in c.value for c in self.counts.values()):
+            raise ValueError("resolved keys merge cells: their counts must add")
 
     def statement(self, row_keys: Sequence[str], perturb: bool) -> str:
         """One statement: the selection, then one row per combination of `row_keys`."""
@@ -86,7 +94,60 @@ class CellSql:
         ctes = ["parameters AS (SELECT $1::timestamptz, $2::date, $3::date)"]
         ctes += [f"{name} AS ({sql})" for name, sql in self.ctes.items()]
         ctes.append(f"items AS (SELECT {', '.join(columns)} FROM {self.source})")
-        selected = [f"k_{key}" for key, _ in chosen]
+        keys = [f"k_{key}" for key, _ in chosen]
+        if not self._by_client():
+            selected = [*keys, *self._counted(perturb), *self._aggregated()]
+            return f"WITH {', '.join(ctes)} SELECT {', '.join(selected)} FROM items{_group(keys)}"
+        ctes.append(self._clients(keys))
+        selected = [*keys, *self._counted_by_client(perturb)]
+        if not self.aggregates:
+            return f"WITH {', '.join(ctes)} SELECT {', '.join(selected)} FROM clients{_group(keys)}"
+        ctes.append(f"counted AS (SELECT {', '.join(selected)} FROM clients{_group(keys)})")
+        ctes.append(f"valued AS (SELECT {', '.join([*keys, *self._aggregated()])}"
+                    f" FROM items{_group(keys)})")
+        same = " AND ".join(f"c.{k} IS NOT DISTINCT FROM v.{k}" for k in keys) or "true"
+        names = [f"a_{name}" for name in self.aggregates]
+        return (f"WITH {', '.join(ctes)} SELECT c.*, {', '.join(f'v.{a}' for a in names)}"
+                f" FROM counted c JOIN valued v ON {same}")
+
+    def _by_client(self) -> bool:
+        """Whether every count is of clients or of items (`CLIENTS`, `ITEMS`, each maybe
+        filtered), with clients as units: then the items are first grouped per client in
+        each cell (a hash), and the cell counts those groups, instead of sorting the cell's
+        items by client for `count(DISTINCT client_id)`."""
+        return "client_id" in self.columns and all(
+            c.units == "client_id" and c.value in (CLIENTS.value, ITEMS.value)
+            for c in self.counts.values())
+
+    def _clients(self, keys: list[str]) -> str:
+        """SQL, CTE `clients`: a row per cell and client, with a column per count: whether
+        one of the client's items meets it (a count of clients) or how many do (of items)."""
+        flags = []
+        for name, count in self.counts.items():
+            if count.value == CLIENTS.value:
+                flags.append(f"bool_or({count.where or 'true'}) AS f_{name}")
+            else:
+                where = f" FILTER (WHERE {count.where})" if count.where else ""
+                flags.append(f"count(*){where} AS f_{name}")
+        return (f"clients AS (SELECT {', '.join([*keys, 'client_id', *flags])} FROM items"
+                f"{_group([*keys, 'client_id'])})")
+
+    def _counted_by_client(self, perturb: bool) -> list[str]:
+        selected = []
+        for name, count in self.counts.items():
+            if count.value == CLIENTS.value:
+                # A client is counted once; a null client not at all.
+                met = f"f_{name} AND client_id IS NOT NULL"
+                selected.append(f"count(*) FILTER (WHERE {met}) AS c_{name}")
+            else:
+                met = f"f_{name} > 0 AND client_id IS NOT NULL"
+                selected.append(f"coalesce(sum(f_{name}), 0)::bigint AS c_{name}")
+            if perturb:
+                selected.append(f"array_agg(client_id) FILTER (WHERE {met}) AS u_{name}")
+        return selected
+
+    def _counted(self, perturb: bool) -> list[str]:
+        selected = []
         for name, count in self.counts.items():
             where = f" FILTER (WHERE {count.where})" if count.where else ""
             selected.append(f"{count.value}{where} AS c_{name}")
@@ -94,9 +155,15 @@ class CellSql:
                 condition = f"({count.where}) AND " if count.where else ""
                 selected.append(f"array_agg(DISTINCT {count.units}) FILTER (WHERE {condition}"
                                 f"{count.units} IS NOT NULL) AS u_{name}")
-        selected += [f"{sql} AS a_{name}" for name, sql in self.aggregates.items()]
-        group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(chosen)))}" if chosen else ""
-        return f"WITH {', '.join(ctes)} SELECT {', '.join(selected)} FROM items{group}"
+        return selected
+
+    def _aggregated(self) -> list[str]:
+        return [f"{sql} AS a_{name}" for name, sql in self.aggregates.items()]
+
+
+def _group(columns: Sequence[str]) -> str:
+    """SQL: GROUP BY `columns` (by position), or nothing without columns."""
+    return f" GROUP BY {', '.join(str(i + 1) for i in range(len(columns)))}" if columns else ""
 
 
 def month_of(day: str) -> str:
@@ -198,7 +265,24 @@ async def fetch_cells(conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence
         if not row_keys and not any(counts.values()):
             continue  # no group_by and nothing counted: the empty row
         cells.append(Cell(values, counts, units, aggregates))
-    return cells
+    resolved = [key for key in row_keys if key in sql.resolve]
+    return _resolved(cells, {key: sql.resolve[key] for key in resolved}) if resolved else cells
+
+
+def _resolved(cells: list[Cell], resolve: dict[str, Callable[[Any], Any]]) -> list[Cell]:
+    """The cells with their `resolve` keys mapped, those then sharing their values merged:
+    counts summed, units and aggregated values (arrays) joined."""
+    merged: dict[tuple[Any, ...], Cell] = {}
+    for cell in cells:
+        values = cell.values | {key: f(cell.values[key]) for key, f in resolve.items()}
+        into = merged.setdefault(tuple(values.values()), Cell(values, {}, {}, {}))
+        for name, count in cell.counts.items():
+            into.counts[name] = into.counts.get(name, 0) + count
+        for name, units in cell.units.items():
+            into.units[name] = [*into.units.get(name, []), *units]
+        for name, value in cell.aggregates.items():
+            into.aggregates[name] = [*(into.aggregates.get(name) or []), *(value or [])]
+    return list(merged.values())
 
 
 def aggregate_cells(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.reporting.indicators import stats
+from services.reporting.indicators.cells import CellGroup, CellSql, Count, month_of, region_of
 from services.reporting.indicators.query import Query, month
 from services.reporting.indicators.rows import Group, Item
 
@@ -42,4 +43,51 @@ def experience(group: Group) -> dict[str, Any]:
         "mean_score": stats.mean([i.data["score"] for i in items]),
         "helped_share": group.proportion((i for i in helped if i.data["helped"]), helped),
         "felt_heard_share": group.proportion((i for i in heard if i.data["felt_heard"]), heard),
+    }
+
+
+# Aggregated in SQL (cells.py): the same selection and reducer as above, one row per cell.
+
+# Anonymous feedback's region is its organisation's, from the registry: the statement
+# selects the organisation's id behind this mark (region codes hold no space), resolved
+# and merged after (CellSql.resolve).
+_ORGANISATION = "org "
+
+
+def experience_cells(q: Query) -> CellSql:
+    """Feedback given in the period; every count is of feedback records."""
+    keys = {
+        "service": "f.service", "organisation": "f.organisation_id",
+        "region": (f"CASE WHEN f.client_id IS NULL THEN '{_ORGANISATION}' || f.organisation_id"
+                   f" ELSE {region_of('f')} END"),
+        "month": month_of("f.local_date"),
+    }
+    columns = {"feedback_id": "f.feedback_id", "score": "f.score", "helped": "f.helped",
+               "heard": "f.felt_heard"}
+
+    def records(where: str | None = None) -> Count:
+        return Count("count(*)", units="feedback_id", where=where)
+
+    counts = {"n": records(), "items": records(), "promoters": records("score >= 9"),
+              "detractors": records("score <= 6"), "helped": records("helped"),
+              "helped_known": records("helped IS NOT NULL"), "heard": records("heard"),
+              "heard_known": records("heard IS NOT NULL")}
+    return CellSql(
+        "facts.feedback f WHERE f.recorded_at <= $1 AND f.local_date BETWEEN $2 AND $3",
+        keys, columns, counts, {"scores": "array_agg(score)"},
+        resolve={"region": lambda value: _organisation_region(q, value)})
+
+
+def _organisation_region(q: Query, value: str | None) -> str | None:
+    if value is not None and value.startswith(_ORGANISATION):
+        return q.org_region(value.removeprefix(_ORGANISATION))
+    return value
+
+
+def experience_cell(group: CellGroup) -> dict[str, Any]:
+    return {
+        "value": group.nps(group.count("promoters"), group.count("detractors"), group.count()),
+        "mean_score": stats.mean(group.aggregate("scores")),
+        "helped_share": group.proportion("helped", "helped_known"),
+        "felt_heard_share": group.proportion("heard", "heard_known"),
     }

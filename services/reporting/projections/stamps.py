@@ -141,6 +141,7 @@ REGIONED: dict[str, tuple[str, str | None]] = {
     "assessments_started": ("client_id", None), "assessments_completed": ("client_id", None),
     "health_checks": ("client_id", None), "engagements_started": ("client_id", None),
     "placements_started": ("client_id", None), "measurements": ("client_id", None),
+    "feedback": ("client_id", None),
 }
 REGION = ("client_registrations", "client_region", "client_registered_at")
 

@@ -40,8 +40,16 @@ def _with_late_records(history: History, seed: int = 5) -> History:
     referrals are recorded months late, and a quarter of the baselines get a later one of
     another value, recorded months later. An eighth of the clients' registrations are
     recorded in 2024, after their other events; a sixth of the clients move to another
-    region during 2024."""
+    region during 2024. Anonymous feedback, whose region is its organisation's (one of them
+    unknown to the registry)."""
     rng = random.Random(seed)
+    for _ in range(60):
+        region = rng.choice(REGIONS)
+        org = rng.choice((f"{region}-sote", f"{region}-ngo", f"{region}-mtp", "nowhere-org"))
+        history.feedback(str(date(2023, 10, 1) + timedelta(days=rng.randrange(460))),
+                         rng.randrange(11), org=org, service=rng.choice(SERVICES),
+                         helped=rng.choice((True, False, None)),
+                         heard=rng.choice((True, False, None)))
     closes = [e for e in history.events if e["type"] == "CaseClosed"]
     for close in rng.sample(closes, len(closes) // 3):
         # The client's next case (pathway_transitions), some opened on the day of the close,

@@ -231,7 +231,7 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
         await project(conn, _late_history(clients=60, seed=9, share=8).envelopes())
     live = await _marks(conn)
     assert _marked(live) > 5
-    # The database as migration 008 left it, holding these facts: 009 to 013 run again.
+    # The database as migration 008 left it, holding these facts: 009 to 014 run again.
     for table in FIRST_OF:
         await conn.execute(f"ALTER TABLE facts.{table} DROP COLUMN superseded_at")
     for table in ENDED_BY:
@@ -242,9 +242,10 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
         await conn.execute(f"ALTER TABLE facts.{table} "
                            + ", ".join(f"DROP COLUMN {column}" for column in dropped))
     await conn.execute("DROP INDEX facts.engagements_ended_local_date_idx")
-    for index in ("referrals", "assessments_completed", "health_checks", "engagements_started"):
+    for index in ("referrals", "assessments_completed", "health_checks", "engagements_started",
+                  "feedback"):
         await conn.execute(f"DROP INDEX facts.{index}_client_id_idx")
     await conn.execute("DELETE FROM schema_migrations WHERE package = 'services.reporting'"
-                       " AND version IN (9, 10, 11, 12, 13)")
+                       " AND version IN (9, 10, 11, 12, 13, 14)")
     await apply_migrations(conn, "services.reporting")
     assert await _marks(conn) == live
