@@ -28,6 +28,7 @@ from services.reporting.indicators.selections import (
     not_ended,
 )
 from services.reporting.indicators.sources import Case
+from services.reporting.projections.stamps import NEXT
 
 
 def _keys(q: Query, case: Case, organisation: str | None) -> dict[str, Any]:
@@ -277,9 +278,11 @@ def pathway_transitions_cells(q: Query) -> CellSql:
     (first `CaseOpened`) opened 0–180 days after the close, first by date, recorded time,
     case id (load_next_services); "none" when there is none (a service is never null).
 
-    Looked up only when `to_service` is asked for, and only for a close whose stamp says a
-    next case was recorded by $1 (projections/stamps.py) or that has no stamps."""
-    closed = closed_cases("e.local_date BETWEEN $2 AND $3", ("openings", "next_opened_at"))
+    Read on the close (projections/stamps.py): none when no next case was recorded by $1,
+    else the first of all its next cases' openings when that is recorded by $1 and still its
+    case's first then. Looked up only otherwise (a close with no stamps among them)."""
+    closed = closed_cases("e.local_date BETWEEN $2 AND $3",
+                          ("openings", "next_opened_at", *NEXT))
     first_next = f"""(SELECT n.service FROM facts.cases_opened n
             WHERE n.client_id = c.client_id AND n.case_id <> c.case_id
               AND n.local_date BETWEEN c.local_date AND c.local_date + 180
@@ -287,8 +290,10 @@ def pathway_transitions_cells(q: Query) -> CellSql:
             ORDER BY n.local_date, n.recorded_at, n.case_id LIMIT 1)"""
     keys = _CLOSED_KEYS | {
         "from_service": "c.service",
-        "to_service": "CASE WHEN c.openings = 1 AND coalesce(c.next_opened_at > $1, true)"
-                      f" THEN 'none' ELSE coalesce({first_next}, 'none') END",
+        "to_service": f"""CASE WHEN c.openings <> 1 THEN coalesce({first_next}, 'none')
+            WHEN coalesce(c.next_opened_at > $1, true) THEN 'none'
+            WHEN c.next_recorded_at <= $1 AND coalesce(c.next_superseded_at > $1, true)
+            THEN c.next_service ELSE coalesce({first_next}, 'none') END""",
     }
     return CellSql(closed, keys, {"client_id": "c.client_id"}, {"n": CLIENTS, "items": ITEMS})
 

@@ -51,6 +51,7 @@ def _with_late_records(history: History, seed: int = 5) -> History:
                          helped=rng.choice((True, False, None)),
                          heard=rng.choice((True, False, None)))
     closes = [e for e in history.events if e["type"] == "CaseClosed"]
+    next_cases = []
     for close in rng.sample(closes, len(closes) // 3):
         # The client's next case (pathway_transitions), some opened on the day of the close,
         # some too late to count.
@@ -58,9 +59,26 @@ def _with_late_records(history: History, seed: int = 5) -> History:
         history.open_case(close["data"]["client_id"],
                           str(day + timedelta(days=rng.choice((0, rng.randrange(1, 200))))),
                           service=rng.choice(SERVICES))
+        next_cases.append(history.events[-1])
     for event in history.events:  # recorded a few days after it happened, not in call order
         occurred = datetime.fromisoformat(event["data"]["occurred_at"])
         event["time"] = (occurred + timedelta(days=rng.randrange(0, 10))).isoformat()
+    for event in rng.sample(next_cases, len(next_cases) * 2 // 3):
+        # The next case's opening recorded again later (after the middle `as_of`), dated up
+        # to 40 days earlier, or another case of another service so dated: which row is the
+        # next case's first, whether it is in the close's window and which case is next
+        # depend on `as_of`.
+        again = copy.deepcopy(event)
+        again["id"] = new_id()
+        if rng.random() < 1 / 2:
+            again["data"]["case_id"] = new_id()
+            again["data"]["service"] = rng.choice(
+                [s for s in SERVICES if s != event["data"]["service"]])
+        occurred = datetime.fromisoformat(event["data"]["occurred_at"])
+        again["data"]["occurred_at"] = (occurred - timedelta(days=rng.randrange(1, 40))).isoformat()
+        recorded = max(datetime.fromisoformat(event["time"]), AS_OF[1])
+        again["time"] = (recorded + timedelta(days=rng.randrange(1, 120))).isoformat()
+        history.events.append(again)
     for event in rng.sample(history.events, len(history.events) // 12):
         again: dict[str, Any] = copy.deepcopy(event)
         again["id"] = new_id()

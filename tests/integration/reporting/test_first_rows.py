@@ -17,7 +17,14 @@ import asyncpg
 
 from services.reporting.projections import project, rebuild
 from services.reporting.projections.firsts import ENDED_BY, FIRST_OF, LATEST_OF, OPENED_BY
-from services.reporting.projections.stamps import ASSESSED, BASELINE, REGION, REGIONED, STAMPS
+from services.reporting.projections.stamps import (
+    ASSESSED,
+    BASELINE,
+    NEXT,
+    REGION,
+    REGIONED,
+    STAMPS,
+)
 from services.runtime.migrate import apply_migrations
 from tests.integration.reporting.builders import History, at, new_id
 from tests.integration.reporting.random_history import random_history
@@ -169,7 +176,7 @@ def _opened(table: str) -> list[str]:
 # The stamps of projections/stamps.py: the clients' registrations on every counted row; on
 # the closes, the later measurements and the referrals, more.
 STAMPED = {table: list(REGION) for table in REGIONED} | {
-    "cases_closed": [*STAMPS, *REGION], "measurements": [*BASELINE, *REGION],
+    "cases_closed": [*STAMPS, *NEXT, *REGION], "measurements": [*BASELINE, *REGION],
     "referrals": [*ASSESSED, *REGION]}
 
 
@@ -190,12 +197,23 @@ def _late_history(clients: int, seed: int, share: int) -> History:
 
 
 def _next_cases(history: History, rng: random.Random) -> None:
-    """A third of the closed cases' clients open another case within 200 days of the close."""
+    """A third of the closed cases' clients open another case within 200 days of the close;
+    two thirds of those openings are recorded again later, dated earlier, often before the
+    close (the next case's first row then changes, or leaves the close's window)."""
     closes = [e for e in history.events if e["type"] == "CaseClosed"]
     for close in rng.sample(closes, len(closes) // 3):
         day = datetime.fromisoformat(close["data"]["occurred_at"]).date()
-        history.open_case(close["data"]["client_id"],
-                          str(day + timedelta(days=rng.randrange(0, 200))))
+        after = rng.randrange(0, 200)
+        history.open_case(close["data"]["client_id"], str(day + timedelta(days=after)))
+        if rng.random() < 2 / 3:
+            again = copy.deepcopy(history.events[-1])
+            again["id"] = new_id()
+            occurred = datetime.fromisoformat(again["data"]["occurred_at"])
+            earlier = timedelta(days=after - rng.randrange(-30, after // 3 + 1))
+            again["data"]["occurred_at"] = (occurred - earlier).isoformat()
+            recorded = datetime.fromisoformat(again["time"])
+            again["time"] = (recorded + timedelta(days=rng.randrange(10, 100))).isoformat()
+            history.events.append(again)
 
 
 async def test_a_rebuild_gives_every_row_the_mark_live_projection_gave_it(
@@ -231,7 +249,7 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
         await project(conn, _late_history(clients=60, seed=9, share=8).envelopes())
     live = await _marks(conn)
     assert _marked(live) > 5
-    # The database as migration 008 left it, holding these facts: 009 to 014 run again.
+    # The database as migration 008 left it, holding these facts: 009 to 015 run again.
     for table in FIRST_OF:
         await conn.execute(f"ALTER TABLE facts.{table} DROP COLUMN superseded_at")
     for table in ENDED_BY:
@@ -246,6 +264,6 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
                   "feedback"):
         await conn.execute(f"DROP INDEX facts.{index}_client_id_idx")
     await conn.execute("DELETE FROM schema_migrations WHERE package = 'services.reporting'"
-                       " AND version IN (9, 10, 11, 12, 13, 14)")
+                       " AND version IN (9, 10, 11, 12, 13, 14, 15)")
     await apply_migrations(conn, "services.reporting")
     assert await _marks(conn) == live
