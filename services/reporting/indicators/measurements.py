@@ -365,12 +365,30 @@ _SCORED_KEYS = {"phase": "m.phase", "region": region_of("m"),
 
 def clients_scored_cells(q: Query) -> CellSql:
     """Work ability scores dated in the period; `latest`: the client's latest in its row
-    (by date, recorded time, then the first event id). `items` keeps a row whose scores
-    have no client, as the reference does."""
-    # The row's keys besides the client's own region.
-    row = ["m.client_id", *(_SCORED_KEYS[k] for k in ("phase", "month") if k in q.group_by)]
-    latest = (f"row_number() OVER (PARTITION BY {', '.join(row)}"
-              f" ORDER BY m.local_date DESC, m.recorded_at DESC, m.event_id) = 1")
+    (by date, recorded time, then the first event id), read on the score from its
+    successor (projections/stamps.py, LATER: of its phase when the row has one): latest
+    when that is dated after the row's last day, not when it is dated by then and recorded
+    by $1, else (rarely) probed. `items` keeps a row whose scores have no client, as the
+    reference does."""
+    by_phase = "phase" in q.group_by
+    later_on, later_at = ("m.later_phase_on", "m.later_phase_recorded_at") if by_phase else (
+        "m.later_on", "m.later_recorded_at")
+    # The row's last day: the period's, or its month's when the row has one.
+    last = ("least($3, (date_trunc('month', m.local_date) + interval '1 month - 1 day')::date)"
+            if "month" in q.group_by else "$3")
+    phase = " AND x.phase IS NOT DISTINCT FROM m.phase" if by_phase else ""
+
+    def none_later(client: str) -> str:
+        return f"""NOT EXISTS (SELECT 1 FROM facts.measurements x
+            WHERE {client} AND x.measure = m.measure{phase}
+              AND x.local_date BETWEEN m.local_date AND {last} AND x.recorded_at <= $1
+              AND ((x.local_date, x.recorded_at) > (m.local_date, m.recorded_at)
+                   OR ((x.local_date, x.recorded_at) = (m.local_date, m.recorded_at)
+                       AND x.event_id < m.event_id)))"""
+
+    latest = f"""CASE WHEN m.client_id IS NULL THEN {none_later("x.client_id IS NULL")}
+        WHEN coalesce({later_on} > {last}, true) THEN true WHEN {later_at} <= $1 THEN false
+        ELSE {none_later("x.client_id = m.client_id")} END"""
     return CellSql(
         """facts.measurements m WHERE m.measure = $4 AND m.recorded_at <= $1
            AND m.local_date BETWEEN $2 AND $3""", _SCORED_KEYS,

@@ -105,6 +105,35 @@ def _baseline(schema: str, where: str) -> str:
         WHERE t.event_id = s.event_id AND ({mine}) IS DISTINCT FROM ({theirs})"""
 
 
+# A measurement's successor (clients_scored: each client's latest score in its row): the
+# next measurement of the client and measure in the order of "latest" (date, recorded time,
+# then the first event id last), of any phase (`later_*`) and of its phase
+# (`later_phase_*`): its date and recorded time. Every measurement that follows in that
+# order is dated on or after the successor, so a measurement is its client's latest in a
+# row of dates up to some day, as of `as_of`, when its successor is dated after that day,
+# and is not when its successor is dated by then and recorded by `as_of`; only otherwise
+# is it probed (projections need no lock beyond the client's: the successors are the
+# client's own rows).
+LATER = ("later_on", "later_recorded_at", "later_phase_on", "later_phase_recorded_at")
+
+
+def _later(schema: str, where: str) -> str:
+    """SQL: set the successors of the measurements of the clients `where` selects (over the
+    table, no alias), all of a client's at once."""
+    order = "ORDER BY local_date, recorded_at, event_id DESC"
+    mine, theirs = (", ".join(f"{alias}.{n}" for n in LATER) for alias in ("t", "s"))
+    return f"""
+        UPDATE {schema}.measurements t SET ({", ".join(LATER)}) = ({theirs})
+        FROM (SELECT event_id, lead(local_date) OVER w AS later_on,
+                     lead(recorded_at) OVER w AS later_recorded_at,
+                     lead(local_date) OVER p AS later_phase_on,
+                     lead(recorded_at) OVER p AS later_phase_recorded_at
+              FROM {schema}.measurements WHERE client_id IS NOT NULL AND {where}
+              WINDOW w AS (PARTITION BY client_id, measure {order}),
+                     p AS (PARTITION BY client_id, measure, phase {order})) s
+        WHERE t.event_id = s.event_id AND ({mine}) IS DISTINCT FROM ({theirs})"""
+
+
 # The client's next case after a close (pathway_transitions' `to_service`): the first opening
 # row of another case of the client dated 0–180 days after the close (by date, recorded time,
 # case id) among the rows that are their case's first as of `as_of` (firsts.FIRST_OF). Each
@@ -233,6 +262,7 @@ async def stamp(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]]
     measured = sorted(ids_of(rows, "measurements", "client_id"))
     if measured:
         await conn.execute(_baseline(schema, "l.client_id = ANY($1::text[])"), measured)
+        await conn.execute(_later(schema, "client_id = ANY($1::text[])"), measured)
     assessed = sorted(ids_of(rows, "referrals", "client_id")
                       | ids_of(rows, "assessments_started", "client_id"))
     if assessed:
@@ -257,10 +287,11 @@ async def stamp_all(conn: asyncpg.Connection, *, schema: str) -> None:
     await conn.execute(_stamp(schema, "true"))
     await conn.execute(_next(schema, "true"))
     await conn.execute(_baseline(schema, "true"))
+    await conn.execute(_later(schema, "true"))
     await conn.execute(_assessed(schema, "true"))
     for table in REGIONED:
         await conn.execute(_region(schema, table, "true"))
 
 
-__all__ = ["ASSESSED", "BASELINE", "LATER_PHASES", "NEXT", "REGION", "REGIONED", "SCORES", "STAMPS",
-           "VALUE_OF", "stamp", "stamp_all"]
+__all__ = ["ASSESSED", "BASELINE", "LATER", "LATER_PHASES", "NEXT", "REGION", "REGIONED",
+           "SCORES", "STAMPS", "VALUE_OF", "stamp", "stamp_all"]

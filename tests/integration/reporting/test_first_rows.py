@@ -20,6 +20,7 @@ from services.reporting.projections.firsts import ENDED_BY, FIRST_OF, LATEST_OF,
 from services.reporting.projections.stamps import (
     ASSESSED,
     BASELINE,
+    LATER,
     NEXT,
     REGION,
     REGIONED,
@@ -176,7 +177,7 @@ def _opened(table: str) -> list[str]:
 # The stamps of projections/stamps.py: the clients' registrations on every counted row; on
 # the closes, the later measurements and the referrals, more.
 STAMPED = {table: list(REGION) for table in REGIONED} | {
-    "cases_closed": [*STAMPS, *NEXT, *REGION], "measurements": [*BASELINE, *REGION],
+    "cases_closed": [*STAMPS, *NEXT, *REGION], "measurements": [*BASELINE, *LATER, *REGION],
     "referrals": [*ASSESSED, *REGION]}
 
 
@@ -249,7 +250,7 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
         await project(conn, _late_history(clients=60, seed=9, share=8).envelopes())
     live = await _marks(conn)
     assert _marked(live) > 5
-    # The database as migration 008 left it, holding these facts: 009 to 015 run again.
+    # The database as migration 008 left it, holding these facts: 009 to 016 run again.
     for table in FIRST_OF:
         await conn.execute(f"ALTER TABLE facts.{table} DROP COLUMN superseded_at")
     for table in ENDED_BY:
@@ -264,6 +265,6 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
                   "feedback"):
         await conn.execute(f"DROP INDEX facts.{index}_client_id_idx")
     await conn.execute("DELETE FROM schema_migrations WHERE package = 'services.reporting'"
-                       " AND version IN (9, 10, 11, 12, 13, 14, 15)")
+                       " AND version IN (9, 10, 11, 12, 13, 14, 15, 16)")
     await apply_migrations(conn, "services.reporting")
     assert await _marks(conn) == live
