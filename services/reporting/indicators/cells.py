@@ -95,56 +95,8 @@ class CellSql:
         ctes += [f"{name} AS ({sql})" for name, sql in self.ctes.items()]
         ctes.append(f"items AS (SELECT {', '.join(columns)} FROM {self.source})")
         keys = [f"k_{key}" for key, _ in chosen]
-        if not self._by_client():
-            selected = [*keys, *self._counted(perturb), *self._aggregated()]
-            return f"WITH {', '.join(ctes)} SELECT {', '.join(selected)} FROM items{_group(keys)}"
-        ctes.append(self._clients(keys))
-        selected = [*keys, *self._counted_by_client(perturb)]
-        if not self.aggregates:
-            return f"WITH {', '.join(ctes)} SELECT {', '.join(selected)} FROM clients{_group(keys)}"
-        ctes.append(f"counted AS (SELECT {', '.join(selected)} FROM clients{_group(keys)})")
-        ctes.append(f"valued AS (SELECT {', '.join([*keys, *self._aggregated()])}"
-                    f" FROM items{_group(keys)})")
-        same = " AND ".join(f"c.{k} IS NOT DISTINCT FROM v.{k}" for k in keys) or "true"
-        names = [f"a_{name}" for name in self.aggregates]
-        return (f"WITH {', '.join(ctes)} SELECT c.*, {', '.join(f'v.{a}' for a in names)}"
-                f" FROM counted c JOIN valued v ON {same}")
-
-    def _by_client(self) -> bool:
-        """Whether every count is of clients or of items (`CLIENTS`, `ITEMS`, each maybe
-        filtered), with clients as units: then the items are first grouped per client in
-        each cell (a hash), and the cell counts those groups, instead of sorting the cell's
-        items by client for `count(DISTINCT client_id)`."""
-        return "client_id" in self.columns and all(
-            c.units == "client_id" and c.value in (CLIENTS.value, ITEMS.value)
-            for c in self.counts.values())
-
-    def _clients(self, keys: list[str]) -> str:
-        """SQL, CTE `clients`: a row per cell and client, with a column per count: whether
-        one of the client's items meets it (a count of clients) or how many do (of items)."""
-        flags = []
-        for name, count in self.counts.items():
-            if count.value == CLIENTS.value:
-                flags.append(f"bool_or({count.where or 'true'}) AS f_{name}")
-            else:
-                where = f" FILTER (WHERE {count.where})" if count.where else ""
-                flags.append(f"count(*){where} AS f_{name}")
-        return (f"clients AS (SELECT {', '.join([*keys, 'client_id', *flags])} FROM items"
-                f"{_group([*keys, 'client_id'])})")
-
-    def _counted_by_client(self, perturb: bool) -> list[str]:
-        selected = []
-        for name, count in self.counts.items():
-            if count.value == CLIENTS.value:
-                # A client is counted once; a null client not at all.
-                met = f"f_{name} AND client_id IS NOT NULL"
-                selected.append(f"count(*) FILTER (WHERE {met}) AS c_{name}")
-            else:
-                met = f"f_{name} > 0 AND client_id IS NOT NULL"
-                selected.append(f"coalesce(sum(f_{name}), 0)::bigint AS c_{name}")
-            if perturb:
-                selected.append(f"array_agg(client_id) FILTER (WHERE {met}) AS u_{name}")
-        return selected
+        selected = [*keys, *self._counted(perturb), *self._aggregated()]
+        return f"WITH {', '.join(ctes)} SELECT {', '.join(selected)} FROM items{_group(keys)}"
 
     def _counted(self, perturb: bool) -> list[str]:
         selected = []

@@ -1,6 +1,8 @@
 """Reporting's database sessions run with its own `work_mem` (POLKU_QUERY_WORK_MEM): an
 indicator over a year of a national history sorts and hashes tens of MB, which the server's
-default (4MB) would spill to disk. A malformed size is refused at start, naming the setting."""
+default (4MB) would spill to disk; and they count a group's distinct clients by sorting
+the group's clients alone (`enable_presorted_aggregate` off). A malformed size is refused
+at start, naming the setting."""
 
 from __future__ import annotations
 
@@ -21,10 +23,13 @@ async def test_every_reporting_session_has_the_configured_work_mem(database_url:
         pool = svc.ctx.pool
         async with pool.acquire() as one, pool.acquire() as other:
             assert [await c.fetchval("SHOW work_mem") for c in (one, other)] == ["96MB"] * 2
+            assert [await c.fetchval("SHOW enable_presorted_aggregate")
+                    for c in (one, other)] == ["off"] * 2
 
 
 def test_the_default_keeps_a_years_sorts_in_memory() -> None:
-    assert build_definition().session_settings(ServiceSettings()) == {"work_mem": "64MB"}
+    assert build_definition().session_settings(ServiceSettings()) == {
+        "work_mem": "64MB", "enable_presorted_aggregate": "off"}
 
 
 @pytest.mark.parametrize("size", ["64", "lots", "0MB", "64 MB", "64mb"])
