@@ -67,10 +67,11 @@ async def health_checks(q: Query) -> list[Item]:
 # Each assessment started in the period, with the latest other assessment of its client and
 # kind, not cancelled at `as_of`, dated 0–180 days before it (same date: recorded earlier);
 # of equal dates and recorded times, the first event id.
+# `{gate}`: the cells' condition on `a` under which the earlier one is looked up at all.
 _STARTED_WITH_EARLIER = """facts.assessments_started a
 LEFT JOIN LATERAL (
     SELECT true AS found, o.organisation_id FROM facts.assessments_started o
-    WHERE o.client_id = a.client_id AND o.kind = a.kind AND o.assessment_id <> a.assessment_id
+    WHERE {gate}o.client_id = a.client_id AND o.kind = a.kind AND o.assessment_id <> a.assessment_id
       AND o.recorded_at <= $1 AND o.local_date BETWEEN a.local_date - 180 AND a.local_date
       AND (o.local_date, o.recorded_at) < (a.local_date, a.recorded_at)
       AND NOT EXISTS (SELECT 1 FROM facts.assessments_cancelled c
@@ -80,7 +81,7 @@ WHERE a.recorded_at <= $1 AND a.local_date BETWEEN $2 AND $3"""
 _REPEATS = f"""
 SELECT a.client_id, a.kind, a.organisation_id, a.local_date, e.found, e.organisation_id
        AS earlier_organisation
-FROM {_STARTED_WITH_EARLIER}
+FROM {_STARTED_WITH_EARLIER.format(gate="")}
 ORDER BY a.local_date, a.recorded_at, a.event_id"""
 
 
@@ -164,7 +165,9 @@ def repeat_assessments_cells(q: Query) -> CellSql:
     }
     counts = {"n": CLIENTS, "items": ITEMS, "repeats": Count("count(*)", where="repeat"),
               "other_org": Count("count(*)", where="other_org")}
-    return CellSql(_STARTED_WITH_EARLIER, keys, columns, counts)
+    # Looked up only when an earlier one was recorded by $1 (projections/stamps.py, PRIOR).
+    source = _STARTED_WITH_EARLIER.format(gate="a.prior_recorded_at <= $1 AND ")
+    return CellSql(source, keys, columns, counts)
 
 
 def repeats_cell(group: CellGroup) -> dict[str, Any]:

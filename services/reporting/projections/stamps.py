@@ -134,6 +134,27 @@ def _later(schema: str, where: str) -> str:
         WHERE t.event_id = s.event_id AND ({mine}) IS DISTINCT FROM ({theirs})"""
 
 
+# A started assessment's earlier ones (repeat_assessments: the latest earlier assessment of
+# the client and kind dated 0–180 days before it, not cancelled at `as_of`): each carries
+# the earliest recorded time of any such one, cancelled or not (null: none). None recorded
+# by `as_of`, it is no repeat then, without a look for one.
+PRIOR = "prior_recorded_at"
+
+
+def _prior(schema: str, where: str) -> str:
+    """SQL: set the earlier ones' stamp of the started assessments `a` that `where` selects."""
+    return f"""
+        UPDATE {schema}.assessments_started t SET {PRIOR} = s.prior
+        FROM (SELECT a.event_id, (
+                  SELECT min(o.recorded_at) FROM {schema}.assessments_started o
+                  WHERE o.client_id = a.client_id AND o.kind = a.kind
+                    AND o.assessment_id <> a.assessment_id
+                    AND o.local_date BETWEEN a.local_date - 180 AND a.local_date
+                    AND (o.local_date, o.recorded_at) < (a.local_date, a.recorded_at)) AS prior
+              FROM {schema}.assessments_started a WHERE {where}) s
+        WHERE t.event_id = s.event_id AND t.{PRIOR} IS DISTINCT FROM s.prior"""
+
+
 # The client's next case after a close (pathway_transitions' `to_service`): the first opening
 # row of another case of the client dated 0–180 days after the close (by date, recorded time,
 # case id) among the rows that are their case's first as of `as_of` (firsts.FIRST_OF). Each
@@ -263,6 +284,9 @@ async def stamp(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]]
     if measured:
         await conn.execute(_baseline(schema, "l.client_id = ANY($1::text[])"), measured)
         await conn.execute(_later(schema, "client_id = ANY($1::text[])"), measured)
+    started = sorted(ids_of(rows, "assessments_started", "client_id"))
+    if started:
+        await conn.execute(_prior(schema, "a.client_id = ANY($1::text[])"), started)
     assessed = sorted(ids_of(rows, "referrals", "client_id")
                       | ids_of(rows, "assessments_started", "client_id"))
     if assessed:
@@ -288,10 +312,11 @@ async def stamp_all(conn: asyncpg.Connection, *, schema: str) -> None:
     await conn.execute(_next(schema, "true"))
     await conn.execute(_baseline(schema, "true"))
     await conn.execute(_later(schema, "true"))
+    await conn.execute(_prior(schema, "true"))
     await conn.execute(_assessed(schema, "true"))
     for table in REGIONED:
         await conn.execute(_region(schema, table, "true"))
 
 
-__all__ = ["ASSESSED", "BASELINE", "LATER", "LATER_PHASES", "NEXT", "REGION", "REGIONED",
-           "SCORES", "STAMPS", "VALUE_OF", "stamp", "stamp_all"]
+__all__ = ["ASSESSED", "BASELINE", "LATER", "LATER_PHASES", "NEXT", "PRIOR", "REGION",
+           "REGIONED", "SCORES", "STAMPS", "VALUE_OF", "stamp", "stamp_all"]
