@@ -98,15 +98,21 @@ _CASE_KEYS = {
     "region": region_of("o"), "month": month_of("o.local_date"),
 }
 # Cases of the planned services ($4) whose first `CaseOpened` is dated in the period, with
-# the date of their first `SupportPlanAgreed` (any date; null: none) as of $1.
+# the date of their first `SupportPlanAgreed` (any date; null: none) as of $1: the one the
+# opening carries when recorded by $1 (projections/stamps.py, PLANNED), else looked up.
 _PLANNED_CASES = f"""facts.cases_opened o CROSS JOIN LATERAL (
-    SELECT min(p.local_date) AS agreed FROM facts.support_plans p
-    WHERE p.case_id = o.case_id AND p.change = 'agreed' AND p.recorded_at <= $1) p
+    SELECT CASE WHEN o.planned_recorded_at <= $1 THEN o.planned_on
+        WHEN o.planned_on IS NOT NULL THEN (
+            SELECT min(p.local_date) FROM facts.support_plans p
+            WHERE p.case_id = o.case_id AND p.change = 'agreed' AND p.recorded_at <= $1)
+        END AS agreed) p
     WHERE o.local_date BETWEEN $2 AND $3
       AND o.service = ANY($4::text[]) AND {first_of("cases_opened", "o", "case_id")}"""
-# The date of the (first) `ReferralMade` the case names, as of $1 (null: none).
-_REFERRED = """(SELECT min(r.local_date) FROM facts.referrals r
-                WHERE r.referral_id = o.referral_id AND r.recorded_at <= $1)"""
+# The date of the (first) `ReferralMade` the case names, as of $1 (null: none): likewise.
+_REFERRED = """CASE WHEN o.referred_recorded_at <= $1 THEN o.referred_on
+    WHEN o.referred_on IS NOT NULL THEN (
+        SELECT min(r.local_date) FROM facts.referrals r
+        WHERE r.referral_id = o.referral_id AND r.recorded_at <= $1) END"""
 
 
 def support_plan_coverage_cells(q: Query) -> CellSql:

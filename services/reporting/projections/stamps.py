@@ -155,6 +155,34 @@ def _prior(schema: str, where: str) -> str:
         WHERE t.event_id = s.event_id AND t.{PRIOR} IS DISTINCT FROM s.prior"""
 
 
+# A case's first support plan and its referral (support_plan_coverage, days_to_support_plan:
+# the earliest date of an agreed `SupportPlanAgreed` of the case, and of the `ReferralMade`
+# the case names, as of `as_of`). Each opening row carries the earliest date of all, and the
+# earliest recorded time of one on that date: recorded by `as_of`, that date is the
+# earliest as of `as_of` too; recorded later, the case is probed as before; null: none at
+# all. The plans and the referral of a case are its client's (the client's lock).
+PLANNED = ("planned_on", "planned_recorded_at", "referred_on", "referred_recorded_at")
+
+
+def _planned(schema: str, where: str) -> str:
+    """SQL: set the first plan and referral of the case openings `o` that `where` selects."""
+    mine, theirs = (", ".join(f"{alias}.{n}" for n in PLANNED) for alias in ("t", "s"))
+    return f"""
+        UPDATE {schema}.cases_opened t SET ({", ".join(PLANNED)}) = ({theirs})
+        FROM (SELECT o.event_id, p.local_date AS planned_on, p.recorded_at AS planned_recorded_at,
+                     r.local_date AS referred_on, r.recorded_at AS referred_recorded_at
+              FROM {schema}.cases_opened o LEFT JOIN LATERAL (
+                  SELECT p.local_date, p.recorded_at FROM {schema}.support_plans p
+                  WHERE p.case_id = o.case_id AND p.change = 'agreed'
+                  ORDER BY p.local_date, p.recorded_at LIMIT 1) p ON true
+              LEFT JOIN LATERAL (
+                  SELECT r.local_date, r.recorded_at FROM {schema}.referrals r
+                  WHERE r.referral_id = o.referral_id
+                  ORDER BY r.local_date, r.recorded_at LIMIT 1) r ON true
+              WHERE {where}) s
+        WHERE t.event_id = s.event_id AND ({mine}) IS DISTINCT FROM ({theirs})"""
+
+
 # The client's next case after a close (pathway_transitions' `to_service`): the first opening
 # row of another case of the client dated 0–180 days after the close (by date, recorded time,
 # case id) among the rows that are their case's first as of `as_of` (firsts.FIRST_OF). Each
@@ -261,7 +289,8 @@ async def stamp(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]]
                        | ids_of(rows, "referral_decisions", "referral_id"))
     # The ends whose ids were just copied (an opening or an end), and their clients.
     ends = {"cases_closed": cases, "referral_decisions": referrals}
-    clients = {c for table in ("clients", *REGIONED) for c in ids_of(rows, table, "client_id")}
+    clients = {c for table in ("clients", "support_plans", *REGIONED)
+               for c in ids_of(rows, table, "client_id")}
     for table, ids in ends.items():
         if ids:
             clients |= {r[0] for r in await conn.fetch(
@@ -284,6 +313,13 @@ async def stamp(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]]
     if measured:
         await conn.execute(_baseline(schema, "l.client_id = ANY($1::text[])"), measured)
         await conn.execute(_later(schema, "client_id = ANY($1::text[])"), measured)
+    planned = sorted(ids_of(rows, "cases_opened", "case_id")
+                     | ids_of(rows, "support_plans", "case_id"))
+    referred = sorted(ids_of(rows, "referrals", "referral_id"))
+    if planned or referred:
+        await conn.execute(_planned(schema, "o.case_id = ANY($1::text[])"
+                                            " OR o.referral_id = ANY($2::text[])"),
+                           planned, referred)
     started = sorted(ids_of(rows, "assessments_started", "client_id"))
     if started:
         await conn.execute(_prior(schema, "a.client_id = ANY($1::text[])"), started)
@@ -313,10 +349,11 @@ async def stamp_all(conn: asyncpg.Connection, *, schema: str) -> None:
     await conn.execute(_baseline(schema, "true"))
     await conn.execute(_later(schema, "true"))
     await conn.execute(_prior(schema, "true"))
+    await conn.execute(_planned(schema, "true"))
     await conn.execute(_assessed(schema, "true"))
     for table in REGIONED:
         await conn.execute(_region(schema, table, "true"))
 
 
-__all__ = ["ASSESSED", "BASELINE", "LATER", "LATER_PHASES", "NEXT", "PRIOR", "REGION",
-           "REGIONED", "SCORES", "STAMPS", "VALUE_OF", "stamp", "stamp_all"]
+__all__ = ["ASSESSED", "BASELINE", "LATER", "LATER_PHASES", "NEXT", "PLANNED", "PRIOR",
+           "REGION", "REGIONED", "SCORES", "STAMPS", "VALUE_OF", "stamp", "stamp_all"]

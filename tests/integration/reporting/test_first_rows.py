@@ -22,6 +22,7 @@ from services.reporting.projections.stamps import (
     BASELINE,
     LATER,
     NEXT,
+    PLANNED,
     PRIOR,
     REGION,
     REGIONED,
@@ -179,7 +180,8 @@ def _opened(table: str) -> list[str]:
 # the closes, the later measurements and the referrals, more.
 STAMPED = {table: list(REGION) for table in REGIONED} | {
     "cases_closed": [*STAMPS, *NEXT, *REGION], "measurements": [*BASELINE, *LATER, *REGION],
-    "referrals": [*ASSESSED, *REGION], "assessments_started": [PRIOR, *REGION]}
+    "referrals": [*ASSESSED, *REGION], "assessments_started": [PRIOR, *REGION],
+    "cases_opened": [*PLANNED, *REGION]}
 
 
 def _marked(marks: dict[str, list[tuple[Any, ...]]]) -> int:
@@ -251,7 +253,7 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
         await project(conn, _late_history(clients=60, seed=9, share=8).envelopes())
     live = await _marks(conn)
     assert _marked(live) > 5
-    # The database as migration 008 left it, holding these facts: 009 to 017 run again.
+    # The database as migration 008 left it, holding these facts: 009 to 018 run again.
     for table in FIRST_OF:
         await conn.execute(f"ALTER TABLE facts.{table} DROP COLUMN superseded_at")
     for table in ENDED_BY:
@@ -265,7 +267,8 @@ async def test_migration_009_marks_the_rows_a_database_already_holds(
     for index in ("referrals", "assessments_completed", "health_checks", "engagements_started",
                   "feedback"):
         await conn.execute(f"DROP INDEX facts.{index}_client_id_idx")
+    await conn.execute("DROP INDEX facts.cases_opened_referral_id_idx")
     await conn.execute("DELETE FROM schema_migrations WHERE package = 'services.reporting'"
-                       " AND version IN (9, 10, 11, 12, 13, 14, 15, 16, 17)")
+                       " AND version IN (9, 10, 11, 12, 13, 14, 15, 16, 17, 18)")
     await apply_migrations(conn, "services.reporting")
     assert await _marks(conn) == live
