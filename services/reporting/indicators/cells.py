@@ -94,12 +94,7 @@ class CellSql:
         ctes = ["parameters AS (SELECT $1::timestamptz, $2::date, $3::date)"]
         ctes += [f"{name} AS ({sql})" for name, sql in self.ctes.items()]
         ctes.append(f"items AS (SELECT {', '.join(columns)} FROM {self.source})")
-        keys = [f"k_{key}" for key, _ in chosen]
-        selected = [*keys, *self._counted(perturb), *self._aggregated()]
-        return f"WITH {', '.join(ctes)} SELECT {', '.join(selected)} FROM items{_group(keys)}"
-
-    def _counted(self, perturb: bool) -> list[str]:
-        selected = []
+        selected = [f"k_{key}" for key, _ in chosen]
         for name, count in self.counts.items():
             where = f" FILTER (WHERE {count.where})" if count.where else ""
             selected.append(f"{count.value}{where} AS c_{name}")
@@ -107,15 +102,9 @@ class CellSql:
                 condition = f"({count.where}) AND " if count.where else ""
                 selected.append(f"array_agg(DISTINCT {count.units}) FILTER (WHERE {condition}"
                                 f"{count.units} IS NOT NULL) AS u_{name}")
-        return selected
-
-    def _aggregated(self) -> list[str]:
-        return [f"{sql} AS a_{name}" for name, sql in self.aggregates.items()]
-
-
-def _group(columns: Sequence[str]) -> str:
-    """SQL: GROUP BY `columns` (by position), or nothing without columns."""
-    return f" GROUP BY {', '.join(str(i + 1) for i in range(len(columns)))}" if columns else ""
+        selected += [f"{sql} AS a_{name}" for name, sql in self.aggregates.items()]
+        group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(chosen)))}" if chosen else ""
+        return f"WITH {', '.join(ctes)} SELECT {', '.join(selected)} FROM items{group}"
 
 
 def month_of(day: str) -> str:
@@ -218,10 +207,10 @@ async def fetch_cells(conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence
             continue  # no group_by and nothing counted: the empty row
         cells.append(Cell(values, counts, units, aggregates))
     resolved = [key for key in row_keys if key in sql.resolve]
-    return _resolved(cells, {key: sql.resolve[key] for key in resolved}) if resolved else cells
+    return resolve_cells(cells, {key: sql.resolve[key] for key in resolved}) if resolved else cells
 
 
-def _resolved(cells: list[Cell], resolve: dict[str, Callable[[Any], Any]]) -> list[Cell]:
+def resolve_cells(cells: list[Cell], resolve: dict[str, Callable[[Any], Any]]) -> list[Cell]:
     """The cells with their `resolve` keys mapped, those then sharing their values merged:
     counts summed, units and aggregated values (arrays) joined."""
     merged: dict[tuple[Any, ...], Cell] = {}
@@ -231,9 +220,9 @@ def _resolved(cells: list[Cell], resolve: dict[str, Callable[[Any], Any]]) -> li
         for name, count in cell.counts.items():
             into.counts[name] = into.counts.get(name, 0) + count
         for name, units in cell.units.items():
-            into.units[name] = [*into.units.get(name, []), *units]
+            into.units.setdefault(name, []).extend(units)
         for name, value in cell.aggregates.items():
-            into.aggregates[name] = [*(into.aggregates.get(name) or []), *(value or [])]
+            into.aggregates.setdefault(name, []).extend(value or [])
     return list(merged.values())
 
 
@@ -276,5 +265,6 @@ __all__ = [
     "median_p90_cell",
     "month_of",
     "region_of",
+    "resolve_cells",
     "values_of",
 ]
