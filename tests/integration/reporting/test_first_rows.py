@@ -133,6 +133,22 @@ async def test_a_registration_and_a_fact_of_one_client_projected_at_once_see_eac
     assert tuple(copied) == (1, "pirkanmaa")
 
 
+async def test_a_plan_and_its_case_projected_at_once_see_each_other(
+    conn: asyncpg.Connection, database_url: str
+) -> None:
+    history = History()
+    client = history.client()
+    case = history.open_case(client, "2024-03-01")
+    history.plan(client, case, "2024-03-20", "2024-09-20")
+    registered, opened, planned = history.envelopes()
+    async with conn.transaction():
+        await project(conn, [registered])
+    await _after_the_other(conn, database_url, theirs=[planned], ours=[opened])
+    stamps = await conn.fetchrow("SELECT planned_on, planned_recorded_at"
+                                 " FROM facts.cases_opened WHERE case_id = $1", case)
+    assert tuple(stamps) == (at("2024-03-20").date(), planned.time)
+
+
 async def _after_the_other(conn: asyncpg.Connection, database_url: str, *,
                            theirs: list[Any], ours: list[Any]) -> None:
     """Another writer projects `theirs` and, before it commits, ours starts on `ours`: ours
