@@ -58,6 +58,7 @@ from services.reporting.indicators import (
     measurements,
     plans,
     referrals,
+    scores,
 )
 from services.reporting.indicators.cells import CellReducer, CellSql
 from services.reporting.indicators.query import Query
@@ -297,9 +298,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "clients_scored", "Työkykypistemäärän arvioineet", "Clients with a work ability score",
         "Distinct clients with a WorkAbilityScoreRecorded dated in the period; mean_score of "
         "each client's latest score in the row.",
-        ("phase", _R, _M), measurements.clients_scored, measurements.scored, ("mean_score",),
+        ("phase", _R, _M), scores.clients_scored, scores.scored, ("mean_score",),
         zero_value=True,
-        cells=measurements.clients_scored_cells, cell_reducer=measurements.scored_cell,
+        cells=scores.clients_scored_cells, cell_reducer=scores.scored_cell,
     ),
     Indicator(
         "repeat_assessments", "Päällekkäiset arvioinnit", "Repeated assessments",

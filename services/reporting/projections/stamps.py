@@ -71,17 +71,37 @@ VALUE_OF = {"work_ability_score": "score", "self_assessment": "score",
 BASELINE = ("baseline_recorded_at", "baseline_score", "baseline_status")
 
 
+# The client's next case after a close (pathway_transitions' `to_service`): the first opening
+# row of another case of the client dated 0–180 days after the close (by date, recorded time,
+# case id) among the rows that are their case's first as of `as_of` (firsts.FIRST_OF). Each
+# close of a case with one opening carries the first such row of all, whenever recorded and
+# first of its case or not: its service, recorded time and `superseded_at`. When that row is
+# recorded by `as_of` and still its case's first then, it is the first as of `as_of` too
+# (the rows that count then are some of all, and it sorts first of all); otherwise the close
+# is probed as before. The row's `superseded_at` changes only with a row of its case, which
+# is its client's: that batch restamps the client's closes.
+NEXT = ("next_service", "next_recorded_at", "next_superseded_at")
+
+
 def _stamp(schema: str, where: str) -> str:
-    """SQL: set the stamps of the closes `e` that `where` selects."""
+    """SQL: set the stamps and the next case of the closes `e` that `where` selects."""
     values = ", ".join(
         f"""CASE WHEN e.openings = 1 THEN (
             SELECT min(x.recorded_at) FROM {schema}.{table} x
             WHERE x.client_id = e.opened_client_id AND {rows}) END AS {name}"""
         for name, (table, rows) in STAMPS.items())
-    mine, theirs = (", ".join(f"{alias}.{n}" for n in STAMPS) for alias in ("t", "s"))
+    columns = (*STAMPS, *NEXT)
+    mine, theirs = (", ".join(f"{alias}.{n}" for n in columns) for alias in ("t", "s"))
     return f"""
-        UPDATE {schema}.cases_closed t SET ({", ".join(STAMPS)}) = ({theirs})
-        FROM (SELECT e.event_id, {values} FROM {schema}.cases_closed e WHERE {where}) s
+        UPDATE {schema}.cases_closed t SET ({", ".join(columns)}) = ({theirs})
+        FROM (SELECT e.event_id, {values}, n.service AS next_service,
+                     n.recorded_at AS next_recorded_at, n.superseded_at AS next_superseded_at
+              FROM {schema}.cases_closed e LEFT JOIN LATERAL (
+                  SELECT x.service, x.recorded_at, x.superseded_at FROM {schema}.cases_opened x
+                  WHERE e.openings = 1 AND x.client_id = e.opened_client_id
+                    AND {STAMPS["next_opened_at"][1]}
+                  ORDER BY x.local_date, x.recorded_at, x.case_id, x.event_id LIMIT 1) n ON true
+              WHERE {where}) s
         WHERE t.event_id = s.event_id AND ({mine}) IS DISTINCT FROM ({theirs})"""
 
 
@@ -183,34 +203,6 @@ def _planned(schema: str, where: str) -> str:
         WHERE t.event_id = s.event_id AND ({mine}) IS DISTINCT FROM ({theirs})"""
 
 
-# The client's next case after a close (pathway_transitions' `to_service`): the first opening
-# row of another case of the client dated 0–180 days after the close (by date, recorded time,
-# case id) among the rows that are their case's first as of `as_of` (firsts.FIRST_OF). Each
-# close of a case with one opening carries the first such row of all, whenever recorded and
-# first of its case or not: its service, recorded time and `superseded_at`. When that row is
-# recorded by `as_of` and still its case's first then, it is the first as of `as_of` too
-# (the rows that count then are some of all, and it sorts first of all); otherwise the close
-# is probed as before. The row's `superseded_at` changes only with a row of its case, which
-# is its client's: that batch restamps the client's closes.
-NEXT = ("next_service", "next_recorded_at", "next_superseded_at")
-
-
-def _next(schema: str, where: str) -> str:
-    """SQL: set the next case of the closes `e` that `where` selects."""
-    mine, theirs = (", ".join(f"{alias}.{n}" for n in NEXT) for alias in ("t", "s"))
-    return f"""
-        UPDATE {schema}.cases_closed t SET ({", ".join(NEXT)}) = ({theirs})
-        FROM (SELECT e.event_id, n.service AS next_service, n.recorded_at AS next_recorded_at,
-                     n.superseded_at AS next_superseded_at
-              FROM {schema}.cases_closed e LEFT JOIN LATERAL (
-                  SELECT x.service, x.recorded_at, x.superseded_at FROM {schema}.cases_opened x
-                  WHERE e.openings = 1 AND x.client_id = e.opened_client_id
-                    AND {STAMPS["next_opened_at"][1]}
-                  ORDER BY x.local_date, x.recorded_at, x.case_id, x.event_id LIMIT 1) n ON true
-              WHERE {where}) s
-        WHERE t.event_id = s.event_id AND ({mine}) IS DISTINCT FROM ({theirs})"""
-
-
 # A referral's first assessment (days_to_assessment): the client's first `AssessmentStarted`
 # dated on or after the referral, as known at `as_of`. Each referral carries the first of
 # all, whenever recorded (`assessed_on`, and `assessed_recorded_at`: the earliest recorded
@@ -308,7 +300,6 @@ async def stamp(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]]
     selected = ("e.case_id = ANY($1::text[])"
                 " OR (e.openings = 1 AND e.opened_client_id = ANY($2::text[]))")
     await conn.execute(_stamp(schema, selected), cases, sorted(readers))
-    await conn.execute(_next(schema, selected), cases, sorted(readers))
     measured = sorted(ids_of(rows, "measurements", "client_id"))
     if measured:
         await conn.execute(_baseline(schema, "l.client_id = ANY($1::text[])"), measured)
@@ -345,7 +336,6 @@ async def stamp(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]]
 async def stamp_all(conn: asyncpg.Connection, *, schema: str) -> None:
     """Every close's stamps (after a rebuild filled `schema` and copied the openings)."""
     await conn.execute(_stamp(schema, "true"))
-    await conn.execute(_next(schema, "true"))
     await conn.execute(_baseline(schema, "true"))
     await conn.execute(_later(schema, "true"))
     await conn.execute(_prior(schema, "true"))
