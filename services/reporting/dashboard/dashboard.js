@@ -111,12 +111,18 @@
     return `/dashboard/data?${q}`;
   }
 
-  async function load(c, generation) {
+  // Charts of one indicator and grouping (the satisfaction and NPS charts) draw one answer:
+  // one request per distinct address, shared by the charts of one refresh.
+  async function load(c, generation, requests) {
     const el = controls.section(c);
     el.dataset.state = "loading";
     el.querySelector(".status").textContent = ui("loading");
     try {
-      const data = await (await auth.get(dataUrl(c), "application/json")).json();
+      const url = dataUrl(c);
+      if (!requests.has(url)) {
+        requests.set(url, auth.get(url, "application/json").then((r) => r.json()));
+      }
+      const data = await requests.get(url);
       if (generation !== state.generation) return;
       results[c.id] = data;
       draw(c);
@@ -140,9 +146,10 @@
     controls.fillPresets(refresh);
     controls.writeUrl();
     const generation = ++state.generation;
+    const requests = new Map();
     document.body.dataset.state = "loading";
     const loads = state.view === "own" ? [own.load(generation)]
-      : controls.allCharts().map((c) => load(c, generation));
+      : controls.allCharts().map((c) => load(c, generation, requests));
     const settled = await Promise.allSettled(loads);
     if (generation !== state.generation) return;
     if (settled.some((l) => l.status === "rejected" && l.reason instanceof SignInNeeded)) {

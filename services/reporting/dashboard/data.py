@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import asyncpg
 
-from services.reporting.indicators import CATALOGUE, DisclosureControl, OrgLookup, compute
+from services.reporting.indicators import CATALOGUE, DisclosureControl, OrgLookup, compute_sets
 
 
 @dataclass(frozen=True)
@@ -65,26 +65,22 @@ async def chart_data(
 ) -> dict[str, Any]:
     """The chart's rows and its total n (the indicator over the same filters, ungrouped),
     through the same disclosure control as the indicator API (None: the configured key)."""
-    control: dict[str, Any] = {}
-
-    async def rows_for(group_by: list[str]) -> list[dict[str, Any]]:
-        result = await compute(
-            conn, query.indicator, date_from=query.date_from, date_to=query.date_to,
-            group_by=group_by, as_of=query.as_of, threshold=threshold, orgs=orgs,
-            disclosure=disclosure,
-        )
-        control.update(result["disclosure_control"])
-        return [row for row in result["rows"] if _matches(row, query.filters)]
-
-    rows = await rows_for(query.api_group_by())
     spec = CATALOGUE[query.indicator]
+    # Always-grouped indicators have no ungrouped row; n is then the rows' sum.
+    group_bys = [query.api_group_by()] + ([] if spec.always else [list(query.filters)])
+    results = await compute_sets(
+        conn, query.indicator, date_from=query.date_from, date_to=query.date_to,
+        group_bys=group_bys, as_of=query.as_of, threshold=threshold, orgs=orgs,
+        disclosure=disclosure,
+    )
+    control: dict[str, Any] = results[0]["disclosure_control"]
+    rows, *whole = ([row for row in result["rows"] if _matches(row, query.filters)]
+                    for result in results)
     total: dict[str, Any]
-    if spec.always:
-        # Always-grouped indicators have no ungrouped row; n is then the rows' sum.
+    if not whole:
         total = {"n": sum(r["n"] or 0 for r in rows), "suppressed": False, "summed": True}
     else:
-        whole = await rows_for(list(query.filters))
-        first = whole[0] if whole else {"n": 0, "suppressed": False}
+        first = whole[0][0] if whole[0] else {"n": 0, "suppressed": False}
         total = {"n": first["n"], "suppressed": first["suppressed"], "summed": False}
     return {
         "indicator": query.indicator,

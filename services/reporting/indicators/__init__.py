@@ -8,11 +8,17 @@ from services.reporting.indicators.organisations import (
     OrgLookup,
     RegistryOrgLookup,
 )
-from services.reporting.indicators.report import IndicatorResult, compute, configured_disclosure
+from services.reporting.indicators.report import (
+    IndicatorResult,
+    compute,
+    compute_sets,
+    configured_disclosure,
+)
 from services.reporting.indicators.rows import UnknownGroupBy, UnknownIndicator
 
 __all__ = [
     "CATALOGUE", "EXACT", "INDICATORS", "DemoOrgLookup", "DisclosureControl", "Indicator",
     "IndicatorResult", "OrgLookup", "RegistryOrgLookup",
-    "UnknownGroupBy", "UnknownIndicator", "compute", "configured_disclosure", "to_csv",
+    "UnknownGroupBy", "UnknownIndicator", "compute", "compute_sets",
+    "configured_disclosure", "to_csv",
 ]

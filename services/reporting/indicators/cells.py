@@ -85,8 +85,11 @@ class CellSql:
         if self.resolve and any("DISTINCT" in c.value for c in self.counts.values()):
             raise ValueError("resolved keys merge cells: their counts must add")
 
-    def statement(self, row_keys: Sequence[str], perturb: bool) -> str:
-        """One statement: the selection, then one row per combination of `row_keys`."""
+    def statement(self, row_keys: Sequence[str], perturb: bool,
+                  sets: Sequence[Sequence[str]] | None = None) -> str:
+        """One statement: the selection, then one row per combination of `row_keys`; with
+        `sets` (subsets of `row_keys`), one row per combination of each set's keys instead,
+        its column `g_set` saying which set (`set_mask`)."""
         chosen = [(key, self.keys[key]) for key in row_keys]
         columns = [f"{sql} AS k_{key}" for key, sql in chosen]
         columns += [f"{sql} AS {name}" for name, sql in self.columns.items()]
@@ -104,6 +107,10 @@ class CellSql:
                                 f"{count.units} IS NOT NULL) AS u_{name}")
         selected += [f"{sql} AS a_{name}" for name, sql in self.aggregates.items()]
         group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(chosen)))}" if chosen else ""
+        if sets is not None and chosen:
+            selected.append(f"GROUPING({', '.join(f'k_{key}' for key in row_keys)}) AS g_set")
+            group = " GROUP BY GROUPING SETS ({})".format(", ".join(
+                "(" + ", ".join(f"k_{key}" for key in keys) + ")" for keys in sets))
         return f"WITH {', '.join(ctes)} SELECT {', '.join(selected)} FROM items{group}"
 
 
@@ -193,10 +200,14 @@ def median_p90_cell(group: CellGroup) -> dict[str, Any]:
     return {"value": stats.median(days), "p90": stats.p90(days)}
 
 
-async def fetch_cells(conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence[str], *,
-                      as_of: Any, date_from: Any, date_to: Any, perturb: bool) -> list[Cell]:
-    records = await conn.fetch(sql.statement(row_keys, perturb), as_of, date_from, date_to,
-                               *sql.arguments)
+def set_mask(row_keys: Sequence[str], keys: Sequence[str]) -> int:
+    """PostgreSQL's GROUPING(row_keys) of the rows grouped by `keys`: a bit for each row key
+    the set leaves out, the first key the highest."""
+    return sum(1 << (len(row_keys) - 1 - i) for i, key in enumerate(row_keys) if key not in keys)
+
+
+def _cells(records: Sequence[asyncpg.Record], sql: CellSql, row_keys: Sequence[str],
+           perturb: bool) -> list[Cell]:
     cells = []
     for r in records:
         values = {key: r[f"k_{key}"] for key in row_keys}
@@ -208,6 +219,30 @@ async def fetch_cells(conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence
         cells.append(Cell(values, counts, units, aggregates))
     resolved = [key for key in row_keys if key in sql.resolve]
     return resolve_cells(cells, {key: sql.resolve[key] for key in resolved}) if resolved else cells
+
+
+async def fetch_cells(conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence[str], *,
+                      as_of: Any, date_from: Any, date_to: Any, perturb: bool) -> list[Cell]:
+    records = await conn.fetch(sql.statement(row_keys, perturb), as_of, date_from, date_to,
+                               *sql.arguments)
+    return _cells(records, sql, row_keys, perturb)
+
+
+async def fetch_cell_sets(
+    conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence[str],
+    sets: Sequence[Sequence[str]], *, as_of: Any, date_from: Any, date_to: Any, perturb: bool,
+) -> list[list[Cell]]:
+    """`fetch_cells` for each of `sets` (distinct subsets of `row_keys`, which `sql` selects
+    the items of) from one statement: the items are selected once, then grouped by each set
+    (GROUPING SETS). A chart's rows and its total thus cost one pass, not two."""
+    if not row_keys:
+        return [await fetch_cells(conn, sql, [], as_of=as_of, date_from=date_from,
+                                  date_to=date_to, perturb=perturb)]
+    records = await conn.fetch(sql.statement(row_keys, perturb, sets), as_of, date_from,
+                               date_to, *sql.arguments)
+    masks = [set_mask(row_keys, keys) for keys in sets]
+    return [_cells([r for r in records if r["g_set"] == mask], sql, keys, perturb)
+            for keys, mask in zip(sets, masks, strict=True)]
 
 
 def resolve_cells(cells: list[Cell], resolve: dict[str, Callable[[Any], Any]]) -> list[Cell]:
@@ -261,10 +296,12 @@ __all__ = [
     "Count",
     "aggregate_cells",
     "count_cell",
+    "fetch_cell_sets",
     "fetch_cells",
     "median_p90_cell",
     "month_of",
     "region_of",
     "resolve_cells",
+    "set_mask",
     "values_of",
 ]

@@ -8,7 +8,13 @@ from typing import Any
 import asyncpg
 
 from services.reporting.indicators.catalogue import CATALOGUE, Indicator
-from services.reporting.indicators.cells import aggregate_cells, fetch_cells
+from services.reporting.indicators.cells import (
+    Cell,
+    CellSql,
+    aggregate_cells,
+    fetch_cell_sets,
+    fetch_cells,
+)
 from services.reporting.indicators.disclosure import DisclosureControl
 from services.reporting.indicators.organisations import OrgLookup
 from services.reporting.indicators.query import Query
@@ -60,19 +66,12 @@ async def compute(
     if disclosure is None:
         disclosure = configured_disclosure(ServiceSettings())
     keys = row_keys(spec, group_by)
-    if threshold < MIN_THRESHOLD:
-        raise ValueError(f"suppression threshold must be at least {MIN_THRESHOLD}, got {threshold}")
-    if as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=UTC)
+    as_of = _checked(threshold, as_of)
     q = Query(conn, date_from, date_to, as_of, orgs, keys)
     if spec.cells is not None and spec.cell_reducer is not None and not reference:
         cells = await fetch_cells(conn, spec.cells(q), keys, as_of=as_of, date_from=date_from,
                                   date_to=date_to, perturb=disclosure.perturbs)
-        rows = aggregate_cells(
-            cells, keys=keys, reducer=spec.cell_reducer, extras=spec.extras,
-            n_mode=spec.n_mode, threshold=threshold, suppress=spec.suppress,
-            empty=spec.empty_row, disclosure=disclosure,
-        )
+        rows = _cell_rows(spec, cells, keys, threshold, disclosure)
     else:
         # Each indicator loads the home regions of the clients it counts (Query.load_regions).
         items = await spec.items(q)
@@ -81,6 +80,83 @@ async def compute(
             threshold=threshold, suppress=spec.suppress, empty=spec.empty_row, context=q,
             disclosure=disclosure,
         )
+    return _result(spec, date_from, date_to, as_of, threshold, disclosure, rows)
+
+
+async def compute_sets(
+    conn: asyncpg.Connection,
+    indicator_id: str,
+    *,
+    date_from: date,
+    date_to: date,
+    group_bys: list[list[str]],
+    as_of: datetime,
+    threshold: int = 5,
+    orgs: OrgLookup,
+    disclosure: DisclosureControl | None = None,
+) -> list[IndicatorResult]:
+    """`compute` for each of `group_bys` (a chart's rows and its total): exactly its results,
+    in one statement where that can be (GROUPING SETS: cells.fetch_cell_sets), which is when
+    the indicator is aggregated in SQL, every grouping's keys are among the first's and its
+    items do not depend on how they are grouped (by `reason`, a referral is an item per
+    reason: not the items of its total). Otherwise one `compute` each."""
+    spec = indicator(indicator_id)
+    if disclosure is None:
+        disclosure = configured_disclosure(ServiceSettings())
+    asked = [row_keys(spec, group_by) for group_by in group_bys]
+    # One grouping set per set of keys: rows by (a, b) are the rows by (b, a), in its order.
+    sets = [sorted(keys, key=asked[0].index) if set(keys) <= set(asked[0]) else list(keys)
+            for keys in dict.fromkeys(frozenset(keys) for keys in asked)]
+    as_of = _checked(threshold, as_of)
+    shared = None
+    if (spec.cells is not None and spec.cell_reducer is not None and sets
+            and all(set(keys) <= set(sets[0]) for keys in sets)):
+        queries = [Query(conn, date_from, date_to, as_of, orgs, keys) for keys in sets]
+        shared = spec.cells(queries[0])
+        if not all(_same_items(shared, spec.cells(q), q.group_by) for q in queries[1:]):
+            shared = None
+    if shared is None:
+        return [await compute(conn, indicator_id, date_from=date_from, date_to=date_to,
+                              group_by=group_by, as_of=as_of, threshold=threshold, orgs=orgs,
+                              disclosure=disclosure) for group_by in group_bys]
+    cell_sets = await fetch_cell_sets(conn, shared, sets[0], sets, as_of=as_of,
+                                      date_from=date_from, date_to=date_to,
+                                      perturb=disclosure.perturbs)
+    fetched = {frozenset(keys): cells for keys, cells in zip(sets, cell_sets, strict=True)}
+    return [_result(spec, date_from, date_to, as_of, threshold, disclosure, _cell_rows(
+        spec, [Cell({key: cell.values[key] for key in keys}, cell.counts, cell.units,
+                    cell.aggregates) for cell in fetched[frozenset(keys)]],
+        keys, threshold, disclosure)) for keys in asked]
+
+
+def _same_items(shared: CellSql, own: CellSql, keys: list[str]) -> bool:
+    """Whether `own` (an indicator's SQL for `keys`) selects the items `shared` does, with
+    the same values of `keys`."""
+    return (shared.source, shared.columns, shared.counts, shared.aggregates, shared.arguments,
+            shared.ctes) == (own.source, own.columns, own.counts, own.aggregates,
+                             own.arguments, own.ctes) and all(
+        shared.keys[key] == own.keys[key] for key in keys) and (
+        set(shared.resolve) & set(keys) == set(own.resolve) & set(keys))
+
+
+def _checked(threshold: int, as_of: datetime) -> datetime:
+    if threshold < MIN_THRESHOLD:
+        raise ValueError(f"suppression threshold must be at least {MIN_THRESHOLD}, got {threshold}")
+    return as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of
+
+
+def _cell_rows(spec: Indicator, cells: list[Cell], keys: list[str], threshold: int,
+               disclosure: DisclosureControl) -> list[dict[str, Any]]:
+    assert spec.cell_reducer is not None
+    return aggregate_cells(
+        cells, keys=keys, reducer=spec.cell_reducer, extras=spec.extras,
+        n_mode=spec.n_mode, threshold=threshold, suppress=spec.suppress,
+        empty=spec.empty_row, disclosure=disclosure,
+    )
+
+
+def _result(spec: Indicator, date_from: date, date_to: date, as_of: datetime, threshold: int,
+            disclosure: DisclosureControl, rows: list[dict[str, Any]]) -> IndicatorResult:
     return {
         "indicator": spec.id, "from": date_from.isoformat(), "to": date_to.isoformat(),
         "as_of": as_of.isoformat(),

@@ -26,6 +26,7 @@ import asyncpg
 import httpx
 import pytest
 
+from services.reporting.dashboard.charts import CHARTS
 from services.reporting.indicators import (
     EXACT,
     RegistryOrgLookup,
@@ -47,6 +48,12 @@ MISSING = (
 FILLED = ("referrals_by_source", "days_to_assessment", "case_duration_days",
           "exit_destinations", "work_ability_change", "client_experience_nps",
           "client_experience_score")
+
+# The addresses of the page's chart data requests so far.
+DATA_REQUESTS = """
+return performance.getEntriesByType("resource").map((e) => e.name)
+  .filter((name) => name.includes("/dashboard/data?"));
+"""
 
 # One object per chart: its state, labels and the data of every dataset Chart.js draws.
 READ_CHARTS = """
@@ -205,6 +212,10 @@ def browses_signed_in(driver: Any, base_url: str, bearer: str, screenshot: Path,
 
     fresh_load(driver, f"{base_url}/dashboard#token={bearer}")
     first = settle(driver)
+    # One request per distinct chart query: the satisfaction and NPS charts share theirs.
+    requested = driver.execute_script(DATA_REQUESTS)
+    distinct = {(chart.indicator, chart.group_by) for chart in CHARTS}
+    assert len(requested) == len(set(requested)) == len(distinct) < len(CHARTS), requested
     assert "token" not in driver.current_url, driver.current_url
     assert driver.execute_script("return location.hash") == ""
     assert driver.execute_script(STORED) == bearer

@@ -13,7 +13,15 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.reporting.indicators import EXACT, INDICATORS, DemoOrgLookup, compute
+from services.reporting.dashboard.charts import CHARTS
+from services.reporting.indicators import (
+    EXACT,
+    INDICATORS,
+    DemoOrgLookup,
+    compute,
+    compute_sets,
+    report,
+)
 from services.reporting.indicators.catalogue import Indicator
 from services.reporting.indicators.disclosure import DisclosureControl
 from services.reporting.projections import project
@@ -181,3 +189,48 @@ async def test_the_random_history_has_rows_for_every_indicator_in_cells(
         if not any(row["n"] for row in result["rows"]):
             empty.append(spec.id)
     assert not empty
+
+
+def _set_groupings(spec: Indicator) -> list[list[list[str]]]:
+    """Groupings asked at once (a chart's rows and its totals): each grouping of two keys or
+    one, with its first key, nothing and its keys in the other order; with region, region
+    alone (a region filter's total)."""
+    asked = []
+    for group_by in _groupings(spec)[1:]:
+        asked.append([group_by, group_by[:1], [], group_by[::-1]])
+        if "region" in group_by:
+            asked.append([group_by, ["region"], group_by])
+    return asked
+
+
+@pytest.mark.parametrize("spec", IN_CELLS, ids=lambda s: s.id)
+async def test_groupings_asked_at_once_give_each_groupings_own_rows(
+    conn: asyncpg.Connection, late_history: History, spec: Indicator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`compute_sets` (one statement with GROUPING SETS where the items allow) gives exactly
+    what `compute` gives for each grouping; the dashboard's charts take the one statement."""
+    async with conn.transaction():
+        await project(conn, late_history.envelopes())
+    shared = []
+    original = report.fetch_cell_sets
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        shared.append(args[3])
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(report, "fetch_cell_sets", counted)
+    for group_bys in _set_groupings(spec):
+        for control in (EXACT, CONTROL):
+            # As of a moment with late records after it (the reference test covers the rest).
+            asked: dict[str, Any] = dict(
+                date_from=PERIODS[0][0], date_to=PERIODS[0][1], as_of=AS_OF[1], threshold=3,
+                orgs=DemoOrgLookup(), disclosure=control)
+            together = await compute_sets(conn, spec.id, group_bys=group_bys, **asked)
+            alone = [await compute(conn, spec.id, group_by=g, **asked) for g in group_bys]
+            assert together == alone, (group_bys, control.perturbs)
+    # A chart's total (always-grouped indicators have none: their rows' n is summed).
+    charted = {chart.group_by for chart in CHARTS if chart.indicator == spec.id}
+    for group_by in charted if not spec.always else ():
+        keys = [*spec.always, *group_by]
+        assert any(set(sets[0]) == set(keys) for sets in shared), f"{spec.id} by {group_by}: not shared"
