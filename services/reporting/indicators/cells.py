@@ -85,6 +85,15 @@ class CellSql:
         if self.resolve and any("DISTINCT" in c.value for c in self.counts.values()):
             raise ValueError("resolved keys merge cells: their counts must add")
 
+    def units_column(self, name: str) -> str:
+        """The column of count `name`'s units: the first count's with the same units and
+        items (n and the items of most indicators are one set of clients), so each distinct
+        set is aggregated and sent once."""
+        count = self.counts[name]
+        first = next(other for other, c in self.counts.items()
+                     if (c.units, c.where) == (count.units, count.where))
+        return f"u_{first}"
+
     def statement(self, row_keys: Sequence[str], perturb: bool,
                   sets: Sequence[Sequence[str]] | None = None) -> str:
         """One statement: the selection, then one row per combination of `row_keys`; with
@@ -101,7 +110,7 @@ class CellSql:
         for name, count in self.counts.items():
             where = f" FILTER (WHERE {count.where})" if count.where else ""
             selected.append(f"{count.value}{where} AS c_{name}")
-            if perturb:
+            if perturb and self.units_column(name) == f"u_{name}":
                 condition = f"({count.where}) AND " if count.where else ""
                 selected.append(f"array_agg(DISTINCT {count.units}) FILTER (WHERE {condition}"
                                 f"{count.units} IS NOT NULL) AS u_{name}")
@@ -209,10 +218,11 @@ def set_mask(row_keys: Sequence[str], keys: Sequence[str]) -> int:
 def _cells(records: Sequence[asyncpg.Record], sql: CellSql, row_keys: Sequence[str],
            perturb: bool) -> list[Cell]:
     cells = []
+    columns = {name: sql.units_column(name) for name in sql.counts}
     for r in records:
         values = {key: r[f"k_{key}"] for key in row_keys}
         counts = {name: r[f"c_{name}"] or 0 for name in sql.counts}
-        units = {name: r[f"u_{name}"] or [] for name in sql.counts} if perturb else {}
+        units = {name: r[column] or [] for name, column in columns.items()} if perturb else {}
         aggregates = {name: r[f"a_{name}"] for name in sql.aggregates}
         if not row_keys and not any(counts.values()):
             continue  # no group_by and nothing counted: the empty row
