@@ -229,6 +229,7 @@ def replay(
 ) -> None:
     """Rebuild reporting projections (shadow schema, then swap) while the service answers."""
     from polku.progress import phased_progress
+    from services.reporting.app import record_keys
     from services.reporting.replay import ReplayResult
     from services.reporting.replay import replay as run_replay
     from services.runtime.process import tune_gc
@@ -243,7 +244,7 @@ def replay(
         with phased_progress(labels) as progress:
             return await run_replay(
                 url, from_topics=from_topics, kafka=kafka_connection(settings),
-                chunk_size=chunk_size, progress=progress,
+                chunk_size=chunk_size, progress=progress, keys=record_keys(settings),
             )
 
     try:

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 import asyncpg
 
 from bench.scale.history import LOG_COLUMNS, History, ShardStream
+from services.reporting.app import record_keys
 from services.reporting.replay import replay
 from services.runtime.migrate import apply_migrations
+from services.runtime.settings import ServiceSettings
 
 Report = Callable[[str], None]
 
@@ -110,7 +112,8 @@ async def load_history(url: str, history: History, count: int, report: Report, *
             last[0] = now
             report(f"  replay from event_log: {done:,}/{total:,}")
 
-    result = await replay(url, progress=progress)
+    # Keyed as `polku replay` keys them: with the reporting service's configured key.
+    result = await replay(url, progress=progress, keys=record_keys(ServiceSettings()))
     if result.rebuilt != events:
         raise AssertionError(f"the rebuild projected {result.rebuilt} of {events} events")
     conn = await asyncpg.connect(url)

@@ -7,6 +7,7 @@ deduplicates by event id, so the kit's own `processed_events` bookkeeping is swi
 
 from __future__ import annotations
 
+from functools import partial
 from typing import cast
 from uuid import UUID
 
@@ -15,6 +16,7 @@ import asyncpg
 from contracts.events.base import Event
 from contracts.registry import EVENT_TYPES_BY_TOPIC
 from contracts.topics import SERVICE_TOPICS
+from services.reporting.projections.keys import RecordKeys
 from services.reporting.projections.projector import prepare, project_prepared
 from services.runtime.intake import ConsumedEvent, ConsumerSpec
 from services.runtime.metrics import PROJECTION_POSITION
@@ -29,17 +31,22 @@ async def projection_position(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SELECT events FROM projection_position"))
 
 
-async def project_batch(conn: asyncpg.Connection, events: list[ConsumedEvent]) -> None:
-    """Project the batch from the envelopes and event models the consumer kit parsed."""
+async def project_batch(conn: asyncpg.Connection, events: list[ConsumedEvent], *,
+                        keys: RecordKeys | None = None) -> None:
+    """Project the batch from the envelopes and event models the consumer kit parsed, the
+    fact rows with their units' record keys (`keys`)."""
     # The kit's `data` is what contracts.registry.parse_data returned: always an Event.
-    await project_prepared(conn, [prepare(e.envelope, cast(Event, e.data)) for e in events])
+    await project_prepared(conn, [prepare(e.envelope, cast(Event, e.data)) for e in events],
+                           keys=keys)
     PROJECTION_POSITION.labels("reporting").set(await projection_position(conn))
 
 
-def reporting_consumer(name: str = CONSUMER_NAME) -> ConsumerSpec:
+def reporting_consumer(name: str = CONSUMER_NAME, keys: RecordKeys | None = None
+                       ) -> ConsumerSpec:
     """The consumer of the three service topics; `name` is its group and offsets key."""
     return ConsumerSpec(
-        name=name, topics=TOPICS, subscribed_types=EVENT_TYPES, handler=project_batch,
+        name=name, topics=TOPICS, subscribed_types=EVENT_TYPES,
+        handler=partial(project_batch, keys=keys),
         dedup=False, seen=logged,
     )
 

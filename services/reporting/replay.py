@@ -25,6 +25,7 @@ from contracts.events.base import Event
 from contracts.registry import UnknownEventType, parse_data
 from services.reporting.consumer import TOPICS
 from services.reporting.projections import rebuild
+from services.reporting.projections.keys import RecordKeys, ensure_keyed
 from services.reporting.projections.projector import Prepared, prepare, project_prepared
 from services.runtime.dlq import partitions_of
 from services.runtime.kafka_clients import KafkaConnection
@@ -76,6 +77,7 @@ class _TopicPass:
     batch_size: int
     progress: Progress | None
     shadow: bool
+    keys: RecordKeys | None = None
     read: int = 0
     new: int = 0
     skipped: int = 0
@@ -118,7 +120,8 @@ class _TopicPass:
     async def write(self, conn: asyncpg.Connection) -> None:
         while (batch := await self.batches.get()) is not None:
             async with conn.transaction():
-                added = await project_prepared(conn, batch, shadow=self.shadow)
+                added = await project_prepared(conn, batch, shadow=self.shadow,
+                                               keys=self.keys)
             self.new += added  # not `+= await ...`: the other writers update it meanwhile
 
 
@@ -126,6 +129,7 @@ async def read_topics(
     conns: asyncpg.Connection | Sequence[asyncpg.Connection], kafka: KafkaConnection,
     topics: Sequence[str] = TOPICS, *,
     batch_size: int = 10_000, progress: Progress | None = None, shadow: bool = False,
+    keys: RecordKeys | None = None,
 ) -> ReplayResult:
     """Every message of `topics`, from the beginning to the end offsets at the start, into
     event_log and the current facts (one transaction per batch of about `batch_size`), and
@@ -144,7 +148,7 @@ async def read_topics(
     )
     await kafka.start(consumer)
     run = _TopicPass(consumer, asyncio.Queue(maxsize=len(writers)), batch_size, progress,
-                     shadow)
+                     shadow, keys)
     try:
         partitions = await _assign_all(consumer, kafka, topics)
         if not partitions:
@@ -166,9 +170,10 @@ async def read_topics(
 async def replay(
     database_url: str, *, from_topics: bool = False, kafka: KafkaConnection | None = None,
     topics: Sequence[str] = TOPICS, chunk_size: int = 50_000,
-    progress: Progress | None = None,
+    progress: Progress | None = None, keys: RecordKeys | None = None,
 ) -> ReplayResult:
-    """Rebuild the projections of the reporting database at `database_url`."""
+    """Rebuild the projections of the reporting database at `database_url`, the fact rows
+    keyed with `keys` (projections/keys.py; None: left for the service to key)."""
     if from_topics and kafka is None:
         raise ValueError("from_topics needs the Kafka connection")
     conn = await asyncpg.connect(database_url)
@@ -184,16 +189,18 @@ async def replay(
             nonlocal read
             assert kafka is not None
             read = await read_topics([conn, reader], kafka, topics,
-                                     progress=progress, shadow=True)
+                                     progress=progress, shadow=True, keys=keys)
             return read.new
 
         # A second connection reads the next chunk while this one writes the current.
         reader = await asyncpg.connect(database_url)
         try:
             count = await rebuild(conn, chunk_size=chunk_size, progress=rebuilt, reader=reader,
-                                  then=from_the_topics if from_topics else None)
+                                  then=from_the_topics if from_topics else None, keys=keys)
         finally:
             await reader.close()
+        if keys is not None:
+            await ensure_keyed(conn, keys)
     finally:
         await conn.close()
     log.info("replay.rebuilt", events=count)

@@ -226,7 +226,7 @@ def durations_cell(group: CellGroup) -> dict[str, Any]:
 
 def exit_destinations_cells(q: Query) -> CellSql:
     return CellSql(_CLOSED, _CLOSED_KEYS, {"client_id": "c.client_id"},
-                   {"n": CLIENTS, "items": ITEMS})
+                   {"n": CLIENTS, "items": ITEMS}, parents=True)
 
 
 def _count_and_share_cell(group: CellGroup, own_key: str) -> dict[str, Any]:
@@ -295,7 +295,8 @@ def pathway_transitions_cells(q: Query) -> CellSql:
             WHEN c.next_recorded_at <= $1 AND coalesce(c.next_superseded_at > $1, true)
             THEN c.next_service ELSE coalesce({first_next}, 'none') END""",
     }
-    return CellSql(closed, keys, {"client_id": "c.client_id"}, {"n": CLIENTS, "items": ITEMS})
+    return CellSql(closed, keys, {"client_id": "c.client_id"}, {"n": CLIENTS, "items": ITEMS},
+                   parents=True)
 
 
 def transitions_cell(group: CellGroup) -> dict[str, Any]:

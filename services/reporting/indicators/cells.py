@@ -16,6 +16,7 @@ bench's rows comparison).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,10 +81,26 @@ class CellSql:
     # organisation's id to its region, from the registry the statement cannot list); the
     # cells that then share their values are merged. Only for counts of records, which add.
     resolve: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    # The reducer reads parent rows (CellGroup.parent): their units are the union of their
+    # cells', so the units travel even where the database could sum their record keys.
+    parents: bool = False
 
     def __post_init__(self) -> None:
         if self.resolve and any("DISTINCT" in c.value for c in self.counts.values()):
             raise ValueError("resolved keys merge cells: their counts must add")
+
+    def key_column(self, units: str) -> str | None:
+        """SQL: the record key (projections/keys.py) of a count's units, an item column
+        that names a fact row's `client_id` or `feedback_id` (None: another unit)."""
+        found = _UNIT_COLUMN.fullmatch(self.columns.get(units, ""))
+        return f"{found[1]}.{found[2]}_key" if found else None
+
+    def keyable(self, row_keys: Sequence[str]) -> bool:
+        """Whether the database can sum the record keys of every count's units for
+        `row_keys`: each unit keyed on its row, and no cells merged afterwards (parents,
+        resolved keys)."""
+        return not self.parents and not any(key in self.resolve for key in row_keys) and all(
+            self.key_column(count.units) for count in self.counts.values())
 
     def units_column(self, name: str) -> str:
         """The column of count `name`'s units: the first count's with the same units and
@@ -95,13 +112,18 @@ class CellSql:
         return f"u_{first}"
 
     def statement(self, row_keys: Sequence[str], perturb: bool,
-                  sets: Sequence[Sequence[str]] | None = None) -> str:
+                  sets: Sequence[Sequence[str]] | None = None, keyed: bool = False) -> str:
         """One statement: the selection, then one row per combination of `row_keys`; with
         `sets` (subsets of `row_keys`), one row per combination of each set's keys instead,
-        its column `g_set` saying which set (`set_mask`)."""
+        its column `g_set` saying which set (`set_mask`). Perturbing, each distinct set of
+        units travels (`u_…`), or `keyed` (see `keyable`) the sum of their distinct record
+        keys (`s_…`) with the number of its items whose unit has no key yet (`z_…`)."""
         chosen = [(key, self.keys[key]) for key in row_keys]
         columns = [f"{sql} AS k_{key}" for key, sql in chosen]
         columns += [f"{sql} AS {name}" for name, sql in self.columns.items()]
+        if keyed:
+            units = {count.units for count in self.counts.values()}
+            columns += [f"{self.key_column(unit)} AS key_{unit}" for unit in sorted(units)]
         # The parameters' types, stated once: a statement need not read all three.
         ctes = ["parameters AS (SELECT $1::timestamptz, $2::date, $3::date)"]
         ctes += [f"{name} AS ({sql})" for name, sql in self.ctes.items()]
@@ -112,8 +134,15 @@ class CellSql:
             selected.append(f"{count.value}{where} AS c_{name}")
             if perturb and self.units_column(name) == f"u_{name}":
                 condition = f"({count.where}) AND " if count.where else ""
-                selected.append(f"array_agg(DISTINCT {count.units}) FILTER (WHERE {condition}"
-                                f"{count.units} IS NOT NULL) AS u_{name}")
+                condition += f"{count.units} IS NOT NULL"
+                if keyed:
+                    key = f"key_{count.units}"
+                    selected.append(f"sum(DISTINCT {key}) FILTER (WHERE {condition}) AS s_{name}")
+                    selected.append(f"count(*) FILTER (WHERE {condition} AND {key} IS NULL) "
+                                    f"AS z_{name}")
+                else:
+                    selected.append(f"array_agg(DISTINCT {count.units}) FILTER (WHERE "
+                                    f"{condition}) AS u_{name}")
         selected += [f"{sql} AS a_{name}" for name, sql in self.aggregates.items()]
         group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(chosen)))}" if chosen else ""
         if sets is not None and chosen:
@@ -123,6 +152,10 @@ class CellSql:
         return f"WITH {', '.join(ctes)} SELECT {', '.join(selected)} FROM items{group}"
 
 
+# An item column that is a fact row's unit id: its alias and the unit (its key is beside it).
+_UNIT_COLUMN = re.compile(r"(\w+)\.(client|feedback)_id")
+
+
 def month_of(day: str) -> str:
     """SQL: the `month` group value (YYYY-MM) of a date."""
     return f"to_char({day}, 'YYYY-MM')"
@@ -130,12 +163,14 @@ def month_of(day: str) -> str:
 
 @dataclass
 class Cell:
-    """One row's exact counts (and their units when perturbing) and other aggregates."""
+    """One row's exact counts (and, when perturbing, their units or the sums of their
+    units' record keys: `keys`) and other aggregates."""
 
     values: dict[str, Any]
     counts: dict[str, int]
     units: dict[str, list[str]]
     aggregates: dict[str, Any]
+    keys: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -164,6 +199,8 @@ class CellGroup:
         return self._published(self.cell, name)
 
     def _published(self, cell: Cell, name: str) -> int:
+        if name in cell.keys:
+            return self.disclosure.count_summed(cell.counts[name], cell.keys[name])
         return self.disclosure.count(cell.counts[name], cell.units.get(name, ()))
 
     def share(self, numerator: int, denominator: int) -> float | None:
@@ -182,6 +219,8 @@ class CellGroup:
         """The published count `name` of the parent row: the cells sharing this cell's
         values on `keys` together (their exact counts summed, their units united)."""
         key = tuple(keys)
+        if self.cell.keys:
+            raise ValueError("a parent row needs its cells' units: declare CellSql.parents")
         if key not in self._parents:
             merged: dict[tuple[Any, ...], Cell] = {}
             for cell in self.cells:
@@ -216,42 +255,65 @@ def set_mask(row_keys: Sequence[str], keys: Sequence[str]) -> int:
 
 
 def _cells(records: Sequence[asyncpg.Record], sql: CellSql, row_keys: Sequence[str],
-           perturb: bool) -> list[Cell]:
+           perturb: bool, keyed: bool = False) -> list[Cell]:
     cells = []
     columns = {name: sql.units_column(name) for name in sql.counts}
+    sums = {name: f"s_{column[2:]}" for name, column in columns.items()}
     for r in records:
         values = {key: r[f"k_{key}"] for key in row_keys}
         counts = {name: r[f"c_{name}"] or 0 for name in sql.counts}
-        units = {name: r[column] or [] for name, column in columns.items()} if perturb else {}
+        units = ({name: r[column] or [] for name, column in columns.items()}
+                 if perturb and not keyed else {})
+        keys = {name: int(r[column] or 0) for name, column in sums.items()} if keyed else {}
         aggregates = {name: r[f"a_{name}"] for name in sql.aggregates}
         if not row_keys and not any(counts.values()):
             continue  # no group_by and nothing counted: the empty row
-        cells.append(Cell(values, counts, units, aggregates))
+        cells.append(Cell(values, counts, units, aggregates, keys))
     resolved = [key for key in row_keys if key in sql.resolve]
     return resolve_cells(cells, {key: sql.resolve[key] for key in resolved}) if resolved else cells
 
 
+def _unkeyed(records: Sequence[asyncpg.Record]) -> bool:
+    """Whether an item of a keyed statement's cells had a unit without its record key."""
+    return any(value for r in records for name, value in r.items() if name.startswith("z_"))
+
+
 async def fetch_cells(conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence[str], *,
-                      as_of: Any, date_from: Any, date_to: Any, perturb: bool) -> list[Cell]:
-    records = await conn.fetch(sql.statement(row_keys, perturb), as_of, date_from, date_to,
-                               *sql.arguments)
+                      as_of: Any, date_from: Any, date_to: Any, perturb: bool,
+                      keyed: bool = False) -> list[Cell]:
+    """The cells of `row_keys`; `keyed` (the stored record keys are the perturbing key's,
+    and `sql.keyable`): with the sums of their units' keys, unless a unit is not keyed yet."""
+    arguments = (as_of, date_from, date_to, *sql.arguments)
+    if keyed:
+        records = await conn.fetch(sql.statement(row_keys, perturb, keyed=True), *arguments)
+        if not _unkeyed(records):
+            return _cells(records, sql, row_keys, perturb, keyed=True)
+    records = await conn.fetch(sql.statement(row_keys, perturb), *arguments)
     return _cells(records, sql, row_keys, perturb)
 
 
 async def fetch_cell_sets(
     conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence[str],
     sets: Sequence[Sequence[str]], *, as_of: Any, date_from: Any, date_to: Any, perturb: bool,
+    keyed: bool = False,
 ) -> list[list[Cell]]:
     """`fetch_cells` for each of `sets` (distinct subsets of `row_keys`, which `sql` selects
     the items of) from one statement: the items are selected once, then grouped by each set
     (GROUPING SETS). A chart's rows and its total thus cost one pass, not two."""
     if not row_keys:
         return [await fetch_cells(conn, sql, [], as_of=as_of, date_from=date_from,
-                                  date_to=date_to, perturb=perturb)]
-    records = await conn.fetch(sql.statement(row_keys, perturb, sets), as_of, date_from,
-                               date_to, *sql.arguments)
+                                  date_to=date_to, perturb=perturb, keyed=keyed)]
+    arguments = (as_of, date_from, date_to, *sql.arguments)
+    records = None
+    if keyed:
+        records = await conn.fetch(sql.statement(row_keys, perturb, sets, keyed=True),
+                                   *arguments)
+        keyed = not _unkeyed(records)
+    if not keyed:
+        records = await conn.fetch(sql.statement(row_keys, perturb, sets), *arguments)
+    assert records is not None
     masks = [set_mask(row_keys, keys) for keys in sets]
-    return [_cells([r for r in records if r["g_set"] == mask], sql, keys, perturb)
+    return [_cells([r for r in records if r["g_set"] == mask], sql, keys, perturb, keyed)
             for keys, mask in zip(sets, masks, strict=True)]
 
 

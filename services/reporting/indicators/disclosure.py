@@ -19,7 +19,6 @@ comparisons of the physical design); the HTTP API and the dashboard use the conf
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,8 +26,8 @@ from fractions import Fraction
 from typing import Any
 
 from services.reporting.indicators import stats
+from services.reporting.projections.keys import MODULUS, record_key
 
-MODULUS = 2**64
 MAX_NOISE = 2
 # (upper bound of the cell key, exclusive; noise below it); a key ≥ 0.95 gets +2.
 NOISE_TABLE: tuple[tuple[Fraction, int], ...] = (
@@ -39,11 +38,6 @@ NOISE_TABLE: tuple[tuple[Fraction, int], ...] = (
 # cell. About 90 000 clients per million events; the cache starts over when full.
 _CACHE_SIZE = 1 << 19
 _record_keys: dict[bytes, dict[str, int]] = {}
-
-
-def record_key(key: bytes, unit: str) -> int:
-    """The first 8 bytes of HMAC-SHA256(key, unit id as UTF-8), as a big-endian integer."""
-    return int.from_bytes(hmac.digest(key, unit.encode("utf-8"), "sha256")[:8], "big")
 
 
 def _known(key: bytes) -> dict[str, int]:
@@ -102,6 +96,13 @@ class DisclosureControl:
         if self.key is None:
             return items
         return max(0, items + noise(cell_key(self.key, units)))
+
+    def count_summed(self, items: int, keys: int) -> int:
+        """`count` with the sum of the distinct units' record keys given (any integer
+        congruent to it modulo 2^64: the database sums them as signed bigints)."""
+        if self.key is None:
+            return items
+        return max(0, items + noise(Fraction(keys % MODULUS, MODULUS)))
 
     def share(self, numerator: int, denominator: int) -> float | None:
         """A share of two (perturbed) counts: clamped to [0, 1], rounded to 3 decimals."""

@@ -59,7 +59,7 @@ def _probed_pairs(value: str, measure: str, phases: str, first: str, last: str) 
 def _pairs(value: str, measure: str, phases: str, first: str, last: str) -> str:
     """SQL (FROM): `_probed_pairs`, where the baseline is the one `l` carries when that was
     recorded by $1 (projections/stamps.py) and only otherwise (rarely) looked up."""
-    carried = (f", m.baseline_recorded_at, m.baseline_{value}, "
+    carried = (f", m.baseline_recorded_at, m.baseline_{value}, m.client_key, "
                + ", ".join(f"m.{c}" for c in REGION))
     return f"""{_latest_later(value, measure, phases, first, last, carried)}
 CROSS JOIN LATERAL (SELECT CASE WHEN l.baseline_recorded_at <= $1 THEN l.baseline_{value}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from services.reporting.indicators.disclosure import DisclosureControl
 from services.reporting.indicators.organisations import OrgLookup
 from services.reporting.indicators.query import Query
 from services.reporting.indicators.rows import UnknownGroupBy, UnknownIndicator, aggregate
+from services.reporting.projections.keys import fingerprint, keyed_with
 from services.runtime.settings import ServiceSettings
 
 MIN_THRESHOLD = 3
@@ -69,8 +71,10 @@ async def compute(
     as_of = _checked(threshold, as_of)
     q = Query(conn, date_from, date_to, as_of, orgs, keys)
     if spec.cells is not None and spec.cell_reducer is not None and not reference:
-        cells = await fetch_cells(conn, spec.cells(q), keys, as_of=as_of, date_from=date_from,
-                                  date_to=date_to, perturb=disclosure.perturbs)
+        sql = spec.cells(q)
+        cells = await fetch_cells(conn, sql, keys, as_of=as_of, date_from=date_from,
+                                  date_to=date_to, perturb=disclosure.perturbs,
+                                  keyed=await _keyed(conn, sql, keys, disclosure))
         rows = _cell_rows(spec, cells, keys, threshold, disclosure)
     else:
         # Each indicator loads the home regions of the clients it counts (Query.load_regions).
@@ -121,12 +125,21 @@ async def compute_sets(
                               disclosure=disclosure) for group_by in group_bys]
     cell_sets = await fetch_cell_sets(conn, shared, sets[0], sets, as_of=as_of,
                                       date_from=date_from, date_to=date_to,
-                                      perturb=disclosure.perturbs)
+                                      perturb=disclosure.perturbs,
+                                      keyed=await _keyed(conn, shared, sets[0], disclosure))
     fetched = {frozenset(keys): cells for keys, cells in zip(sets, cell_sets, strict=True)}
     return [_result(spec, date_from, date_to, as_of, threshold, disclosure, _cell_rows(
-        spec, [Cell({key: cell.values[key] for key in keys}, cell.counts, cell.units,
-                    cell.aggregates) for cell in fetched[frozenset(keys)]],
+        spec, [replace(cell, values={key: cell.values[key] for key in keys})
+               for cell in fetched[frozenset(keys)]],
         keys, threshold, disclosure)) for keys in asked]
+
+
+async def _keyed(conn: asyncpg.Connection, sql: CellSql, keys: list[str],
+                 disclosure: DisclosureControl) -> bool:
+    """Whether the statement can sum the perturbed counts' record keys: it can for these
+    keys (`CellSql.keyable`) and the stored keys are the perturbing key's (keys.py)."""
+    return (disclosure.key is not None and sql.keyable(keys)
+            and await keyed_with(conn) == fingerprint(disclosure.key))
 
 
 def _same_items(shared: CellSql, own: CellSql, keys: list[str]) -> bool:

@@ -50,7 +50,7 @@ def not_ended(table: str, alias: str, ended: str) -> str:
     ending, key = ENDED_BY[table]
     first = first_of(table, "t", key)
     if ending in OPENED_BY:
-        copied = (*OPENED_BY[ending][2], *REGION)
+        copied = (*OPENED_BY[ending][2], *REGION, "client_key")
         columns = ", ".join(f"t.{c}" for c in (key, "local_date", *copied))
         ends = with_opening(ending, (key, "local_date"), f"e.local_date {ended}", "e")
         lately = (f"SELECT e.{key}, e.opened_on, {', '.join(f'e.{c}' for c in copied)},"
@@ -84,8 +84,12 @@ def with_opening(ending: str, columns: tuple[str, ...], where: str, alias: str) 
     first = first_of(ending, "e", key)
     own = ", ".join(f"e.{c}" for c in columns)
     # The client's registrations (`region_of`): the end's own copy, for its one opening's
-    # client (projections/stamps.py), or the opening's.
+    # client (projections/stamps.py), or the opening's. And the client's record key
+    # (projections/keys.py): the end's, when its client is its opening's (if not, none:
+    # the count's units are then sent, cells.fetch_cells).
     mine, theirs = (", ".join(f"{alias}.{c}" for c in REGION) for alias in ("e", "o"))
+    mine += ", CASE WHEN e.client_id = e.opened_client_id THEN e.client_key END AS client_key"
+    theirs += ", o.client_key"
     return f"""(SELECT {own}, e.opened_on, {", ".join(f"e.opened_{c} AS {c}" for c in copied)},
                 {mine}
             FROM facts.{ending} e

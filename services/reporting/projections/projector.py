@@ -24,6 +24,7 @@ from contracts.events.base import Event
 from contracts.registry import REGISTRY, parse_data
 from services.reporting.projections.facts import FACT_COLUMNS, FACTS
 from services.reporting.projections.firsts import mark
+from services.reporting.projections.keys import RecordKeys
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 FACT_SCHEMAS = ("facts", "facts_next")
@@ -87,22 +88,23 @@ def prepare(envelope: Envelope, event: Event, raw: bytes | None = None) -> Prepa
 
 
 async def project(
-    conn: asyncpg.Connection, envelopes: Sequence[Envelope], *, schema: str = "facts"
+    conn: asyncpg.Connection, envelopes: Sequence[Envelope], *, schema: str = "facts",
+    keys: RecordKeys | None = None,
 ) -> int:
     """Record `envelopes` in the caller's transaction; returns how many were new.
 
     Each envelope's data is parsed with `contracts.registry` first (raising as the consumer
     kit would dead-letter it). Duplicates (already in `event_log`, or twice in the batch)
     are ignored, and only the new events become fact rows, so redelivery never
-    double-counts.
+    double-counts. With `keys`, the fact rows carry their units' record keys (keys.py).
     """
     prepared = [prepare(e, parse_data(e)) for e in envelopes]
-    return await project_prepared(conn, prepared, schema=schema)
+    return await project_prepared(conn, prepared, schema=schema, keys=keys)
 
 
 async def project_prepared(
     conn: asyncpg.Connection, events: Sequence[Prepared], *, schema: str = "facts",
-    shadow: bool = False,
+    shadow: bool = False, keys: RecordKeys | None = None,
 ) -> int:
     """`project` for events already parsed (`prepare`).
 
@@ -119,10 +121,12 @@ async def project_prepared(
     # or a replay's writers) then wait on one another's ids in one order, never deadlock.
     rows = await _log_new(conn, sorted(unique.values(), key=lambda e: e.event_id.int))
     facts = _prepared_fact_rows(rows)
-    await copy_fact_rows(conn, facts, schema=schema)
+    await copy_fact_rows(conn, facts, schema=schema, keys=keys)
     await mark(conn, facts, schema=schema)
+    if keys is not None:
+        await keys.register(conn, facts)
     if shadow and rows:
-        await copy_fact_rows(conn, facts, schema="facts_next")
+        await copy_fact_rows(conn, facts, schema="facts_next", keys=keys)
         await mark(conn, facts, schema="facts_next")
         await conn.copy_records_to_table(
             "rebuild_seen", records=[(e.event_id,) for e in rows], columns=["event_id"],
@@ -203,13 +207,17 @@ def logged_fact_rows(records: Iterable[asyncpg.Record]) -> dict[str, list[tuple[
 
 
 async def copy_fact_rows(
-    conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]], *, schema: str = "facts"
+    conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]], *, schema: str = "facts",
+    keys: RecordKeys | None = None,
 ) -> None:
-    """COPY fact rows (per table) into `schema`."""
+    """COPY fact rows (per table) into `schema`, with `keys` their units' record keys."""
     if schema not in FACT_SCHEMAS:
         raise ValueError(f"unknown fact schema {schema!r}")
     for table, records in rows.items():
+        columns = FACT_COLUMNS[table]
+        if keys is not None:
+            records, columns = keys.keyed_rows(table, records), columns + keys.columns(table)
         await conn.copy_records_to_table(
-            table, records=records, columns=FACT_COLUMNS[table], schema_name=schema
+            table, records=records, columns=columns, schema_name=schema
         )
 

@@ -26,6 +26,7 @@ import asyncpg
 
 from services.reporting.projections.facts import FACT_TABLES
 from services.reporting.projections.firsts import mark, mark_all
+from services.reporting.projections.keys import RecordKeys
 from services.reporting.projections.projector import copy_fact_rows, logged_fact_rows
 
 Progress = Callable[[int, int], None]
@@ -125,7 +126,7 @@ async def _finish_shadow(conn: asyncpg.Connection, restore: list[str]) -> None:
         await conn.execute("ANALYZE facts_next.rebuild_seen")
 
 
-async def _swap(conn: asyncpg.Connection) -> int:
+async def _swap(conn: asyncpg.Connection, keys: RecordKeys | None) -> int:
     async with conn.transaction():
         await conn.execute("LOCK TABLE event_log IN SHARE MODE")
         await conn.execute("SET LOCAL work_mem = '256MB'")
@@ -139,9 +140,13 @@ async def _swap(conn: asyncpg.Connection) -> int:
         missed = [] if seen == logged else await conn.fetch(_READ_MISSED)
         if missed:
             facts = logged_fact_rows(missed)
-            await copy_fact_rows(conn, facts, schema="facts_next")
+            await copy_fact_rows(conn, facts, schema="facts_next", keys=keys)
             await mark(conn, facts, schema="facts_next")
+            if keys is not None:
+                await keys.register(conn, facts)
         await conn.execute("DROP TABLE facts_next.rebuild_seen")
+        # Which key the new rows are keyed with is for ensure_keyed to say (keys.py).
+        await conn.execute("DELETE FROM record_keys_of")
         await conn.execute("DROP SCHEMA IF EXISTS facts CASCADE")
         await conn.execute("ALTER SCHEMA facts_next RENAME TO facts")
     return len(missed)
@@ -153,7 +158,7 @@ def _in_thread(rows: list[asyncpg.Record]) -> asyncio.Future[FactRows] | None:
 
 async def _project_log(
     conn: asyncpg.Connection, reader: asyncpg.Connection | None, chunk_size: int,
-    progress: Progress | None, total: int,
+    progress: Progress | None, total: int, keys: RecordKeys | None,
 ) -> int:
     """Every chunk of event_log into `facts_next`, one transaction each; returns how many.
 
@@ -179,7 +184,9 @@ async def _project_log(
             reading = (asyncio.ensure_future(read(reader, following))
                        if reader and following else None)
             async with conn.transaction():
-                await copy_fact_rows(conn, facts, schema="facts_next")
+                await copy_fact_rows(conn, facts, schema="facts_next", keys=keys)
+                if keys is not None:
+                    await keys.register(conn, facts)
             done += len(rows)
             if progress is not None:
                 progress(done, max(total, done))
@@ -195,18 +202,20 @@ async def _project_log(
 async def rebuild(
     conn: asyncpg.Connection, *, chunk_size: int = 50_000, progress: Progress | None = None,
     reader: asyncpg.Connection | None = None, then: Fill | None = None,
+    keys: RecordKeys | None = None,
 ) -> int:
     """Re-project every event of `event_log` into fresh fact tables; returns events seen.
 
     Must not run inside a transaction: each chunk commits on its own. With a second
     connection to the same database as `reader`, the next chunks are read while the current
     one is projected and written. `then` runs after the last chunk, before the swap.
+    With `keys`, the fact rows carry their units' record keys (keys.py).
     """
     restore = await _prepare_shadow(conn)
     total = await conn.fetchval("SELECT count(*) FROM event_log")
-    done = await _project_log(conn, reader, chunk_size, progress, total)
+    done = await _project_log(conn, reader, chunk_size, progress, total, keys)
     if then is not None:
         done += await then(conn)
     await _finish_shadow(conn, restore)
-    done += await _swap(conn)
+    done += await _swap(conn, keys)
     return done

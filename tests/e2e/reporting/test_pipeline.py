@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 from pydantic import ValidationError
 
-from services.reporting.app import SuppressionThresholdTooLow, build_definition
+from services.reporting.app import SuppressionThresholdTooLow, build_definition, record_keys
 from services.reporting.indicators import (
     EXACT,
     DemoOrgLookup,
@@ -22,6 +22,7 @@ from services.reporting.indicators import (
     compute,
     configured_disclosure,
 )
+from services.reporting.projections.keys import keyed_with
 from services.runtime.service import create_app
 from services.runtime.settings import ServiceSettings
 from tests.e2e.reporting.support import (
@@ -161,6 +162,11 @@ async def test_indicators_from_topics_duplicated_and_reordered(
             assert await conn.fetchval(
                 "SELECT count(*) FROM facts.referrals WHERE event_id = ANY($1::uuid[])",
                 p.ids) == 8
+            # Keyed with the service's perturbation key (projections/keys.py), its rows
+            # by the consumer as it wrote them: the figures above summed their keys.
+            assert await keyed_with(conn) == record_keys(svc.settings).fingerprint
+            assert await conn.fetchval(
+                "SELECT count(*) FROM facts.referrals WHERE client_key IS NULL") == 0
         finally:
             await conn.close()
         metrics = (await http.get("/metrics")).text

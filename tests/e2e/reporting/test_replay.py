@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from polku.cli import app
 from services.reporting.indicators import EXACT, DemoOrgLookup, compute
 from services.reporting.projections import project
+from services.reporting.projections.keys import RecordKeys, keyed_with
 from services.reporting.replay import replay
 from services.runtime.kafka_clients import KafkaConnection
 from services.runtime.migrate import apply_migrations
@@ -43,6 +44,8 @@ async def answers(conn: asyncpg.Connection, year: int) -> list[list[dict[str, An
         for indicator, group_by in QUERIES
     ]
 
+KEYS = RecordKeys.of("replay-test-key")
+
 
 async def test_rebuild_gives_identical_rows_while_the_old_projections_answer(
     database_url: str,
@@ -71,6 +74,15 @@ async def test_rebuild_gives_identical_rows_while_the_old_projections_answer(
         assert phases[-1] == ("rebuild", len(p.envelopes), len(p.envelopes))
         assert await answers(reader, 2016) == before
         assert await conn.fetchval("SELECT events FROM projection_position") == len(p.envelopes)
+        # Rebuilt without record keys: they are not marked as any key's (projections/keys.py).
+        assert await keyed_with(conn) is None
+        # `polku replay` passes the service's keys: every row rebuilt keyed, and marked.
+        await replay(database_url, chunk_size=40, keys=KEYS)
+        assert await keyed_with(conn) == KEYS.fingerprint
+        assert await conn.fetchval(
+            "SELECT count(*) FROM facts.cases_opened WHERE client_key IS DISTINCT FROM "
+            "(SELECT record_key FROM record_key_units WHERE unit = client_id)") == 0
+        assert await answers(reader, 2016) == before
     finally:
         await reader.close()
         await conn.close()

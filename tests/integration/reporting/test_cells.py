@@ -18,13 +18,16 @@ from services.reporting.indicators import (
     EXACT,
     INDICATORS,
     DemoOrgLookup,
+    cells,
     compute,
     compute_sets,
     report,
 )
 from services.reporting.indicators.catalogue import Indicator
 from services.reporting.indicators.disclosure import DisclosureControl
+from services.reporting.indicators.query import Query
 from services.reporting.projections import project
+from services.reporting.projections.keys import RecordKeys, ensure_keyed
 from tests.integration.reporting.builders import History, new_id
 from tests.integration.reporting.random_history import (
     REGIONS,
@@ -34,6 +37,10 @@ from tests.integration.reporting.random_history import (
 )
 
 CONTROL = DisclosureControl.cell_key_method("cells-equivalence-key")
+# The fact rows are keyed with CONTROL's key (projections/keys.py): its perturbed counts sum
+# the stored record keys where the statement can; UNKEYED's send their units.
+KEYS = RecordKeys.of("cells-equivalence-key")
+UNKEYED = DisclosureControl.cell_key_method("a-key-the-rows-are-not-keyed-with")
 IN_CELLS = [spec for spec in INDICATORS if spec.cells is not None]
 AS_OF = (datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 9, 15, tzinfo=UTC),
          datetime(2030, 1, 1, tzinfo=UTC))
@@ -151,17 +158,38 @@ def _groupings(spec: Indicator) -> list[list[str]]:
     return [[], *([k] for k in free), *([a, b] for i, a in enumerate(free) for b in free[i + 1:])]
 
 
+async def _keyed_history(conn: asyncpg.Connection, history: History) -> None:
+    """The history projected with CONTROL's record keys, and the keys marked as its."""
+    async with conn.transaction():
+        await project(conn, history.envelopes(), keys=KEYS)
+    assert await ensure_keyed(conn, KEYS)
+
+
+def _spy_keyed(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each cells statement answered with sums of record keys, in order."""
+    keyed: list[bool] = []
+    original = cells._cells
+
+    def spied(*args: Any, **kwargs: Any) -> Any:
+        keyed.append(kwargs.get("keyed", args[4] if len(args) > 4 else False))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(cells, "_cells", spied)
+    return keyed
+
+
 @pytest.mark.parametrize("spec", IN_CELLS, ids=lambda s: s.id)
 async def test_sql_cells_give_the_reference_rows(
-    conn: asyncpg.Connection, late_history: History, spec: Indicator
+    conn: asyncpg.Connection, late_history: History, spec: Indicator,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async with conn.transaction():
-        await project(conn, late_history.envelopes())
+    await _keyed_history(conn, late_history)
+    keyed = _spy_keyed(monkeypatch)
     compared = differing = 0
     for group_by in _groupings(spec):
         for as_of in AS_OF:
             for date_from, date_to in PERIODS:
-                for control in (EXACT, CONTROL):
+                for control in (EXACT, CONTROL, UNKEYED):
                     asked: dict[str, Any] = dict(
                         date_from=date_from, date_to=date_to, group_by=group_by, as_of=as_of,
                         threshold=3, orgs=DemoOrgLookup(), disclosure=control)
@@ -171,8 +199,33 @@ async def test_sql_cells_give_the_reference_rows(
                     if fast["rows"] != reference["rows"]:
                         differing += 1
                         assert fast["rows"] == reference["rows"], (group_by, as_of, date_from,
-                                                                   control.perturbs)
+                                                                   control.key)
     assert compared and not differing
+    # CONTROL's counts summed keys wherever the statement can; the others sent units.
+    assert spec.cells is not None
+    assert any(keyed) == (not spec.cells(_query(conn, [])).parents), keyed
+
+
+def _query(conn: asyncpg.Connection, keys: list[str]) -> Query:
+    return Query(conn, PERIODS[0][0], PERIODS[0][1], AS_OF[1], DemoOrgLookup(), keys)
+
+
+async def test_a_row_without_its_record_key_sends_its_cells_units(
+    conn: asyncpg.Connection, late_history: History, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A row left unkeyed (a writer without keys) cannot make a count's noise wrong: its
+    statement's cells come again with their units."""
+    await _keyed_history(conn, late_history)
+    asked: dict[str, Any] = dict(date_from=PERIODS[0][0], date_to=PERIODS[0][1],
+                                 group_by=["target_service"], as_of=AS_OF[-1], threshold=3,
+                                 orgs=DemoOrgLookup(), disclosure=CONTROL)
+    reference = await compute(conn, "referrals_made", reference=True, **asked)
+    await conn.execute("""UPDATE facts.referrals SET client_key = NULL WHERE event_id =
+        (SELECT event_id FROM facts.referrals WHERE local_date BETWEEN $1 AND $2 LIMIT 1)""",
+                       *PERIODS[0])
+    keyed = _spy_keyed(monkeypatch)
+    assert (await compute(conn, "referrals_made", **asked))["rows"] == reference["rows"]
+    assert keyed == [False]
 
 
 async def test_the_random_history_has_rows_for_every_indicator_in_cells(
@@ -210,8 +263,7 @@ async def test_groupings_asked_at_once_give_each_groupings_own_rows(
 ) -> None:
     """`compute_sets` (one statement with GROUPING SETS where the items allow) gives exactly
     what `compute` gives for each grouping; the dashboard's charts take the one statement."""
-    async with conn.transaction():
-        await project(conn, late_history.envelopes())
+    await _keyed_history(conn, late_history)
     shared = []
     original = report.fetch_cell_sets
 
@@ -221,7 +273,7 @@ async def test_groupings_asked_at_once_give_each_groupings_own_rows(
 
     monkeypatch.setattr(report, "fetch_cell_sets", counted)
     for group_bys in _set_groupings(spec):
-        for control in (EXACT, CONTROL):
+        for control in (EXACT, CONTROL, UNKEYED):
             # As of a moment with late records after it (the reference test covers the rest).
             asked: dict[str, Any] = dict(
                 date_from=PERIODS[0][0], date_to=PERIODS[0][1], as_of=AS_OF[1], threshold=3,
@@ -233,4 +285,4 @@ async def test_groupings_asked_at_once_give_each_groupings_own_rows(
     charted = {chart.group_by for chart in CHARTS if chart.indicator == spec.id}
     for group_by in charted if not spec.always else ():
         keys = [*spec.always, *group_by]
-        assert any(set(sets[0]) == set(keys) for sets in shared), f"{spec.id} by {group_by}: not shared"
+        assert any(set(sets[0]) == set(keys) for sets in shared), (spec.id, group_by)

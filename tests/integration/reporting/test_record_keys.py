@@ -1,0 +1,109 @@
+"""Record keys on the fact rows (projections/keys.py): every row keyed with the configured
+key's record key of its unit, by the projector as it writes and by `ensure_keyed` for the
+rows before; a key that two units share is found, and the stored keys are then not used."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.reporting.projections import project
+from services.reporting.projections.facts import FACT_COLUMNS
+from services.reporting.projections.keys import (
+    KEYED,
+    RecordKeys,
+    ensure_keyed,
+    keyed_with,
+    record_key,
+    signed,
+)
+from tests.integration.reporting.random_history import random_history
+
+KEYS = RecordKeys.of("record-keys-test-key")
+OTHER = RecordKeys.of("another-record-keys-test-key")
+
+
+async def _wrongly_keyed(conn: asyncpg.Connection, key: bytes) -> list[str]:
+    """Every keyed column with a row whose key is not its unit's (or is missing)."""
+    wrong = []
+    for table, pairs in KEYED.items():
+        for unit, column in pairs:
+            rows = await conn.fetch(f"SELECT {unit}, {column} FROM facts.{table} "
+                                    f"WHERE {unit} IS NOT NULL")
+            if any(r[column] != signed(record_key(key, r[unit])) for r in rows):
+                wrong.append(f"{table}.{column}")
+    return wrong
+
+
+async def _units(conn: asyncpg.Connection) -> int:
+    """How many distinct units the fact rows name."""
+    every = " UNION ".join(f"SELECT {unit} AS unit FROM facts.{table}"
+                           for table, pairs in KEYED.items() for unit, _ in pairs)
+    return int(await conn.fetchval(
+        f"SELECT count(*) FROM ({every}) u WHERE u.unit IS NOT NULL"))
+
+
+async def test_rows_written_before_are_keyed_and_the_key_marked(
+    conn: asyncpg.Connection,
+) -> None:
+    envelopes = random_history(clients=40, seed=3).envelopes()
+    async with conn.transaction():
+        await project(conn, envelopes)  # without keys: the rows before migration 019
+    assert await conn.fetchval("SELECT count(*) FROM facts.referrals WHERE client_key IS NULL")
+    assert await keyed_with(conn) is None
+
+    assert await ensure_keyed(conn, KEYS)
+    assert await _wrongly_keyed(conn, KEYS.key) == []
+    assert await keyed_with(conn) == KEYS.fingerprint
+    assert await conn.fetchval("SELECT count(*) FROM record_key_units") == await _units(conn)
+    marked = await conn.fetchval("SELECT keyed_at FROM record_keys_of")
+    assert await ensure_keyed(conn, KEYS)  # already keyed: nothing to do
+    assert await conn.fetchval("SELECT keyed_at FROM record_keys_of") == marked
+
+    # Another key (POLKU_PERTURBATION_KEY changed): every row keyed again.
+    assert await ensure_keyed(conn, OTHER)
+    assert await _wrongly_keyed(conn, OTHER.key) == []
+    assert await keyed_with(conn) == OTHER.fingerprint
+
+
+async def test_the_projector_keys_what_it_writes(conn: asyncpg.Connection) -> None:
+    envelopes = random_history(clients=40, seed=4).envelopes()
+    half = len(envelopes) // 2
+    assert await ensure_keyed(conn, KEYS)
+    for batch in (envelopes[:half], envelopes[half:]):
+        async with conn.transaction():
+            await project(conn, batch, keys=KEYS)
+    assert await _wrongly_keyed(conn, KEYS.key) == []
+    assert await keyed_with(conn) == KEYS.fingerprint
+    assert await conn.fetchval("SELECT count(*) FROM record_key_units") == await _units(conn)
+
+
+class _Clashing(RecordKeys):
+    """Gives one unit another unit's key."""
+
+    def __init__(self, key: bytes, unit: str, like: str) -> None:
+        super().__init__(key)
+        self.unit, self.like = unit, like
+
+    def signed(self, unit: str | None) -> int | None:
+        return super().signed(self.like if unit == self.unit else unit)
+
+
+async def test_a_key_two_units_share_stops_the_stored_keys_being_used(
+    conn: asyncpg.Connection,
+) -> None:
+    envelopes = random_history(clients=40, seed=5).envelopes()
+    async with conn.transaction():
+        await project(conn, envelopes)
+    first, second = (r["client_id"] for r in await conn.fetch(
+        "SELECT DISTINCT client_id FROM facts.referrals ORDER BY client_id LIMIT 2"))
+    clashing = _Clashing(KEYS.key, second, first)
+    assert not await ensure_keyed(conn, clashing)
+    assert await keyed_with(conn) is None
+
+    # Found as the projector adds the unit, too.
+    assert await ensure_keyed(conn, KEYS)
+    columns = FACT_COLUMNS["clients"]
+    row = tuple("a-new-client" if c == "client_id" else None for c in columns)
+    assert not await _Clashing(KEYS.key, "a-new-client", first).register(
+        conn, {"clients": [row]})
+    assert await keyed_with(conn) is None
