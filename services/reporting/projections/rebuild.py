@@ -142,10 +142,9 @@ async def _swap(conn: asyncpg.Connection, keys: RecordKeys | None) -> int:
             facts = logged_fact_rows(missed)
             await copy_fact_rows(conn, facts, schema="facts_next", keys=keys)
             await mark(conn, facts, schema="facts_next")
-            if keys is not None:
-                await keys.register(conn, facts)
         await conn.execute("DROP TABLE facts_next.rebuild_seen")
-        # Which key the new rows are keyed with is for ensure_keyed to say (keys.py).
+        # Which key the new rows are keyed with, and whether two units share one, is for
+        # ensure_keyed to say (keys.py).
         await conn.execute("DELETE FROM record_keys_of")
         await conn.execute("DROP SCHEMA IF EXISTS facts CASCADE")
         await conn.execute("ALTER SCHEMA facts_next RENAME TO facts")
@@ -185,8 +184,6 @@ async def _project_log(
                        if reader and following else None)
             async with conn.transaction():
                 await copy_fact_rows(conn, facts, schema="facts_next", keys=keys)
-                if keys is not None:
-                    await keys.register(conn, facts)
             done += len(rows)
             if progress is not None:
                 progress(done, max(total, done))
