@@ -24,7 +24,7 @@ from typing import Any
 import asyncpg
 
 from services.reporting.indicators import stats
-from services.reporting.indicators.disclosure import EXACT, DisclosureControl
+from services.reporting.indicators.disclosure import EXACT, DisclosureControl, key_sum
 from services.reporting.indicators.rows import NMode, empty_rows, publish, row_order
 
 
@@ -231,7 +231,11 @@ class CellGroup:
                 for count, units in cell.units.items():
                     into.units.setdefault(count, []).extend(units)
             self._parents[key] = merged
-        return self._published(self._parents[key][tuple(self.values[k] for k in key)], name)
+        parent = self._parents[key][tuple(self.values[k] for k in key)]
+        if self.disclosure.key is not None and name not in parent.keys:
+            # Summed once per parent, not once per row (a parent holds every row's units).
+            parent.keys[name] = key_sum(self.disclosure.key, parent.units.get(name, ()))
+        return self._published(parent, name)
 
 
 CellReducer = Callable[[CellGroup], dict[str, Any]]

@@ -49,6 +49,11 @@ def _known(key: bytes) -> dict[str, int]:
 
 def cell_key(key: bytes, units: Iterable[str]) -> Fraction:
     """The sum of the distinct units' record keys modulo 2^64, over 2^64: in [0, 1)."""
+    return Fraction(key_sum(key, units), MODULUS)
+
+
+def key_sum(key: bytes, units: Iterable[str]) -> int:
+    """The sum of the distinct units' record keys modulo 2^64."""
     known = _known(key)
     distinct = set(units)
     try:
@@ -60,7 +65,7 @@ def cell_key(key: bytes, units: Iterable[str]) -> Fraction:
             if unit not in known:
                 known[unit] = record_key(key, unit)
         total = sum(map(known.__getitem__, distinct))
-    return Fraction(total % MODULUS, MODULUS)
+    return total % MODULUS
 
 
 def noise(key_of_cell: Fraction | float) -> int:
@@ -131,6 +136,6 @@ class DisclosureControl:
 EXACT = DisclosureControl.exact()
 
 __all__ = [
-    "EXACT", "MAX_NOISE", "MODULUS", "NOISE_TABLE", "DisclosureControl", "cell_key", "noise",
-    "record_key",
+    "EXACT", "MAX_NOISE", "MODULUS", "NOISE_TABLE", "DisclosureControl", "cell_key",
+    "key_sum", "noise", "record_key",
 ]
