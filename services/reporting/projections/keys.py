@@ -143,6 +143,18 @@ async def ensure_keyed(conn: asyncpg.Connection, keys: RecordKeys,
     (table, tables done, tables)."""
     if await keyed_with(conn) == keys.fingerprint:
         return True
+    # One keying at a time (replicas starting at once): the second finds the work done.
+    await conn.execute("SELECT pg_advisory_lock(hashtext('polku record keys'))")
+    try:
+        return await _key_all(conn, keys, progress)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(hashtext('polku record keys'))")
+
+
+async def _key_all(conn: asyncpg.Connection, keys: RecordKeys,
+                   progress: Progress | None) -> bool:
+    if await keyed_with(conn) == keys.fingerprint:
+        return True
     await conn.execute("DELETE FROM record_keys_of")
     await conn.execute("TRUNCATE record_key_units")
     tables = list(KEYED)

@@ -4,6 +4,8 @@ rows before; a key that two units share is found, and the stored keys are then n
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 
 from services.reporting.projections import project
@@ -107,3 +109,21 @@ async def test_a_key_two_units_share_stops_the_stored_keys_being_used(
     assert not await _Clashing(KEYS.key, "a-new-client", first).register(
         conn, {"clients": [row]})
     assert await keyed_with(conn) is None
+
+
+async def test_two_keyings_at_once_leave_one_mark_and_every_unit(
+    conn: asyncpg.Connection, database_url: str,
+) -> None:
+    """Two reporting replicas starting at once after a key change: one keys, the other
+    finds it done."""
+    async with conn.transaction():
+        await project(conn, random_history(clients=40, seed=6).envelopes())
+    other = await asyncpg.connect(database_url)
+    try:
+        assert await asyncio.gather(ensure_keyed(conn, KEYS), ensure_keyed(other, KEYS)) == [
+            True, True]
+    finally:
+        await other.close()
+    assert await conn.fetchval("SELECT count(*) FROM record_keys_of") == 1
+    assert await conn.fetchval("SELECT count(*) FROM record_key_units") == await _units(conn)
+    assert await _wrongly_keyed(conn, KEYS.key) == []
