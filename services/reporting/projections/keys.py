@@ -12,7 +12,8 @@ the records), and a cell's key is `sum(DISTINCT client_key)` in the statement.
   the same number modulo 2^64, so sums modulo 2^64 are the same.
 * `sum(DISTINCT key)` sums each distinct unit's key once only if no two units share a key.
   `record_key_units` holds every unit by its key: a second unit with a key already there
-  (about 3 chances in 10^8 among a million units, those of ten million events) is found as it is added.
+  (about 3 chances in 10^8 among a million units, those of ten million events) is found
+  as it is added.
 * `record_keys_of` says which key the stored keys are (its fingerprint, an HMAC of a fixed
   text, not the key), written by `ensure_keyed` once every row is keyed and no two units
   share a key. A statement sums keys only when it names the key of the query; a row left
