@@ -24,7 +24,7 @@ the records), and a cell's key is `sum(DISTINCT client_key)` in the statement.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,22 +106,24 @@ class RecordKeys:
 
     async def register(self, conn: asyncpg.Connection,
                        rows: dict[str, list[tuple[Any, ...]]]) -> bool:
-        """Add the units of a batch's fact rows to `record_key_units`; False (and the stored
-        keys no longer used) when one shares its key with another unit."""
-        units: dict[int, str] = {}
+        """Add the units of a batch's fact rows to `record_key_units` (`register_units`)."""
+        units = {row[at] for table, records in rows.items()
+                 for at in (FACT_COLUMNS[table].index(u) for u, _ in KEYED.get(table, ()))
+                 for row in records if row[at] is not None}
+        return await self.register_units(conn, units)
+
+    async def register_units(self, conn: asyncpg.Connection, units: Iterable[str]) -> bool:
+        """Add `units` to `record_key_units`; False (and the stored keys no longer used)
+        when one shares its key with another unit."""
+        by_key: dict[int, str] = {}
         clash = False
-        for table, records in rows.items():
-            for unit_column, _ in KEYED.get(table, ()):
-                at = FACT_COLUMNS[table].index(unit_column)
-                for row in records:
-                    unit = row[at]
-                    if unit is not None:
-                        value = self.signed(unit)
-                        assert value is not None
-                        clash |= units.setdefault(value, unit) != unit
-        if not units:
+        for unit in units:
+            value = self.signed(unit)
+            assert value is not None
+            clash |= by_key.setdefault(value, unit) != unit
+        if not by_key:
             return True
-        clash |= bool(await conn.fetchval(_REGISTER, list(units), list(units.values())))
+        clash |= bool(await conn.fetchval(_REGISTER, list(by_key), list(by_key.values())))
         if clash:
             await conn.execute("DELETE FROM record_keys_of")
         return not clash
@@ -171,15 +173,10 @@ async def _key_all(conn: asyncpg.Connection, keys: RecordKeys,
                         FROM unnest($1::text[], $2::bigint[]) AS k(unit, value)
                         WHERE t.{unit_column} = k.unit
                           AND t.{key_column} IS DISTINCT FROM k.value""", units, values)
-                if not await keys.register(conn, {table: [
-                        _unit_row(table, unit_column, unit) for unit in units]}):
+                if not await keys.register_units(conn, units):
                     return False
         if progress is not None:
             progress(table, done + 1, len(tables))
     await conn.execute("INSERT INTO record_keys_of (fingerprint) VALUES ($1)", keys.fingerprint)
     return True
 
-
-def _unit_row(table: str, unit_column: str, unit: str) -> tuple[Any, ...]:
-    """A row of `table` holding only `unit` (what `register` reads of it)."""
-    return tuple(unit if column == unit_column else None for column in FACT_COLUMNS[table])
