@@ -261,18 +261,21 @@ def set_mask(row_keys: Sequence[str], keys: Sequence[str]) -> int:
 def _cells(records: Sequence[asyncpg.Record], sql: CellSql, row_keys: Sequence[str],
            perturb: bool, keyed: bool = False) -> list[Cell]:
     cells = []
-    columns = {name: sql.units_column(name) for name in sql.counts}
-    sums = {name: f"s_{column[2:]}" for name, column in columns.items()}
+    # Column names and positions looked up once, not per record (a chart has thousands).
+    keys = [(key, f"k_{key}") for key in row_keys]
+    counts = [(name, f"c_{name}") for name in sql.counts]
+    units = ([(name, sql.units_column(name)) for name in sql.counts]
+             if perturb and not keyed else [])
+    sums = [(name, f"s_{sql.units_column(name)[2:]}") for name in sql.counts] if keyed else []
+    aggregates = [(name, f"a_{name}") for name in sql.aggregates]
     for r in records:
-        values = {key: r[f"k_{key}"] for key in row_keys}
-        counts = {name: r[f"c_{name}"] or 0 for name in sql.counts}
-        units = ({name: r[column] or [] for name, column in columns.items()}
-                 if perturb and not keyed else {})
-        keys = {name: int(r[column] or 0) for name, column in sums.items()} if keyed else {}
-        aggregates = {name: r[f"a_{name}"] for name in sql.aggregates}
-        if not row_keys and not any(counts.values()):
+        counted = {name: r[column] or 0 for name, column in counts}
+        if not row_keys and not any(counted.values()):
             continue  # no group_by and nothing counted: the empty row
-        cells.append(Cell(values, counts, units, aggregates, keys))
+        cells.append(Cell({key: r[column] for key, column in keys}, counted,
+                          {name: r[column] or [] for name, column in units},
+                          {name: r[column] for name, column in aggregates},
+                          {name: int(r[column] or 0) for name, column in sums}))
     resolved = [key for key in row_keys if key in sql.resolve]
     return resolve_cells(cells, {key: sql.resolve[key] for key in resolved}) if resolved else cells
 

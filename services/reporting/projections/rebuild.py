@@ -24,7 +24,7 @@ from typing import Any
 
 import asyncpg
 
-from services.reporting.projections.facts import FACT_TABLES
+from services.reporting.projections.facts import FACT_TABLES, TIME_ORDER
 from services.reporting.projections.firsts import mark, mark_all
 from services.reporting.projections.keys import RecordKeys
 from services.reporting.projections.projector import copy_fact_rows, logged_fact_rows
@@ -77,6 +77,21 @@ ORDER BY c.relname, ic.relname
 """
 
 
+# The plain index of a shadow table on exactly the given columns, in that order.
+_ORDER_INDEX = """
+SELECT ic.relname FROM pg_index i
+JOIN pg_class c ON c.oid = i.indrelid
+JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'facts_next' AND c.relname = $1 AND i.indpred IS NULL
+  AND i.indexprs IS NULL AND ARRAY(
+      SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, at)
+      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum ORDER BY k.at
+  ) = $2::text[]
+ORDER BY ic.relname LIMIT 1
+"""
+
+
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
@@ -119,11 +134,24 @@ async def _finish_shadow(conn: asyncpg.Connection, restore: list[str]) -> None:
         await conn.execute(f"LOCK TABLE {', '.join(f'facts_next.{t}' for t in FACT_TABLES)}"
                            " IN SHARE ROW EXCLUSIVE MODE")
         await mark_all(conn, schema="facts_next")
+        await _order(conn)
         # SET LOGGED rewrites each table and its indexes: the row versions the marks
         # replaced are left behind, so the new facts are as compact as their rows.
         for table in FACT_TABLES:
             await conn.execute(f"ALTER TABLE facts_next.{table} SET LOGGED")
         await conn.execute("ANALYZE facts_next.rebuild_seen")
+
+
+async def _order(conn: asyncpg.Connection) -> None:
+    """Sort each table's rows into its TIME_ORDER (facts.py), on its index of those columns.
+    CLUSTER also marks that index, so an operator's plain `CLUSTER facts.<table>` later
+    sorts the table the same way again."""
+    for table, columns in TIME_ORDER.items():
+        index = await conn.fetchval(_ORDER_INDEX, table, list(columns))
+        if index is None:
+            raise RuntimeError(f"facts.{table} has no index on ({', '.join(columns)}) to keep "
+                               "its rows in that order: a migration dropped it?")
+        await conn.execute(f"CLUSTER facts_next.{table} USING {_quote(index)}")
 
 
 async def _swap(conn: asyncpg.Connection, keys: RecordKeys | None) -> int:

@@ -11,6 +11,7 @@ from bench.indicator_queries import Period, combinations, indicator_rows
 from bench.scale import History
 from bench.scale.load import load_history
 from services.reporting.indicators import CATALOGUE
+from services.reporting.projections.facts import TIME_ORDER
 
 HISTORY = History(seed=5, end=datetime(2026, 11, 1, tzinfo=UTC), years=2)
 COUNT = 40_000
@@ -33,6 +34,11 @@ async def test_every_indicator_and_group_key_has_rows(database_url: str) -> None
             """SELECT bool_and(ok) FROM (SELECT recorded_at >= lag(recorded_at) OVER
                (ORDER BY ingest_seq) AS ok FROM event_log) s WHERE ok IS NOT NULL""")
         assert in_order, "event_log is filled in recorded-time order"
+        scattered = [table for table, columns in TIME_ORDER.items() if not await conn.fetchval(
+            f"""SELECT coalesce(bool_and(ok), true) FROM (SELECT ROW({', '.join(columns)})
+                >= lag(ROW({', '.join(columns)})) OVER (ORDER BY ctid) AS ok
+                FROM facts.{table}) s WHERE ok IS NOT NULL""")]
+        assert not scattered, f"the rebuild leaves rows out of their time order: {scattered}"
         empty = []
         for indicator, group in combinations():
             rows = await indicator_rows(conn, indicator, list(group), period, period.as_of)
