@@ -116,14 +116,16 @@ class CellSql:
         """One statement: the selection, then one row per combination of `row_keys`; with
         `sets` (subsets of `row_keys`), one row per combination of each set's keys instead,
         its column `g_set` saying which set (`set_mask`). Perturbing, each distinct set of
-        units travels (`u_…`), or `keyed` (see `keyable`) the sum of their distinct record
-        keys (`s_…`) with the number of its items whose unit has no key yet (`z_…`)."""
+        units travels (`u_…`). `keyed` (see `keyable`) reads the stored record keys instead:
+        a distinct count of units counts their keys (a bigint sorts faster than an id), and
+        perturbing sums them (`s_…`); `z_…` counts the items whose unit has no key yet and
+        `f_keys` is the stored keys' fingerprint, read in the statement's own snapshot."""
         chosen = [(key, self.keys[key]) for key in row_keys]
         columns = [f"{sql} AS k_{key}" for key, sql in chosen]
         columns += [f"{sql} AS {name}" for name, sql in self.columns.items()]
+        units = sorted({count.units for count in self.counts.values()})
         if keyed:
-            units = {count.units for count in self.counts.values()}
-            columns += [f"{self.key_column(unit)} AS key_{unit}" for unit in sorted(units)]
+            columns += [f"{self.key_column(unit)} AS key_{unit}" for unit in units]
         # The parameters' types, stated once: a statement need not read all three.
         ctes = ["parameters AS (SELECT $1::timestamptz, $2::date, $3::date)"]
         ctes += [f"{name} AS ({sql})" for name, sql in self.ctes.items()]
@@ -131,18 +133,21 @@ class CellSql:
         selected = [f"k_{key}" for key, _ in chosen]
         for name, count in self.counts.items():
             where = f" FILTER (WHERE {count.where})" if count.where else ""
-            selected.append(f"{count.value}{where} AS c_{name}")
+            value = count.value
+            if keyed and value == f"count(DISTINCT {count.units})":
+                value = f"count(DISTINCT key_{count.units})"
+            selected.append(f"{value}{where} AS c_{name}")
             if perturb and self.units_column(name) == f"u_{name}":
                 condition = f"({count.where}) AND " if count.where else ""
                 condition += f"{count.units} IS NOT NULL"
-                if keyed:
-                    key = f"key_{count.units}"
-                    selected.append(f"sum(DISTINCT {key}) FILTER (WHERE {condition}) AS s_{name}")
-                    selected.append(f"count(*) FILTER (WHERE {condition} AND {key} IS NULL) "
-                                    f"AS z_{name}")
-                else:
-                    selected.append(f"array_agg(DISTINCT {count.units}) FILTER (WHERE "
-                                    f"{condition}) AS u_{name}")
+                aggregate = (f"sum(DISTINCT key_{count.units})" if keyed
+                             else f"array_agg(DISTINCT {count.units})")
+                selected.append(f"{aggregate} FILTER (WHERE {condition}) AS "
+                                f"{'s' if keyed else 'u'}_{name}")
+        if keyed:
+            selected += [f"count(*) FILTER (WHERE {unit} IS NOT NULL AND key_{unit} IS NULL) "
+                         f"AS z_{unit}" for unit in units]
+            selected.append("(SELECT fingerprint FROM record_keys_of LIMIT 1) AS f_keys")
         selected += [f"{sql} AS a_{name}" for name, sql in self.aggregates.items()]
         group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(chosen)))}" if chosen else ""
         if sets is not None and chosen:
@@ -266,7 +271,8 @@ def _cells(records: Sequence[asyncpg.Record], sql: CellSql, row_keys: Sequence[s
     counts = [(name, f"c_{name}") for name in sql.counts]
     units = ([(name, sql.units_column(name)) for name in sql.counts]
              if perturb and not keyed else [])
-    sums = [(name, f"s_{sql.units_column(name)[2:]}") for name in sql.counts] if keyed else []
+    sums = ([(name, f"s_{sql.units_column(name)[2:]}") for name in sql.counts]
+            if perturb and keyed else [])
     aggregates = [(name, f"a_{name}") for name in sql.aggregates]
     for r in records:
         counted = {name: r[column] or 0 for name, column in counts}
@@ -280,20 +286,26 @@ def _cells(records: Sequence[asyncpg.Record], sql: CellSql, row_keys: Sequence[s
     return resolve_cells(cells, {key: sql.resolve[key] for key in resolved}) if resolved else cells
 
 
-def _unkeyed(records: Sequence[asyncpg.Record]) -> bool:
-    """Whether an item of a keyed statement's cells had a unit without its record key."""
-    return any(value for r in records for name, value in r.items() if name.startswith("z_"))
+def _unkeyed(records: Sequence[asyncpg.Record], fingerprint: str | None) -> bool:
+    """Whether a keyed statement's stored keys were not usable in its snapshot: an item's
+    unit had no key yet, or the keys were not (or not `fingerprint`'s: None, any key's)."""
+    if not records:
+        return False  # nothing counted: no key was read
+    stored = records[0]["f_keys"]
+    return (stored is None or (fingerprint is not None and stored != fingerprint)
+            or any(value for r in records for name, value in r.items() if name.startswith("z_")))
 
 
 async def fetch_cells(conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence[str], *,
                       as_of: Any, date_from: Any, date_to: Any, perturb: bool,
-                      keyed: bool = False) -> list[Cell]:
-    """The cells of `row_keys`; `keyed` (the stored record keys are the perturbing key's,
-    and `sql.keyable`): with the sums of their units' keys, unless a unit is not keyed yet."""
+                      keyed: bool = False, fingerprint: str | None = None) -> list[Cell]:
+    """The cells of `row_keys`; `keyed` (`sql.keyable`, and the stored record keys are
+    `fingerprint`'s: the perturbing key's, or any when exact): read through the stored
+    keys, unless they are not usable in the statement's snapshot (`_unkeyed`)."""
     arguments = (as_of, date_from, date_to, *sql.arguments)
     if keyed:
         records = await conn.fetch(sql.statement(row_keys, perturb, keyed=True), *arguments)
-        if not _unkeyed(records):
+        if not _unkeyed(records, fingerprint):
             return _cells(records, sql, row_keys, perturb, keyed=True)
     records = await conn.fetch(sql.statement(row_keys, perturb), *arguments)
     return _cells(records, sql, row_keys, perturb)
@@ -302,20 +314,21 @@ async def fetch_cells(conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence
 async def fetch_cell_sets(
     conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence[str],
     sets: Sequence[Sequence[str]], *, as_of: Any, date_from: Any, date_to: Any, perturb: bool,
-    keyed: bool = False,
+    keyed: bool = False, fingerprint: str | None = None,
 ) -> list[list[Cell]]:
     """`fetch_cells` for each of `sets` (distinct subsets of `row_keys`, which `sql` selects
     the items of) from one statement: the items are selected once, then grouped by each set
     (GROUPING SETS). A chart's rows and its total thus cost one pass, not two."""
     if not row_keys:
         return [await fetch_cells(conn, sql, [], as_of=as_of, date_from=date_from,
-                                  date_to=date_to, perturb=perturb, keyed=keyed)]
+                                  date_to=date_to, perturb=perturb, keyed=keyed,
+                                  fingerprint=fingerprint)]
     arguments = (as_of, date_from, date_to, *sql.arguments)
     records = None
     if keyed:
         records = await conn.fetch(sql.statement(row_keys, perturb, sets, keyed=True),
                                    *arguments)
-        keyed = not _unkeyed(records)
+        keyed = not _unkeyed(records, fingerprint)
     if not keyed:
         records = await conn.fetch(sql.statement(row_keys, perturb, sets), *arguments)
     assert records is not None

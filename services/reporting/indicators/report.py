@@ -74,7 +74,7 @@ async def compute(
         sql = spec.cells(q)
         cells = await fetch_cells(conn, sql, keys, as_of=as_of, date_from=date_from,
                                   date_to=date_to, perturb=disclosure.perturbs,
-                                  keyed=await _keyed(conn, sql, keys, disclosure))
+                                  **await _keyed(conn, sql, keys, disclosure))
         rows = _cell_rows(spec, cells, keys, threshold, disclosure)
     else:
         # Each indicator loads the home regions of the clients it counts (Query.load_regions).
@@ -126,7 +126,7 @@ async def compute_sets(
     cell_sets = await fetch_cell_sets(conn, shared, sets[0], sets, as_of=as_of,
                                       date_from=date_from, date_to=date_to,
                                       perturb=disclosure.perturbs,
-                                      keyed=await _keyed(conn, shared, sets[0], disclosure))
+                                      **await _keyed(conn, shared, sets[0], disclosure))
     fetched = {frozenset(keys): cells for keys, cells in zip(sets, cell_sets, strict=True)}
     return [_result(spec, date_from, date_to, as_of, threshold, disclosure, _cell_rows(
         spec, [replace(cell, values={key: cell.values[key] for key in keys})
@@ -135,11 +135,17 @@ async def compute_sets(
 
 
 async def _keyed(conn: asyncpg.Connection, sql: CellSql, keys: list[str],
-                 disclosure: DisclosureControl) -> bool:
-    """Whether the statement can sum the perturbed counts' record keys: it can for these
-    keys (`CellSql.keyable`) and the stored keys are the perturbing key's (keys.py)."""
-    return (disclosure.key is not None and sql.keyable(keys)
-            and await keyed_with(conn) == fingerprint(disclosure.key))
+                 disclosure: DisclosureControl) -> dict[str, Any]:
+    """How the statement reads the stored record keys (cells.fetch_cells): it can for these
+    keys (`CellSql.keyable`) when the rows are keyed, perturbing only with the perturbing
+    key (its sums are that key's noise); exact counts only need each unit's key unique."""
+    stored = await keyed_with(conn) if sql.keyable(keys) else None
+    if stored is None:
+        return {"keyed": False}
+    if disclosure.key is None:
+        return {"keyed": True, "fingerprint": None}
+    expected = fingerprint(disclosure.key)
+    return {"keyed": stored == expected, "fingerprint": expected}
 
 
 def _same_items(shared: CellSql, own: CellSql, keys: list[str]) -> bool:

@@ -185,6 +185,7 @@ async def test_sql_cells_give_the_reference_rows(
 ) -> None:
     await _keyed_history(conn, late_history)
     keyed = _spy_keyed(monkeypatch)
+    asked_with: list[DisclosureControl] = []
     compared = differing = 0
     for group_by in _groupings(spec):
         for as_of in AS_OF:
@@ -196,6 +197,7 @@ async def test_sql_cells_give_the_reference_rows(
                         date_from=date_from, date_to=date_to, group_by=group_by, as_of=as_of,
                         threshold=3, orgs=DemoOrgLookup(), disclosure=control)
                     fast = await compute(conn, spec.id, **asked)
+                    asked_with.append(control)
                     reference = await compute(conn, spec.id, reference=True, **asked)
                     compared += 1
                     if fast["rows"] != reference["rows"]:
@@ -203,28 +205,61 @@ async def test_sql_cells_give_the_reference_rows(
                         assert fast["rows"] == reference["rows"], (group_by, as_of, date_from,
                                                                    control.key)
     assert compared and not differing
-    # CONTROL's counts summed keys wherever the statement can; the others sent units.
+    # Exact and CONTROL's counts read the stored keys wherever the statement can (a cell
+    # with nothing counted reads none: its statement then has no row to read them from);
+    # UNKEYED's, of another key, sent units.
     assert spec.cells is not None
-    assert any(keyed) == (not spec.cells(_query(conn, [])).parents), keyed
+    keyable = not spec.cells(_query(conn, [])).parents
+    assert len(keyed) == len(asked_with)
+    by_control = {c.key: [k for k, a in zip(keyed, asked_with, strict=True) if a is c]
+                  for c in (EXACT, CONTROL, UNKEYED)}
+    assert any(by_control[EXACT.key]) == any(by_control[CONTROL.key]) == keyable, by_control
+    assert not any(by_control[UNKEYED.key])
 
 
 def _query(conn: asyncpg.Connection, keys: list[str]) -> Query:
     return Query(conn, PERIODS[0][0], PERIODS[0][1], AS_OF[1], DemoOrgLookup(), keys)
 
 
+@pytest.mark.parametrize("control", [EXACT, CONTROL], ids=["exact", "perturbed"])
 async def test_a_row_without_its_record_key_sends_its_cells_units(
     conn: asyncpg.Connection, late_history: History, monkeypatch: pytest.MonkeyPatch,
+    control: DisclosureControl,
 ) -> None:
-    """A row left unkeyed (a writer without keys) cannot make a count's noise wrong: its
-    statement's cells come again with their units."""
+    """A row left unkeyed (a writer without keys) cannot make a count or its noise wrong:
+    its statement's cells come again with their units."""
     await _keyed_history(conn, late_history)
     asked: dict[str, Any] = dict(date_from=PERIODS[0][0], date_to=PERIODS[0][1],
                                  group_by=["target_service"], as_of=AS_OF[-1], threshold=3,
-                                 orgs=DemoOrgLookup(), disclosure=CONTROL)
+                                 orgs=DemoOrgLookup(), disclosure=control)
     reference = await compute(conn, "referrals_made", reference=True, **asked)
     await conn.execute("""UPDATE facts.referrals SET client_key = NULL WHERE event_id =
         (SELECT event_id FROM facts.referrals WHERE local_date BETWEEN $1 AND $2 LIMIT 1)""",
                        *PERIODS[0])
+    keyed = _spy_keyed(monkeypatch)
+    assert (await compute(conn, "referrals_made", **asked))["rows"] == reference["rows"]
+    assert keyed == [False]
+
+
+@pytest.mark.parametrize("control", [EXACT, CONTROL], ids=["exact", "perturbed"])
+async def test_keys_unusable_in_the_statements_snapshot_are_not_read(
+    conn: asyncpg.Connection, late_history: History, monkeypatch: pytest.MonkeyPatch,
+    control: DisclosureControl,
+) -> None:
+    """The keys are checked in the statement's own snapshot: had they stopped being usable
+    after the check before it (two units found sharing a key meanwhile), its cells come
+    again through the units."""
+    await _keyed_history(conn, late_history)
+    asked: dict[str, Any] = dict(date_from=PERIODS[0][0], date_to=PERIODS[0][1],
+                                 group_by=["target_service"], as_of=AS_OF[-1], threshold=3,
+                                 orgs=DemoOrgLookup(), disclosure=control)
+    reference = await compute(conn, "referrals_made", reference=True, **asked)
+    await conn.execute("DELETE FROM record_keys_of")
+
+    async def still_keyed(_: asyncpg.Connection) -> str:
+        return KEYS.fingerprint
+
+    monkeypatch.setattr(report, "keyed_with", still_keyed)
     keyed = _spy_keyed(monkeypatch)
     assert (await compute(conn, "referrals_made", **asked))["rows"] == reference["rows"]
     assert keyed == [False]
