@@ -9,8 +9,9 @@ many events as event_log holds), then drops `facts` and renames
 `facts_next` to `facts`. Readers wait for the swap and then see the new tables.
 
 For speed the shadow tables are filled UNLOGGED and without their indexes; before the swap
-(and outside its lock) they are made LOGGED and their indexes and constraints, as `LIKE ...
-INCLUDING ALL` made them, are built in one pass each. A crash before that only loses the
+(and outside its lock) their indexes and constraints, as `LIKE ... INCLUDING ALL` made
+them, are built in one pass each, the rows are sorted into their time order (facts.py,
+TIME_ORDER) and the tables made LOGGED. A crash before that only loses the
 shadow schema, which the next rebuild drops anyway; `facts` is never touched until the swap.
 Each chunk is read, and its ids recorded as seen, by one statement (one snapshot), then its
 fact rows are COPYed in one transaction; a failure anywhere abandons the shadow schema.
