@@ -185,6 +185,12 @@ class BatchConsumer:
         passed: Sequence[Passed] = (),
     ) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
+            stored = await self._lock_stored(conn, events, offsets, passed)
+            # Below the stored offset a record was applied already (its id maybe pruned): a
+            # batch from the group's offset can come before _SeekToStoredOffsets has sought.
+            events = [e for e in events if e.offset >= stored.get((e.topic, e.partition), 0)]
+            passed = [p for p in passed if p.offset >= stored.get((p.topic, p.partition), 0)]
+            offsets = {k: o for k, o in offsets.items() if o > stored.get(k, -1)}
             fresh = await self._deduplicate(conn, events)
             if fresh:
                 await self.spec.handler(conn, fresh)
@@ -213,6 +219,24 @@ class BatchConsumer:
         async with self.pool.acquire() as conn, conn.transaction():
             await self._record_passed(conn, passed)
             await self._store_offsets(conn, offsets)
+
+    async def _lock_stored(
+        self, conn: asyncpg.Connection, events: Sequence[ConsumedEvent],
+        offsets: dict[tuple[str, int], int], passed: Sequence[Passed],
+    ) -> dict[tuple[str, int], int]:
+        """The batch's partitions' stored offsets, locked until it commits (an instance
+        losing a partition and the one taking it over apply in turn)."""
+        keys = sorted({(e.topic, e.partition) for e in events} | set(offsets)
+                      | {(p.topic, p.partition) for p in passed})
+        if not keys:
+            return {}
+        rows = await conn.fetch(
+            """SELECT topic, partition, next_offset FROM consumer_offsets
+               WHERE consumer = $1 AND (topic, partition) IN
+                     (SELECT * FROM unnest($2::text[], $3::int[]))
+               ORDER BY topic, partition FOR UPDATE""",
+            self.spec.name, [k[0] for k in keys], [k[1] for k in keys])
+        return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
     async def _deduplicate(
         self, conn: asyncpg.Connection, events: list[ConsumedEvent]
@@ -368,6 +392,11 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
                 log.warning("consumer.partition_reset", consumer=self.owner.spec.name,
                             topic=tp.topic, partition=tp.partition, stored=offset,
                             end=ends.get(tp))
+                # Stored from its start, or _apply would take its records for applied ones.
+                await self.owner.pool.execute(
+                    """UPDATE consumer_offsets SET next_offset = 0
+                       WHERE consumer = $1 AND topic = $2 AND partition = $3""",
+                    self.owner.spec.name, tp.topic, tp.partition)
                 await consumer.seek_to_beginning(tp)
             else:
                 consumer.seek(tp, offset)

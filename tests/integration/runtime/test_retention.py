@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 from fastapi import APIRouter
 
 from contracts.commands.coaching import RecordFidelityReview
@@ -158,6 +159,18 @@ async def test_pruning_keeps_what_redelivery_needs_and_a_redelivered_batch_chang
         range(20, 30)), "offsets 20..24 are old but inside the redelivery window"
     assert sorted(r["consumer"] for r in kept if r["consumer"] != spec.name) == [
         "gone", "legacy"]
+
+    # A batch from the group's own offsets, as aiokafka can hand one over before the
+    # listener has sought to the stored ones: below the stored offset, every record was
+    # applied already, though pruning forgot the ids of offsets 0..19.
+    partition = await _partition(pool, spec.name)
+    early = [ConsumerRecord(topic=new_topic, partition=partition, offset=offset, timestamp=0,
+                            timestamp_type=0, key=b"one-client", value=value, checksum=None,
+                            serialized_key_size=10, serialized_value_size=len(value),
+                            headers=[]) for offset, value in enumerate(envelopes)]
+    broker = make_broker(ServiceSettings(kafka_bootstrap_servers=kafka_bootstrap), "test")
+    await BatchConsumer(spec, pool=pool, broker=broker).process(early)
+    assert await pool.fetchval("SELECT count(*) FROM effects") == 30
 
     # The relay re-sends its last batch (offsets 20..29 again, at 30..39), and the broker
     # forgets the group's offsets: the consumer resumes at the offsets it stored and
