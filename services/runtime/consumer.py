@@ -1,11 +1,11 @@
 """The consumer kit: batch subscribers with effectively-once effects and dead letters.
 
 Per batch and in one PostgreSQL transaction: skip event ids this consumer already
-processed, run the handler on the rest, record their ids and the consumed offsets. On
-(re)assignment the consumer seeks to the offsets it stored, so the database, not the
-broker, decides where it resumes. Messages that cannot be parsed, whose explicitly
-subscribed type is unknown, or whose data fails its schema go to `polku.dlq.<consumer>`
-with the reason in headers; the consumer keeps going.
+processed or that lie below the offset it stored, run the handler on the rest, record
+their ids and the consumed offsets. On (re)assignment it seeks to the offsets it stored, so
+the database, not the broker, decides where it resumes. Messages that cannot be parsed,
+whose explicitly subscribed type is unknown, or whose data fails its schema go to
+`polku.dlq.<consumer>` with the reason in headers; the consumer keeps going.
 """
 
 from __future__ import annotations
