@@ -186,6 +186,36 @@ async def test_pruning_keeps_what_redelivery_needs_and_a_redelivered_batch_chang
         "SELECT count(*) FROM processed_events WHERE consumer = $1", spec.name) == 10
 
 
+async def test_a_partition_shorter_than_its_stored_offset_is_read_again_from_its_start(
+    pool: asyncpg.Pool, new_topic: str, kafka_bootstrap: str
+) -> None:
+    """A recreated topic: its records start again below the offsets stored for it. They are
+    new, so none may be skipped as applied."""
+    store = PostgresEventStore(pool)
+    await append_contacts(store, uuid.uuid4(), uuid.uuid4(), count=12, expected_version=0)
+    envelopes = [e.envelope.encode() for e in await store.read_from_position(1, 100)]
+    await _send(kafka_bootstrap, new_topic, envelopes)
+    spec = effects_consumer(new_topic)
+    await pool.execute(
+        """INSERT INTO consumer_offsets (consumer, topic, partition, next_offset)
+           SELECT $1, $2, p, 500 FROM generate_series(0, 2) p""", spec.name, new_topic)
+    broker = make_broker(ServiceSettings(kafka_bootstrap_servers=kafka_bootstrap), "test")
+    BatchConsumer(spec, pool=pool, broker=broker)
+    await broker.start()
+    try:
+        await wait_for(lambda: _effects_reach(pool, 12), what="12 effects")
+    finally:
+        await broker.stop()
+    assert await pool.fetchval("SELECT count(*) FROM effects") == 12
+    assert [r["next_offset"] for r in await pool.fetch(
+        "SELECT next_offset FROM consumer_offsets WHERE consumer = $1 ORDER BY next_offset DESC",
+        spec.name)] == [12, 0, 0]
+
+
+async def _effects_reach(pool: asyncpg.Pool, n: int) -> bool:
+    return int(await pool.fetchval("SELECT count(*) FROM effects")) >= n
+
+
 def _duplicates(consumer: str) -> float:
     value = REGISTRY.get_sample_value("polku_consumer_duplicates_total", {"consumer": consumer})
     return value or 0.0
