@@ -185,7 +185,9 @@ class BatchConsumer:
         passed: Sequence[Passed] = (),
     ) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
-            stored = await self._lock_stored(conn, events, offsets, passed)
+            stored = await self._lock_stored(conn, {(e.topic, e.partition) for e in events}
+                                             | {(p.topic, p.partition) for p in passed}
+                                             | set(offsets))
             # Below the stored offset a record was applied already (its id maybe pruned): a
             # batch from the group's offset can come before _SeekToStoredOffsets has sought.
             events = [e for e in events if e.offset >= stored.get((e.topic, e.partition), 0)]
@@ -220,16 +222,10 @@ class BatchConsumer:
             await self._record_passed(conn, passed)
             await self._store_offsets(conn, offsets)
 
-    async def _lock_stored(
-        self, conn: asyncpg.Connection, events: Sequence[ConsumedEvent],
-        offsets: dict[tuple[str, int], int], passed: Sequence[Passed],
-    ) -> dict[tuple[str, int], int]:
-        """The batch's partitions' stored offsets, locked until it commits (an instance
+    async def _lock_stored(self, conn: asyncpg.Connection, keys: set[tuple[str, int]]
+                           ) -> dict[tuple[str, int], int]:
+        """These partitions' stored offsets, locked until the batch commits (an instance
         losing a partition and the one taking it over apply in turn)."""
-        keys = sorted({(e.topic, e.partition) for e in events} | set(offsets)
-                      | {(p.topic, p.partition) for p in passed})
-        if not keys:
-            return {}
         rows = await conn.fetch(
             """SELECT topic, partition, next_offset FROM consumer_offsets
                WHERE consumer = $1 AND (topic, partition) IN

@@ -199,21 +199,11 @@ async def test_a_partition_shorter_than_its_stored_offset_is_read_again_from_its
     await pool.execute(
         """INSERT INTO consumer_offsets (consumer, topic, partition, next_offset)
            SELECT $1, $2, p, 500 FROM generate_series(0, 2) p""", spec.name, new_topic)
-    broker = make_broker(ServiceSettings(kafka_bootstrap_servers=kafka_bootstrap), "test")
-    BatchConsumer(spec, pool=pool, broker=broker)
-    await broker.start()
-    try:
-        await wait_for(lambda: _effects_reach(pool, 12), what="12 effects")
-    finally:
-        await broker.stop()
+    await _consume(pool, spec, kafka_bootstrap, until=12, effects=True)
     assert await pool.fetchval("SELECT count(*) FROM effects") == 12
     assert [r["next_offset"] for r in await pool.fetch(
         "SELECT next_offset FROM consumer_offsets WHERE consumer = $1 ORDER BY next_offset DESC",
         spec.name)] == [12, 0, 0]
-
-
-async def _effects_reach(pool: asyncpg.Pool, n: int) -> bool:
-    return int(await pool.fetchval("SELECT count(*) FROM effects")) >= n
 
 
 def _duplicates(consumer: str) -> float:
@@ -231,14 +221,21 @@ async def _send(bootstrap: str, topic: str, values: list[bytes]) -> None:
         await producer.stop()
 
 
-async def _consume(pool: asyncpg.Pool, spec: Any, bootstrap: str, *, until: int) -> None:
+async def _consume(pool: asyncpg.Pool, spec: Any, bootstrap: str, *, until: int,
+                   effects: bool = False) -> None:
+    """Consume until the stored offsets sum to `until` (`effects`: until that many effects)."""
     broker = make_broker(ServiceSettings(kafka_bootstrap_servers=bootstrap), "test")
     BatchConsumer(spec, pool=pool, broker=broker)
     await broker.start()
     try:
-        await wait_for(lambda: _offsets_reach(pool, spec.name, until), what=f"{until} consumed")
+        await wait_for(lambda: _effects_reach(pool, until) if effects
+                       else _offsets_reach(pool, spec.name, until), what=f"{until} consumed")
     finally:
         await broker.stop()
+
+
+async def _effects_reach(pool: asyncpg.Pool, n: int) -> bool:
+    return int(await pool.fetchval("SELECT count(*) FROM effects")) >= n
 
 
 async def _offsets_reach(pool: asyncpg.Pool, name: str, n: int) -> bool:
