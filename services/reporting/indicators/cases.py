@@ -226,7 +226,7 @@ def durations_cell(group: CellGroup) -> dict[str, Any]:
 
 def exit_destinations_cells(q: Query) -> CellSql:
     return CellSql(_CLOSED, _CLOSED_KEYS, {"client_id": "c.client_id"},
-                   {"n": CLIENTS, "items": ITEMS}, parents=True)
+                   {"n": CLIENTS, "items": ITEMS}, parent_of="exit_destination")
 
 
 def _count_and_share_cell(group: CellGroup, own_key: str) -> dict[str, Any]:
@@ -296,7 +296,7 @@ def pathway_transitions_cells(q: Query) -> CellSql:
             THEN c.next_service ELSE coalesce({first_next}, 'none') END""",
     }
     return CellSql(closed, keys, {"client_id": "c.client_id"}, {"n": CLIENTS, "items": ITEMS},
-                   parents=True)
+                   parent_of="to_service")
 
 
 def transitions_cell(group: CellGroup) -> dict[str, Any]:

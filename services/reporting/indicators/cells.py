@@ -21,8 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
-
 from services.reporting.indicators import stats
 from services.reporting.indicators.disclosure import EXACT, DisclosureControl, key_sum
 from services.reporting.indicators.rows import NMode, empty_rows, publish, row_order
@@ -81,9 +79,10 @@ class CellSql:
     # organisation's id to its region, from the registry the statement cannot list); the
     # cells that then share their values are merged. Only for counts of records, which add.
     resolve: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
-    # The reducer reads parent rows (CellGroup.parent): their units are the union of their
-    # cells', so the units travel even where the database could sum their record keys.
-    parents: bool = False
+    # The key beside which the reducer reads parent rows (CellGroup.parent): the rows by
+    # the other keys. A keyed statement groups them too, for the sums of their units'
+    # record keys; otherwise their units are the union of their cells' (the units travel).
+    parent_of: str | None = None
 
     def __post_init__(self) -> None:
         if self.resolve and any("DISTINCT" in c.value for c in self.counts.values()):
@@ -99,8 +98,12 @@ class CellSql:
         """Whether the database can sum the record keys of every count's units for
         `row_keys`: each unit keyed on its row, and no cells merged afterwards (parents,
         resolved keys)."""
-        return not self.parents and not any(key in self.resolve for key in row_keys) and all(
+        return not any(key in self.resolve for key in row_keys) and all(
             self.key_column(count.units) for count in self.counts.values())
+
+    def parent_set(self, keys: Sequence[str]) -> tuple[str, ...] | None:
+        """The keys of the parent rows of the rows by `keys` (None: no parent rows read)."""
+        return None if self.parent_of is None else tuple(k for k in keys if k != self.parent_of)
 
     def units_column(self, name: str) -> str:
         """The column of count `name`'s units: the first count's with the same units and
@@ -130,7 +133,9 @@ class CellSql:
         ctes = ["parameters AS (SELECT $1::timestamptz, $2::date, $3::date)"]
         ctes += [f"{name} AS ({sql})" for name, sql in self.ctes.items()]
         ctes.append(f"items AS (SELECT {', '.join(columns)} FROM {self.source})")
-        selected = [f"k_{key}" for key, _ in chosen]
+        # GROUP BY reads `k_…` as the items' column (an input column wins over an alias).
+        selected = [f"{KEY_TEXT[key]} AS k_{key}" if key in KEY_TEXT else f"k_{key}"
+                    for key, _ in chosen]
         for name, count in self.counts.items():
             where = f" FILTER (WHERE {count.where})" if count.where else ""
             value = count.value
@@ -149,7 +154,7 @@ class CellSql:
                          f"AS z_{unit}" for unit in units]
             selected.append("(SELECT fingerprint FROM record_keys_of LIMIT 1) AS f_keys")
         selected += [f"{sql} AS a_{name}" for name, sql in self.aggregates.items()]
-        group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(chosen)))}" if chosen else ""
+        group = f" GROUP BY {', '.join(f'k_{key}' for key, _ in chosen)}" if chosen else ""
         if sets is not None and chosen:
             selected.append(f"GROUPING({', '.join(f'k_{key}' for key in row_keys)}) AS g_set")
             group = " GROUP BY GROUPING SETS ({})".format(", ".join(
@@ -162,8 +167,20 @@ _UNIT_COLUMN = re.compile(r"(\w+)\.(client|feedback)_id")
 
 
 def month_of(day: str) -> str:
-    """SQL: the `month` group value (YYYY-MM) of a date."""
-    return f"to_char({day}, 'YYYY-MM')"
+    """SQL: the `month` group key of a date: its month's first day. A statement groups by
+    that date and writes each cell's key as YYYY-MM (`KEY_TEXT`): `to_char` on every item
+    cost about a microsecond each, a tenth of a second on a year of a country's rows."""
+    return month_start(day)
+
+
+def month_start(day: str) -> str:
+    """SQL: the first day of the month of a date, in date arithmetic. (`date_trunc` takes a
+    date as a timestamp with time zone, converting every item in the session's zone.)"""
+    return f"({day} - date_part('day', {day})::int + 1)"
+
+
+# How a statement writes a grouped key whose items carry another form (`month_of`).
+KEY_TEXT = {"month": "to_char(k_month, 'YYYY-MM')"}
 
 
 @dataclass
@@ -176,6 +193,8 @@ class Cell:
     units: dict[str, list[str]]
     aggregates: dict[str, Any]
     keys: dict[str, int] = field(default_factory=dict)
+    # Keyed, its parent row's `keys` (CellSql.parent_of), by the parent's set of keys.
+    parent_keys: dict[frozenset[str], dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -224,8 +243,9 @@ class CellGroup:
         """The published count `name` of the parent row: the cells sharing this cell's
         values on `keys` together (their exact counts summed, their units united)."""
         key = tuple(keys)
-        if self.cell.keys:
-            raise ValueError("a parent row needs its cells' units: declare CellSql.parents")
+        if self.cell.keys and frozenset(key) not in self.cell.parent_keys:
+            raise ValueError("a parent row needs its units or record keys: declare "
+                             "CellSql.parent_of")
         if key not in self._parents:
             merged: dict[tuple[Any, ...], Cell] = {}
             for cell in self.cells:
@@ -238,8 +258,10 @@ class CellGroup:
             self._parents[key] = merged
         parent = self._parents[key][tuple(self.values[k] for k in key)]
         if self.disclosure.key is not None and name not in parent.keys:
-            # Summed once per parent, not once per row (a parent holds every row's units).
-            parent.keys[name] = key_sum(self.disclosure.key, parent.units.get(name, ()))
+            # Summed once per parent, not once per row (a parent holds every row's units),
+            # or by the statement (keyed).
+            parent.keys[name] = (self.cell.parent_keys[frozenset(key)][name] if self.cell.keys
+                                 else key_sum(self.disclosure.key, parent.units.get(name, ())))
         return self._published(parent, name)
 
 
@@ -261,80 +283,6 @@ def set_mask(row_keys: Sequence[str], keys: Sequence[str]) -> int:
     """PostgreSQL's GROUPING(row_keys) of the rows grouped by `keys`: a bit for each row key
     the set leaves out, the first key the highest."""
     return sum(1 << (len(row_keys) - 1 - i) for i, key in enumerate(row_keys) if key not in keys)
-
-
-def _cells(records: Sequence[asyncpg.Record], sql: CellSql, row_keys: Sequence[str],
-           perturb: bool, keyed: bool = False) -> list[Cell]:
-    cells = []
-    # Column names and positions looked up once, not per record (a chart has thousands).
-    keys = [(key, f"k_{key}") for key in row_keys]
-    counts = [(name, f"c_{name}") for name in sql.counts]
-    units = ([(name, sql.units_column(name)) for name in sql.counts]
-             if perturb and not keyed else [])
-    sums = ([(name, f"s_{sql.units_column(name)[2:]}") for name in sql.counts]
-            if perturb and keyed else [])
-    aggregates = [(name, f"a_{name}") for name in sql.aggregates]
-    for r in records:
-        counted = {name: r[column] or 0 for name, column in counts}
-        if not row_keys and not any(counted.values()):
-            continue  # no group_by and nothing counted: the empty row
-        cells.append(Cell({key: r[column] for key, column in keys}, counted,
-                          {name: r[column] or [] for name, column in units},
-                          {name: r[column] for name, column in aggregates},
-                          {name: int(r[column] or 0) for name, column in sums}))
-    resolved = [key for key in row_keys if key in sql.resolve]
-    return resolve_cells(cells, {key: sql.resolve[key] for key in resolved}) if resolved else cells
-
-
-def _unkeyed(records: Sequence[asyncpg.Record], fingerprint: str | None) -> bool:
-    """Whether a keyed statement's stored keys were not usable in its snapshot: an item's
-    unit had no key yet, or the keys were not (or not `fingerprint`'s: None, any key's)."""
-    if not records:
-        return False  # nothing counted: no key was read
-    stored = records[0]["f_keys"]
-    return (stored is None or (fingerprint is not None and stored != fingerprint)
-            or any(value for r in records for name, value in r.items() if name.startswith("z_")))
-
-
-async def fetch_cells(conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence[str], *,
-                      as_of: Any, date_from: Any, date_to: Any, perturb: bool,
-                      keyed: bool = False, fingerprint: str | None = None) -> list[Cell]:
-    """The cells of `row_keys`; `keyed` (`sql.keyable`, and the stored record keys are
-    `fingerprint`'s: the perturbing key's, or any when exact): read through the stored
-    keys, unless they are not usable in the statement's snapshot (`_unkeyed`)."""
-    arguments = (as_of, date_from, date_to, *sql.arguments)
-    if keyed:
-        records = await conn.fetch(sql.statement(row_keys, perturb, keyed=True), *arguments)
-        if not _unkeyed(records, fingerprint):
-            return _cells(records, sql, row_keys, perturb, keyed=True)
-    records = await conn.fetch(sql.statement(row_keys, perturb), *arguments)
-    return _cells(records, sql, row_keys, perturb)
-
-
-async def fetch_cell_sets(
-    conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence[str],
-    sets: Sequence[Sequence[str]], *, as_of: Any, date_from: Any, date_to: Any, perturb: bool,
-    keyed: bool = False, fingerprint: str | None = None,
-) -> list[list[Cell]]:
-    """`fetch_cells` for each of `sets` (distinct subsets of `row_keys`, which `sql` selects
-    the items of) from one statement: the items are selected once, then grouped by each set
-    (GROUPING SETS). A chart's rows and its total thus cost one pass, not two."""
-    if not row_keys:
-        return [await fetch_cells(conn, sql, [], as_of=as_of, date_from=date_from,
-                                  date_to=date_to, perturb=perturb, keyed=keyed,
-                                  fingerprint=fingerprint)]
-    arguments = (as_of, date_from, date_to, *sql.arguments)
-    records = None
-    if keyed:
-        records = await conn.fetch(sql.statement(row_keys, perturb, sets, keyed=True),
-                                   *arguments)
-        keyed = not _unkeyed(records, fingerprint)
-    if not keyed:
-        records = await conn.fetch(sql.statement(row_keys, perturb, sets), *arguments)
-    assert records is not None
-    masks = [set_mask(row_keys, keys) for keys in sets]
-    return [_cells([r for r in records if r["g_set"] == mask], sql, keys, perturb, keyed)
-            for keys, mask in zip(sets, masks, strict=True)]
 
 
 def resolve_cells(cells: list[Cell], resolve: dict[str, Callable[[Any], Any]]) -> list[Cell]:
@@ -388,10 +336,9 @@ __all__ = [
     "Count",
     "aggregate_cells",
     "count_cell",
-    "fetch_cell_sets",
-    "fetch_cells",
     "median_p90_cell",
     "month_of",
+    "month_start",
     "region_of",
     "resolve_cells",
     "set_mask",

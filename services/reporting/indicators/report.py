@@ -9,14 +9,9 @@ from typing import Any
 import asyncpg
 
 from services.reporting.indicators.catalogue import CATALOGUE, Indicator
-from services.reporting.indicators.cells import (
-    Cell,
-    CellSql,
-    aggregate_cells,
-    fetch_cell_sets,
-    fetch_cells,
-)
+from services.reporting.indicators.cells import Cell, CellSql, aggregate_cells
 from services.reporting.indicators.disclosure import DisclosureControl
+from services.reporting.indicators.fetch import fetch_cell_sets, fetch_cells
 from services.reporting.indicators.organisations import OrgLookup
 from services.reporting.indicators.query import Query
 from services.reporting.indicators.rows import UnknownGroupBy, UnknownIndicator, aggregate
@@ -100,7 +95,7 @@ async def compute_sets(
     disclosure: DisclosureControl | None = None,
 ) -> list[IndicatorResult]:
     """`compute` for each of `group_bys` (a chart's rows and its total): exactly its results,
-    in one statement where that can be (GROUPING SETS: cells.fetch_cell_sets), which is when
+    in one statement where that can be (GROUPING SETS: fetch.fetch_cell_sets), which is when
     the indicator is aggregated in SQL, every grouping's keys are among the first's and its
     items do not depend on how they are grouped (by `reason`, a referral is an item per
     reason: not the items of its total). Otherwise one `compute` each."""
@@ -136,7 +131,7 @@ async def compute_sets(
 
 async def _keyed(conn: asyncpg.Connection, sql: CellSql, keys: list[str],
                  disclosure: DisclosureControl) -> dict[str, Any]:
-    """How the statement reads the stored record keys (cells.fetch_cells): it can for these
+    """How the statement reads the stored record keys (fetch.fetch_cells): it can for these
     keys (`CellSql.keyable`) when the rows are keyed, perturbing only with the perturbing
     key (its sums are that key's noise); exact counts only need each unit's key unique."""
     stored = await keyed_with(conn) if sql.keyable(keys) else None

@@ -11,6 +11,7 @@ from services.reporting.indicators.cells import (
     CellGroup,
     CellSql,
     month_of,
+    month_start,
     region_of,
 )
 from services.reporting.indicators.query import Query, month
@@ -56,9 +57,14 @@ def clients_scored_cells(q: Query) -> CellSql:
     by_phase = "phase" in q.group_by
     later_on, later_at = ("m.later_phase_on", "m.later_phase_recorded_at") if by_phase else (
         "m.later_on", "m.later_recorded_at")
-    # The row's last day: the period's, or its month's when the row has one.
-    last = ("least($3, (date_trunc('month', m.local_date) + interval '1 month - 1 day')::date)"
-            if "month" in q.group_by else "$3")
+    # The row's last day: the period's, or its month's when the row has one. Whether a
+    # successor is dated after it compares first days of months on every item (date
+    # arithmetic, exact), the probes (rare) read the last day itself.
+    start = month_start("m.local_date")
+    by_month = "month" in q.group_by
+    last = f"least($3, ({start} + interval '1 month')::date - 1)" if by_month else "$3"
+    after_last = (f"({later_on} > $3 OR {month_start(later_on)} > {start})" if by_month
+                  else f"{later_on} > $3")
     phase = " AND x.phase IS NOT DISTINCT FROM m.phase" if by_phase else ""
 
     def none_later(client: str) -> str:
@@ -70,7 +76,7 @@ def clients_scored_cells(q: Query) -> CellSql:
                        AND x.event_id < m.event_id)))"""
 
     latest = f"""CASE WHEN m.client_id IS NULL THEN {none_later("x.client_id IS NULL")}
-        WHEN coalesce({later_on} > {last}, true) THEN true WHEN {later_at} <= $1 THEN false
+        WHEN coalesce({after_last}, true) THEN true WHEN {later_at} <= $1 THEN false
         ELSE {none_later("x.client_id = m.client_id")} END"""
     return CellSql(
         """facts.measurements m WHERE m.measure = $4 AND m.recorded_at <= $1

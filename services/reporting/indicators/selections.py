@@ -86,7 +86,7 @@ def with_opening(ending: str, columns: tuple[str, ...], where: str, alias: str) 
     # The client's registrations (`region_of`): the end's own copy, for its one opening's
     # client (projections/stamps.py), or the opening's. And the client's record key
     # (projections/keys.py): the end's, when its client is its opening's (if not, none:
-    # the count's units are then sent, cells.fetch_cells).
+    # the count's units are then sent, fetch.fetch_cells).
     mine, theirs = (", ".join(f"{alias}.{c}" for c in REGION) for alias in ("e", "o"))
     mine += ", CASE WHEN e.client_id = e.opened_client_id THEN e.client_key END AS client_key"
     theirs += ", o.client_key"
