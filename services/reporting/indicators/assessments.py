@@ -28,6 +28,12 @@ _KIND = """(SELECT s.kind FROM facts.assessments_started s
             ORDER BY s.local_date, s.recorded_at, s.event_id LIMIT 1)"""
 
 
+# In SQL, read on the completion, which carries its id's one start (projections/firsts.py,
+# OPENED_BY): the first when recorded by $1, else none yet; an id with several is probed.
+_COMPLETED_KIND = f"""CASE c.openings WHEN 1 THEN CASE WHEN c.opened_recorded_at <= $1
+        THEN c.opened_kind END WHEN 0 THEN NULL ELSE {_KIND} END"""
+
+
 async def assessments_completed(q: Query) -> list[Item]:
     kind = _KIND if "kind" in q.group_by else "NULL::text"
     rows = await q.conn.fetch(
@@ -138,7 +144,7 @@ async def consultations(q: Query) -> list[Item]:
 
 def assessments_completed_cells(q: Query) -> CellSql:
     keys = {
-        "kind": _KIND, "conclusion": "c.conclusion",
+        "kind": _COMPLETED_KIND, "conclusion": "c.conclusion",
         "benefit_recommendation": "c.benefit_recommendation",
         "region": region_of("c"), "month": month_of("c.local_date"),
     }

@@ -220,7 +220,8 @@ def case_duration_days_cells(q: Query) -> CellSql:
 
 
 def durations_cell(group: CellGroup) -> dict[str, Any]:
-    days = group.aggregate("days") or []
+    # Sorted once: the median and the p90 then find them in order (a linear pass each).
+    days = sorted(group.aggregate("days") or [])
     return {"value": stats.median(days), "mean": stats.mean(days), "p90": stats.p90(days)}
 
 

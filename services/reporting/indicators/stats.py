@@ -36,10 +36,16 @@ def share(flags: Iterable[bool]) -> float | None:
 
 def _exact_sum(values: Sequence[Number]) -> Decimal:
     """The exact sum (ints and Decimals add as they are; a float counts as its shortest
-    decimal representation, as `_dec` reads it)."""
-    if any(isinstance(v, float) for v in values):
+    decimal representation, as `_dec` reads it). Summed as they are first: a float among
+    them makes that sum a float (or, beside a Decimal, a TypeError), and only then is each
+    value read as a decimal (a look at each value's type cost more than the sum)."""
+    try:
+        total = sum(values)
+    except TypeError:
+        total = 0.0
+    if isinstance(total, float):
         return sum((_dec(v) for v in values), Decimal(0))
-    return Decimal(0) + sum(values)
+    return Decimal(0) + total
 
 
 def mean(values: Sequence[Number]) -> float | None:

@@ -65,6 +65,7 @@ OPENED_BY: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "referral_decisions": ("referrals", "referral_id", (
         "client_id", "referring_org_kind", "target_service", "triage",
         "target_organisation_id")),
+    "assessments_completed": ("assessments_started", "assessment_id", ("kind",)),
 }
 
 
