@@ -39,6 +39,7 @@ def _exact_sum(values: Sequence[Number]) -> Decimal:
     decimal representation, as `_dec` reads it). Summed as they are first: a float among
     them makes that sum a float (or, beside a Decimal, a TypeError), and only then is each
     value read as a decimal (a look at each value's type cost more than the sum)."""
+    total: Number | float
     try:
         total = sum(values)
     except TypeError:
@@ -52,6 +53,13 @@ def mean(values: Sequence[Number]) -> float | None:
     if not values:
         return None
     return round3(_exact_sum(values) / len(values))
+
+
+def mean_of(total: Number | None, count: int) -> float | None:
+    """`mean` of `count` values whose exact sum is `total` (as the database sums them)."""
+    if not count or total is None:
+        return None
+    return round3(_dec(total) / count)
 
 
 # Order statistics sort the values as they are (ints, Decimals and floats compare exactly

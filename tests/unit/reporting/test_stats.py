@@ -46,3 +46,6 @@ def test_the_order_statistics_and_mean_are_those_of_the_exact_decimals(
     assert stats.p90(values) == stats.round3(exact[-(-9 * n // 10) - 1])
     assert stats.maximum(values) == stats.round3(exact[-1])
     assert stats.mean(values) == stats.round3(sum(exact, Decimal(0)) / n)
+    # As the database sums them: the exact sum and the count.
+    assert stats.mean_of(sum(exact, Decimal(0)), n) == stats.mean(values)
+    assert stats.mean_of(None, 0) is None
