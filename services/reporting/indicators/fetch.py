@@ -56,8 +56,8 @@ async def fetch_cells(conn: asyncpg.Connection, sql: CellSql, row_keys: Sequence
     `fingerprint`'s: the perturbing key's, or any when exact): read through the stored
     keys, unless they are not usable in the statement's snapshot (`_unkeyed`)."""
     arguments = (as_of, date_from, date_to, *sql.arguments)
-    if keyed and row_keys and sql.parent_set(row_keys) not in (None, tuple(row_keys)):
-        # Its parent rows are grouped beside its own (GROUPING SETS).
+    if keyed and perturb and sql.parent_set(row_keys) not in (None, tuple(row_keys)):
+        # Its parent rows are grouped beside its own (GROUPING SETS), for their key sums.
         return (await fetch_cell_sets(conn, sql, row_keys, [row_keys], as_of=as_of,
                                       date_from=date_from, date_to=date_to, perturb=perturb,
                                       keyed=True, fingerprint=fingerprint))[0]
@@ -84,8 +84,9 @@ async def fetch_cell_sets(
                                   fingerprint=fingerprint)]
     arguments = (as_of, date_from, date_to, *sql.arguments)
     records = None
-    # Keyed, the parent rows' sets too (their record keys' sums: CellSql.parent_of).
-    parents = [sql.parent_set(keys) for keys in sets]
+    # Keyed and perturbing, the parent rows' sets too (their record keys' sums:
+    # CellSql.parent_of; exact figures sum the cells' counts).
+    parents = [sql.parent_set(keys) if perturb else None for keys in sets]
     grouped = list(dict.fromkeys([*map(tuple, sets), *(p for p in parents if p is not None)]))
     if keyed:
         records = await conn.fetch(sql.statement(row_keys, perturb, grouped, keyed=True),
@@ -97,7 +98,7 @@ async def fetch_cell_sets(
     fetched = [_cells([r for r in records if r["g_set"] == set_mask(row_keys, keys)],
                       sql, keys, perturb, keyed) for keys in sets]
     for cells, parent in zip(fetched, parents, strict=True):
-        if keyed and perturb and parent is not None:
+        if keyed and parent is not None:
             _with_parents(cells, sql, parent,
                           [r for r in records if r["g_set"] == set_mask(row_keys, parent)])
     return fetched
