@@ -208,23 +208,26 @@ def fidelity(group: Group) -> dict[str, Any]:
 # a few reviews per organisation and year.
 
 
-# The client's placements (first `PlacementStarted`) started in the window of engagement
-# `s` (its start … the earlier of its first end and `to`), as of $1.
-_IN_WINDOW = f"""facts.placements_started p
-    WHERE p.client_id = s.client_id
+# The client's placements `p` (first `PlacementStarted`) started in the window of
+# engagement `s` (its start … the earlier of its first end and `to`), as of $1.
+_IN_WINDOW = f"""p.client_id = s.client_id
       AND p.local_date BETWEEN s.local_date AND least(coalesce(s.ended, $3), $3)
       AND {first_of("placements_started", "p", "placement_id")}"""
 
 
 def coaching_employment_rate_cells(q: Query) -> CellSql:
     """Engagements active in the period (first start by `to`, no end before `from`), each
-    with its own window; a client counts once per row, employed if any window is."""
+    with its own window; a client counts once per row, employed if any window is.
+
+    Every count is of distinct clients, so an engagement is an item per placement in its
+    window (or one without): one join, not two probes of the placements per engagement."""
     employed = ", ".join(f"'{kind}'" for kind in EMPLOYED)
-    source = not_ended("engagements_started", "s", ">= $2")
+    source = (f"{not_ended('engagements_started', 's', '>= $2')}"
+              f" LEFT JOIN facts.placements_started p ON {_IN_WINDOW}")
     columns = {
         "client_id": "s.client_id",
-        "employed": f"EXISTS (SELECT 1 FROM {_IN_WINDOW} AND p.kind IN ({employed}))",
-        "placed": f"EXISTS (SELECT 1 FROM {_IN_WINDOW})",
+        "employed": f"p.kind IN ({employed})",
+        "placed": "p.event_id IS NOT NULL",
     }
     keys = {"organisation": "s.organisation_id", "region": region_of("s")}
     return CellSql(source, keys, columns, {
