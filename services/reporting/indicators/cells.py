@@ -80,8 +80,9 @@ class CellSql:
     # cells that then share their values are merged. Only for counts of records, which add.
     resolve: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     # The key beside which the reducer reads parent rows (CellGroup.parent): the rows by
-    # the other keys. A keyed statement groups them too, for the sums of their units'
-    # record keys; otherwise their units are the union of their cells' (the units travel).
+    # the other keys. A keyed statement that perturbs groups them too, for the sums of
+    # their units' record keys; unkeyed, their units are the union of their cells' (the
+    # units travel). Their exact counts are their cells' summed.
     parent_of: str | None = None
 
     def __post_init__(self) -> None:
@@ -96,8 +97,8 @@ class CellSql:
 
     def keyable(self, row_keys: Sequence[str]) -> bool:
         """Whether the database can sum the record keys of every count's units for
-        `row_keys`: each unit keyed on its row, and no cells merged afterwards (parents,
-        resolved keys)."""
+        `row_keys`: each unit keyed on its row, and no cells merged afterwards (resolved
+        keys; parent rows it groups as well: `parent_of`)."""
         return not any(key in self.resolve for key in row_keys) and all(
             self.key_column(count.units) for count in self.counts.values())
 
