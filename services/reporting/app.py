@@ -76,8 +76,15 @@ def session_settings(settings: ServiceSettings) -> dict[str, str]:
     at once, as PostgreSQL 16 and later do by default (`enable_presorted_aggregate`). A sort
     by client alone compares abbreviated keys (the identifiers' first bytes); by a key of a
     few values first, every comparison reads both whole strings: at ten million events that
-    sort took 370 of a query's 550 ms (docs/PERFORMANCE.md)."""
-    return {"work_mem": settings.polku_query_work_mem, "enable_presorted_aggregate": "off"}
+    sort took 370 of a query's 550 ms (docs/PERFORMANCE.md).
+
+    And every execution of a statement is planned for its own parameters
+    (`plan_cache_mode`): asyncpg prepares each statement once per connection, and from its
+    sixth execution PostgreSQL may keep a generic plan, one made without knowing `as_of` or
+    the period. For an indicator that plan can be many times slower (at ten million events
+    `referral_queue` by region 65 → 440 ms), while planning one costs about a millisecond."""
+    return {"work_mem": settings.polku_query_work_mem, "enable_presorted_aggregate": "off",
+            "plan_cache_mode": "force_custom_plan"}
 
 
 def build_definition(consumer_name: str = CONSUMER_NAME) -> ServiceDefinition:
