@@ -84,6 +84,9 @@ class CellSql:
     # their units' record keys; unkeyed, their units are the union of their cells' (the
     # units travel). Their exact counts are their cells' summed.
     parent_of: str | None = None
+    # How the statement writes a grouped key whose items carry another form, beside
+    # `KEY_TEXT` (e.g. a code's position in its code list, written back as the code).
+    key_text: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.resolve and any("DISTINCT" in c.value for c in self.counts.values()):
@@ -135,7 +138,8 @@ class CellSql:
         ctes += [f"{name} AS ({sql})" for name, sql in self.ctes.items()]
         ctes.append(f"items AS (SELECT {', '.join(columns)} FROM {self.source})")
         # GROUP BY reads `k_…` as the items' column (an input column wins over an alias).
-        selected = [f"{KEY_TEXT[key]} AS k_{key}" if key in KEY_TEXT else f"k_{key}"
+        key_text = KEY_TEXT | self.key_text
+        selected = [f"{key_text[key]} AS k_{key}" if key in key_text else f"k_{key}"
                     for key, _ in chosen]
         for name, count in self.counts.items():
             where = f" FILTER (WHERE {count.where})" if count.where else ""

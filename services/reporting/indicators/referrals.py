@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from contracts.codes import ReferralReason
 from services.reporting.indicators import stats
 from services.reporting.indicators.cells import (
     CLIENTS,
@@ -135,13 +136,25 @@ _MADE_IN = (f"facts.referrals r WHERE r.local_date BETWEEN $2 AND $3"
             f" AND {first_of('referrals', 'r', 'referral_id')}")
 
 
+# The referral reasons in their code list's order (contracts/codes.py).
+REASON_CODES = [reason.value for reason in ReferralReason]
+
+
 def referrals_made_cells(q: Query) -> CellSql:
     source, keys = _MADE_IN, dict(_REFERRAL_KEYS)
     if "reason" in q.group_by:
-        # Counted once under each of its (distinct) reasons.
-        source = (f"facts.referrals r CROSS JOIN LATERAL (SELECT DISTINCT unnest(r.reasons)"
-                  f" AS reason) x WHERE {_MADE_IN.partition(' WHERE ')[2]}")
+        # Counted once under each of its (distinct) reasons: grouped by the reason's position
+        # in the code list ($4), written back as the code. A year of a country's referrals is
+        # twice as many reasons, and integers deduplicate and sort faster than the codes
+        # (at ten million events about a fifth of the statement). The facts hold only the
+        # contract's codes (ReferralMade.reasons is a list of ReferralReason).
+        source = (f"facts.referrals r CROSS JOIN LATERAL (SELECT DISTINCT array_position("
+                  f"$4::text[], unnest(r.reasons)) AS reason) x"
+                  f" WHERE {_MADE_IN.partition(' WHERE ')[2]}")
         keys["reason"] = "x.reason"
+        return CellSql(source, keys, {"client_id": "r.client_id"},
+                       {"n": CLIENTS, "items": ITEMS}, arguments=(REASON_CODES,),
+                       key_text={"reason": "($4::text[])[k_reason]"})
     return CellSql(source, keys, {"client_id": "r.client_id"}, {"n": CLIENTS, "items": ITEMS})
 
 
