@@ -137,11 +137,13 @@ _MADE_IN = (f"facts.referrals r WHERE r.local_date BETWEEN $2 AND $3"
 
 
 # The referral reasons in their code list's order (contracts/codes.py).
-REASON_CODES = [reason.value for reason in ReferralReason]
+_REASON_CODES = [reason.value for reason in ReferralReason]
 
 
 def referrals_made_cells(q: Query) -> CellSql:
     source, keys = _MADE_IN, dict(_REFERRAL_KEYS)
+    arguments: tuple[Any, ...] = ()
+    key_text: dict[str, str] = {}
     if "reason" in q.group_by:
         # Counted once under each of its (distinct) reasons: grouped by the reason's position
         # in the code list ($4), written back as the code. A year of a country's referrals is
@@ -152,10 +154,9 @@ def referrals_made_cells(q: Query) -> CellSql:
                   f"$4::text[], unnest(r.reasons)) AS reason) x"
                   f" WHERE {_MADE_IN.partition(' WHERE ')[2]}")
         keys["reason"] = "x.reason"
-        return CellSql(source, keys, {"client_id": "r.client_id"},
-                       {"n": CLIENTS, "items": ITEMS}, arguments=(REASON_CODES,),
-                       key_text={"reason": "($4::text[])[k_reason]"})
-    return CellSql(source, keys, {"client_id": "r.client_id"}, {"n": CLIENTS, "items": ITEMS})
+        arguments, key_text = (_REASON_CODES,), {"reason": "($4::text[])[k_reason]"}
+    return CellSql(source, keys, {"client_id": "r.client_id"}, {"n": CLIENTS, "items": ITEMS},
+                   arguments=arguments, key_text=key_text)
 
 
 def acceptance_cells(q: Query) -> CellSql:
