@@ -33,6 +33,7 @@ from bench.scale.load import load_history
 from contracts.organisations import load_registry
 from polku.infra import Infrastructure
 from services.reporting import research
+from services.reporting.admission import QuerySlots, concurrency
 from services.reporting.app import session_settings
 from services.reporting.dashboard.charts import CHARTS
 from services.reporting.dashboard.data import ChartQuery, chart_data
@@ -72,16 +73,19 @@ async def _dashboard_once(conn: asyncpg.Connection) -> int:
 
 
 # The page requests every chart at once (dashboard.js); the service answers them over its
-# pool, at most this many connections (services/runtime/service.py).
+# pool, at most this many connections (services/runtime/service.py), admitting as many
+# computations at once as its settings say (services/reporting/admission.py).
 PAGE_POOL = 10
 
 
 async def _dashboard_at_once(pool: asyncpg.Pool) -> int:
-    """The default page's charts requested at once, as the page does."""
+    """The default page's charts requested at once, as the page does, answered as the
+    service answers them."""
     orgs = RegistryOrgLookup(load_registry())
+    slots = QuerySlots(concurrency(ServiceSettings()))
 
     async def chart(query: ChartQuery) -> None:
-        async with pool.acquire() as conn:
+        async with slots.connection(pool) as conn:
             await chart_data(conn, query, threshold=THRESHOLD, orgs=orgs)
 
     await asyncio.gather(*(chart(query) for query in _page_queries()))
@@ -230,7 +234,8 @@ async def _measure(conn: asyncpg.Connection, url: str, bench: IndicatorBench, pe
     finally:
         await pool.close()
     result(f"dashboard default page data, the charts requested at once as the page does "
-           f"(a pool of {PAGE_POOL}): {_runs(page, bench)}")
+           f"(a pool of {PAGE_POOL}, {concurrency(ServiceSettings())} computing at once): "
+           f"{_runs(page, bench)}")
     extract = await _repeat(_research_once, conn, bench)
     result("research extract (CSV): " + (
         f"median {ms(statistics.median(extract[0]))} ({len(extract[0])} runs, "

@@ -82,9 +82,13 @@ def session_settings(settings: ServiceSettings) -> dict[str, str]:
     (`plan_cache_mode`): asyncpg prepares each statement once per connection, and from its
     sixth execution PostgreSQL may keep a generic plan, one made without knowing `as_of` or
     the period. For an indicator that plan can be many times slower (at ten million events
-    `referral_queue` by region 65 → 440 ms), while planning one costs about a millisecond."""
+    `referral_queue` by region 65 → 440 ms), while planning one costs about a millisecond.
+
+    And a statement runs in its own process, without parallel workers: indicator
+    computations are admitted one per core (admission.py), so workers would only crowd the
+    cores the others use. Alone, a query was no slower without them (docs/PERFORMANCE.md)."""
     return {"work_mem": settings.polku_query_work_mem, "enable_presorted_aggregate": "off",
-            "plan_cache_mode": "force_custom_plan"}
+            "plan_cache_mode": "force_custom_plan", "max_parallel_workers_per_gather": "0"}
 
 
 def build_definition(consumer_name: str = CONSUMER_NAME) -> ServiceDefinition:

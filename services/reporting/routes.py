@@ -16,6 +16,7 @@ from contracts.bounded import BoundedDate, BoundedDateTime
 from contracts.codes import Language, Role
 from services.reporting import lists, research
 from services.reporting.access import require_role
+from services.reporting.admission import query_slots
 from services.reporting.exports.codebook import codebook_sheet
 from services.reporting.exports.http import (
     Format,
@@ -85,7 +86,7 @@ async def indicator_rows(
     moment = as_of or datetime.now(UTC)
     start, end = requested_period(date_from, date_to)
     try:
-        async with ctx.pool.acquire() as conn:
+        async with query_slots(ctx).connection(ctx.pool) as conn:
             result = await compute(
                 conn, indicator_id, date_from=start, date_to=end,
                 group_by=_group_keys(group_by), as_of=moment,

@@ -20,6 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from contracts.bounded import BoundedDate, BoundedDateTime
 from contracts.codes import Language
+from services.reporting.admission import query_slots
 from services.reporting.dashboard.charts import CHARTS, Chart, catalogue_entry, parse_targets
 from services.reporting.dashboard.data import ChartQuery, chart_data
 from services.reporting.dashboard.labels import CHART_TITLES, DEFINITIONS_FI, page_labels
@@ -150,7 +151,7 @@ async def dashboard_data(
         indicator, date_from, date_to, _group_by(indicator, group_by),
         as_of or datetime.now(UTC), region or None, organisation or None,
     )
-    async with ctx.pool.acquire() as conn:
+    async with query_slots(ctx).connection(ctx.pool) as conn:
         data = await chart_data(conn, query, threshold=ctx.settings.polku_suppression_threshold,
                                 orgs=RegistryOrgLookup(ctx.organisations),
                                 disclosure=configured_disclosure(ctx.settings))
