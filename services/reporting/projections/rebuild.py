@@ -175,9 +175,48 @@ async def _swap(conn: asyncpg.Connection, keys: RecordKeys | None) -> int:
         # Which key the new rows are keyed with, and whether two units share one, is for
         # ensure_keyed to say (keys.py).
         await conn.execute("DELETE FROM record_keys_of")
+        await _take_facts(conn)
         await conn.execute("DROP SCHEMA IF EXISTS facts CASCADE")
         await conn.execute("ALTER SCHEMA facts_next RENAME TO facts")
     return len(missed)
+
+
+# How long the swap waits for a facts relation before it gives way to the queries reading
+# them, and how often it tries again (about two minutes of queries that never pause).
+SWAP_LOCK_WAIT_MS = 200
+SWAP_LOCK_ATTEMPTS = 400
+
+_FACTS_RELATIONS = """SELECT c.oid::regclass::text FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'facts' AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY c.oid"""
+
+
+async def _take_facts(conn: asyncpg.Connection) -> None:
+    """Every relation of `facts` for the swap's DROP, all at once, each waited for at most
+    SWAP_LOCK_WAIT_MS (less than the server's `deadlock_timeout`, 1 s by default).
+
+    The DROP alone takes them one by one, waiting for each: a query that holds one of them
+    and then asks for one the DROP took is a deadlock, which PostgreSQL may break by
+    failing the query. Here the swap gives way instead: it lets go of what it took
+    (a savepoint), waits a moment and asks again, until no query is halfway through its
+    tables. Meanwhile new queries wait behind its request, so a busy service lets it in."""
+    relations = [r[0] for r in await conn.fetch(_FACTS_RELATIONS)]
+    if not relations:
+        return
+    for attempt in range(SWAP_LOCK_ATTEMPTS):
+        try:
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_WAIT_MS}ms'")
+                await conn.execute(
+                    f"LOCK TABLE {', '.join(relations)} IN ACCESS EXCLUSIVE MODE")
+                await conn.execute("SET LOCAL lock_timeout = DEFAULT")
+            return
+        except asyncpg.LockNotAvailableError:
+            await asyncio.sleep(min(0.01 * 2 ** attempt, 0.2))
+    raise RuntimeError(
+        f"the rebuild could not take the facts tables from the queries reading them "
+        f"({SWAP_LOCK_ATTEMPTS} tries): find the long ones in pg_stat_activity, or run "
+        "the replay again when the service is quieter; the old projections still answer")
 
 
 def _in_thread(rows: list[asyncpg.Record]) -> asyncio.Future[FactRows] | None:

@@ -88,6 +88,48 @@ async def test_rebuild_gives_identical_rows_while_the_old_projections_answer(
         await conn.close()
 
 
+_SWAP_WAITS = """SELECT l.relation::regclass::text FROM pg_locks l
+    JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'facts' AND l.mode = 'AccessExclusiveLock' AND l.pid <> $1
+      AND l.granted = $2"""
+
+
+async def test_a_query_halfway_through_its_tables_is_not_failed_by_the_swap(
+    database_url: str,
+) -> None:
+    # A query holds one facts table while the rebuild's swap waits for it, then asks for
+    # a table the swap has taken: that is a deadlock unless the swap gives way.
+    p = history(2018, 20)
+    conn = await asyncpg.connect(database_url)
+    reader = await asyncpg.connect(database_url)
+    try:
+        await apply_migrations(conn, "services.runtime", "services.reporting")
+        async with conn.transaction():
+            await project(conn, p.envelopes)
+        held = await reader.fetch(
+            "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n"
+            " ON n.oid = c.relnamespace WHERE n.nspname = 'facts' AND c.relkind = 'r'"
+            " ORDER BY c.oid DESC LIMIT 1")
+        async with reader.transaction():
+            # The query's first table; the swap takes the others, then waits for it.
+            await reader.execute(f"SELECT count(*) FROM {held[0][0]}")
+            rebuilding = asyncio.create_task(replay(database_url, chunk_size=40))
+            pid = reader.get_server_pid()
+            async with asyncio.timeout(60):
+                while not await conn.fetch(_SWAP_WAITS, pid, False):
+                    await asyncio.sleep(0.005)
+            taken = await conn.fetch(_SWAP_WAITS, pid, True)
+            assert taken
+            # The query asks for a table the swap has taken: the swap gives way.
+            assert await reader.fetchval(f"SELECT count(*) FROM {taken[0][0]}") >= 0
+        result = await rebuilding
+        assert result.rebuilt == len(p.envelopes)
+        assert await answers(reader, 2018) == await answers(conn, 2018)
+    finally:
+        await reader.close()
+        await conn.close()
+
+
 async def test_replay_from_topics_fills_an_empty_event_log(
     database_url: str, second_url: str, kafka_bootstrap: str
 ) -> None:
