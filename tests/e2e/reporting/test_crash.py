@@ -102,7 +102,7 @@ async def test_sigkill_mid_batch_then_restart_loses_and_doubles_nothing(
         assert at_kill < len(p.ids), "killed too late to interrupt the consumption"
 
         process = serve(database_url, kafka_bootstrap, log)
-        await wait_logged(database_url, p.ids, timeout=60)
+        await wait_logged(database_url, p.ids, timeout=120)
         await asyncio.sleep(0.5)  # a batch in flight past the last of ours commits too
     finally:
         process.send_signal(signal.SIGTERM)

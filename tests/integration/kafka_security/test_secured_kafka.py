@@ -90,12 +90,18 @@ async def pathway(secured: SecuredKafka, infra: Infrastructure) -> AsyncIterator
                 await producer.stop()
             consumer = reader.ctx.consumers[0]
 
-            async def dead_lettered() -> bool:
-                return bool(await topic_records(secured.plain, ASSESSMENT_DLQ))
+            async def referrals_known() -> int:
+                return int(await reader.ctx.pool.fetchval(
+                    "SELECT count(*) FROM access_events WHERE event_type = 'ReferralMade'"))
 
-            await wait_for(dead_lettered, what="the consumer dead-lettering through SASL_SSL")
-            known = await reader.ctx.pool.fetchval(
-                "SELECT count(*) FROM access_events WHERE event_type = 'ReferralMade'")
+            async def taken_in() -> bool:
+                # Each partition is consumed on its own: the dead letter may come first.
+                return bool(await topic_records(secured.plain, ASSESSMENT_DLQ)) and (
+                    await referrals_known() >= 1 and consumer.processed >= 1)
+
+            await wait_for(taken_in, what="the consumer taking in the referral and "
+                           "dead-lettering the non-event through SASL_SSL")
+            known = await referrals_known()
             found = Pathway(referral_db, events, consumer.processed, known)
         # The services stop here: what the tests send next is not consumed again.
         yield found
