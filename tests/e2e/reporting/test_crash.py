@@ -102,6 +102,8 @@ async def test_sigkill_mid_batch_then_restart_loses_and_doubles_nothing(
         assert at_kill < len(p.ids), "killed too late to interrupt the consumption"
 
         process = serve(database_url, kafka_bootstrap, log)
+        # The group hands the killed member's partitions on only after its session ends;
+        # under the whole suite's load that once took over a minute.
         await wait_logged(database_url, p.ids, timeout=120)
         await asyncio.sleep(0.5)  # a batch in flight past the last of ours commits too
     finally:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -47,16 +49,27 @@ async def answers(conn: asyncpg.Connection, year: int) -> list[list[dict[str, An
 KEYS = RecordKeys.of("replay-test-key")
 
 
-async def test_rebuild_gives_identical_rows_while_the_old_projections_answer(
-    database_url: str,
-) -> None:
-    p = history(2016, 300)
+@contextlib.asynccontextmanager
+async def projected(database_url: str, p: Pathways
+                    ) -> AsyncIterator[tuple[asyncpg.Connection, asyncpg.Connection]]:
+    """The database migrated and `p` projected; a connection, and a second one to read."""
     conn = await asyncpg.connect(database_url)
     reader = await asyncpg.connect(database_url)
     try:
         await apply_migrations(conn, "services.runtime", "services.reporting")
         async with conn.transaction():
             await project(conn, p.envelopes)
+        yield conn, reader
+    finally:
+        await reader.close()
+        await conn.close()
+
+
+async def test_rebuild_gives_identical_rows_while_the_old_projections_answer(
+    database_url: str,
+) -> None:
+    p = history(2016, 300)
+    async with projected(database_url, p) as (conn, reader):
         before = await answers(conn, 2016)
         assert before[0] and before[1][0]["n"] == 300
         phases: list[tuple[str, int, int]] = []
@@ -83,9 +96,6 @@ async def test_rebuild_gives_identical_rows_while_the_old_projections_answer(
             "SELECT count(*) FROM facts.cases_opened WHERE client_key IS DISTINCT FROM "
             "(SELECT record_key FROM record_key_units WHERE unit = client_id)") == 0
         assert await answers(reader, 2016) == before
-    finally:
-        await reader.close()
-        await conn.close()
 
 
 _SWAP_WAITS = """SELECT l.relation::regclass::text FROM pg_locks l
@@ -100,12 +110,7 @@ async def test_a_query_halfway_through_its_tables_is_not_failed_by_the_swap(
     # A query holds one facts table while the rebuild's swap waits for it, then asks for
     # a table the swap has taken: that is a deadlock unless the swap gives way.
     p = history(2018, 20)
-    conn = await asyncpg.connect(database_url)
-    reader = await asyncpg.connect(database_url)
-    try:
-        await apply_migrations(conn, "services.runtime", "services.reporting")
-        async with conn.transaction():
-            await project(conn, p.envelopes)
+    async with projected(database_url, p) as (conn, reader):
         held = await reader.fetch(
             "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n"
             " ON n.oid = c.relnamespace WHERE n.nspname = 'facts' AND c.relkind = 'r'"
@@ -125,9 +130,6 @@ async def test_a_query_halfway_through_its_tables_is_not_failed_by_the_swap(
         result = await rebuilding
         assert result.rebuilt == len(p.envelopes)
         assert await answers(reader, 2018) == await answers(conn, 2018)
-    finally:
-        await reader.close()
-        await conn.close()
 
 
 async def test_replay_from_topics_fills_an_empty_event_log(
