@@ -35,6 +35,11 @@ class Count:
     value: str
     units: str = "client_id"
     where: str | None = None
+    # An item column saying whether the item's unit has other items: units that are records
+    # (projections/keys.py, RECORDS) have one row each but the few marked `shared`. Keyed,
+    # their keys' sum is then the unshared items' sum and only the shared items' distinct
+    # keys (no sort of every item). None: units repeat, their keys are summed DISTINCT.
+    shared: str | None = None
 
 
 def region_of(alias: str) -> str:
@@ -150,10 +155,17 @@ class CellSql:
             if perturb and self.units_column(name) == f"u_{name}":
                 condition = f"({count.where}) AND " if count.where else ""
                 condition += f"{count.units} IS NOT NULL"
-                aggregate = (f"sum(DISTINCT key_{count.units})" if keyed
-                             else f"array_agg(DISTINCT {count.units})")
-                selected.append(f"{aggregate} FILTER (WHERE {condition}) AS "
-                                f"{'s' if keyed else 'u'}_{name}")
+                key = f"key_{count.units}"
+                if keyed and count.shared is not None:
+                    aggregate = (
+                        f"coalesce(sum({key}) FILTER (WHERE {condition} AND NOT "
+                        f"{count.shared}), 0) + coalesce(sum(DISTINCT {key}) FILTER "
+                        f"(WHERE {condition} AND {count.shared}), 0)")
+                else:
+                    aggregate = (f"sum(DISTINCT {key})" if keyed
+                                 else f"array_agg(DISTINCT {count.units})")
+                    aggregate += f" FILTER (WHERE {condition})"
+                selected.append(f"{aggregate} AS {'s' if keyed else 'u'}_{name}")
         if keyed:
             selected += [f"count(*) FILTER (WHERE {unit} IS NOT NULL AND key_{unit} IS NULL) "
                          f"AS z_{unit}" for unit in units]

@@ -63,10 +63,10 @@ def experience_cells(q: Query) -> CellSql:
         "month": month_of("f.local_date"),
     }
     columns = {"feedback_id": "f.feedback_id", "score": "f.score", "helped": "f.helped",
-               "heard": "f.felt_heard"}
+               "heard": "f.felt_heard", "shared": "f.shared"}
 
     def records(where: str | None = None) -> Count:
-        return Count("count(*)", units="feedback_id", where=where)
+        return Count("count(*)", units="feedback_id", where=where, shared="shared")
 
     counts = {"n": records(), "items": records(), "promoters": records("score >= 9"),
               "detractors": records("score <= 6"), "helped": records("helped"),

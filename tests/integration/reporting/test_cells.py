@@ -321,3 +321,23 @@ async def test_groupings_asked_at_once_give_each_groupings_own_rows(
     for group_by in charted if not spec.always else ():
         keys = [*spec.always, *group_by]
         assert any(set(sets[0]) == set(keys) for sets in shared), (spec.id, group_by)
+
+
+async def test_feedback_recorded_again_counts_its_record_key_once(
+    conn: asyncpg.Connection, late_history: History, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Feedback recorded again under new event ids (the late history gives some): its rows
+    are marked shared, and the perturbed counts of records, summing the unshared rows' keys
+    as they are and the shared rows' distinct keys, are the reference's."""
+    await _keyed_history(conn, late_history)
+    shared = await conn.fetch("""SELECT feedback_id FROM facts.feedback WHERE shared
+        AND local_date BETWEEN $1 AND $2 GROUP BY feedback_id""", *PERIODS[0])
+    assert len(shared) >= 2
+    keyed = _spy_keyed(monkeypatch)
+    for group_by in ([], ["organisation"], ["service"]):
+        asked: dict[str, Any] = dict(date_from=PERIODS[0][0], date_to=PERIODS[0][1],
+                                     group_by=group_by, as_of=AS_OF[-1], threshold=3,
+                                     orgs=DemoOrgLookup(), disclosure=CONTROL)
+        reference = await compute(conn, "client_experience", reference=True, **asked)
+        assert (await compute(conn, "client_experience", **asked))["rows"] == reference["rows"]
+    assert keyed == [True, True, True]

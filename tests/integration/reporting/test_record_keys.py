@@ -5,6 +5,7 @@ rows before; a key that two units share is found, and the stored keys are then n
 from __future__ import annotations
 
 import asyncio
+import copy
 
 import asyncpg
 
@@ -18,6 +19,7 @@ from services.reporting.projections.keys import (
     record_key,
     signed,
 )
+from tests.integration.reporting.builders import new_id
 from tests.integration.reporting.random_history import random_history
 
 KEYS = RecordKeys.of("record-keys-test-key")
@@ -127,3 +129,42 @@ async def test_two_keyings_at_once_leave_one_mark_and_every_unit(
     assert await conn.fetchval("SELECT count(*) FROM record_keys_of") == 1
     assert await conn.fetchval("SELECT count(*) FROM record_key_units") == await _units(conn)
     assert await _wrongly_keyed(conn, KEYS.key) == []
+
+
+async def _shared(conn: asyncpg.Connection) -> set[str]:
+    return {r["feedback_id"] for r in await conn.fetch(
+        "SELECT DISTINCT feedback_id FROM facts.feedback WHERE shared")}
+
+
+async def test_a_record_given_again_marks_every_row_of_it_shared(
+    conn: asyncpg.Connection,
+) -> None:
+    """A feedback recorded again under another event id: its rows, the earlier too, say so
+    (a count of records then sums their keys once), as the projector writes the second and
+    when every row is keyed again; the others do not."""
+    history = random_history(clients=40, seed=8)
+    feedback = [e for e in history.events if e["type"] == "ClientFeedbackGiven"]
+    assert len(feedback) >= 3
+    assert await ensure_keyed(conn, KEYS)
+    async with conn.transaction():
+        await project(conn, history.envelopes(), keys=KEYS)
+    assert await _shared(conn) == set()
+    assert await conn.fetchval("SELECT count(*) FROM record_rows") == len(feedback)
+
+    # Given again in a later batch, and twice in one batch.
+    again = [copy.deepcopy(e) for e in (feedback[0], feedback[1], feedback[1])]
+    for event in again:
+        event["id"] = new_id()
+    history.events[:] = again
+    async with conn.transaction():
+        await project(conn, history.envelopes(), keys=KEYS)
+    given_again = {feedback[0]["data"]["feedback_id"], feedback[1]["data"]["feedback_id"]}
+    assert await _shared(conn) == given_again
+    assert await conn.fetchval("SELECT count(*) FROM facts.feedback WHERE shared") == 5
+    assert await keyed_with(conn) == KEYS.fingerprint
+
+    # Keyed again from scratch (another key): the same marks.
+    await conn.execute("UPDATE facts.feedback SET shared = false")
+    assert await ensure_keyed(conn, OTHER)
+    assert await _shared(conn) == given_again
+    assert await conn.fetchval("SELECT count(*) FROM record_rows") == len(feedback)
