@@ -71,7 +71,7 @@ async def chart_data(
     results = await compute_sets(
         conn, query.indicator, date_from=query.date_from, date_to=query.date_to,
         group_bys=group_bys, as_of=query.as_of, threshold=threshold, orgs=orgs,
-        disclosure=disclosure,
+        disclosure=disclosure, n_only=[False, *(True for _ in group_bys[1:])],
     )
     control: dict[str, Any] = results[0]["disclosure_control"]
     rows, *whole = ([row for row in result["rows"] if _matches(row, query.filters)]

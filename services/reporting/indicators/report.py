@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -93,13 +94,20 @@ async def compute_sets(
     threshold: int = 5,
     orgs: OrgLookup,
     disclosure: DisclosureControl | None = None,
+    n_only: Sequence[bool] = (),
 ) -> list[IndicatorResult]:
     """`compute` for each of `group_bys` (a chart's rows and its total): exactly its results,
     in one statement where that can be (GROUPING SETS: fetch.fetch_cell_sets), which is when
     the indicator is aggregated in SQL, every grouping's keys are among the first's and its
     items do not depend on how they are grouped (by `reason`, a referral is an item per
-    reason: not the items of its total). Otherwise one `compute` each."""
+    reason: not the items of its total). Otherwise one `compute` each.
+
+    `n_only[i]`: of the rows by `group_bys[i]` only `n` and `suppressed` are read (a chart's
+    total), so from one statement their other figures are not computed (None): a year's
+    median and p90 of a country's case durations are a sort of 155,000 values in Python."""
     spec = indicator(indicator_id)
+    if n_only and len(n_only) != len(group_bys):
+        raise ValueError("n_only: one flag per group_by, or none")
     if disclosure is None:
         disclosure = configured_disclosure(ServiceSettings())
     asked = [row_keys(spec, group_by) for group_by in group_bys]
@@ -123,10 +131,11 @@ async def compute_sets(
                                       perturb=disclosure.perturbs,
                                       **await _keyed(conn, shared, sets[0], disclosure))
     fetched = {frozenset(keys): cells for keys, cells in zip(sets, cell_sets, strict=True)}
+    only = list(n_only) or [False] * len(asked)
     return [_result(spec, date_from, date_to, as_of, threshold, disclosure, _cell_rows(
         spec, [replace(cell, values={key: cell.values[key] for key in keys})
                for cell in fetched[frozenset(keys)]],
-        keys, threshold, disclosure)) for keys in asked]
+        keys, threshold, disclosure, n_only=n)) for keys, n in zip(asked, only, strict=True)]
 
 
 async def _keyed(conn: asyncpg.Connection, sql: CellSql, keys: list[str],
@@ -160,10 +169,12 @@ def _checked(threshold: int, as_of: datetime) -> datetime:
 
 
 def _cell_rows(spec: Indicator, cells: list[Cell], keys: list[str], threshold: int,
-               disclosure: DisclosureControl) -> list[dict[str, Any]]:
+               disclosure: DisclosureControl, n_only: bool = False) -> list[dict[str, Any]]:
     assert spec.cell_reducer is not None
+    unread = dict.fromkeys(("value", *spec.extras))
     return aggregate_cells(
-        cells, keys=keys, reducer=spec.cell_reducer, extras=spec.extras,
+        cells, keys=keys, reducer=(lambda _: unread) if n_only else spec.cell_reducer,
+        extras=spec.extras,
         n_mode=spec.n_mode, threshold=threshold, suppress=spec.suppress,
         empty=spec.empty_row, disclosure=disclosure,
     )

@@ -316,11 +316,26 @@ async def test_groupings_asked_at_once_give_each_groupings_own_rows(
             together = await compute_sets(conn, spec.id, group_bys=group_bys, **asked)
             alone = [await compute(conn, spec.id, group_by=g, **asked) for g in group_bys]
             assert together == alone, (group_bys, control.perturbs)
+            # Only n read of the last grouping (a chart's total): the same n and suppression.
+            n_only = await compute_sets(conn, spec.id, group_bys=group_bys, **asked,
+                                        n_only=[False] * (len(group_bys) - 1) + [True])
+            assert n_only[:-1] == alone[:-1]
+            assert [_n_of(row) for row in n_only[-1]["rows"]] == [
+                _n_of(row) for row in alone[-1]["rows"]]
     # A chart's total (always-grouped indicators have none: their rows' n is summed).
     charted = {chart.group_by for chart in CHARTS if chart.indicator == spec.id}
     for group_by in charted if not spec.always else ():
         keys = [*spec.always, *group_by]
         assert any(set(sets[0]) == set(keys) for sets in shared), (spec.id, group_by)
+
+
+def _n_of(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(value for key, value in row.items()
+                 if key in ("n", "suppressed") or key not in ("value", *_FIGURES))
+
+
+# Every figure a row may publish beside its keys, n and suppressed.
+_FIGURES = {extra for spec in INDICATORS for extra in spec.extras}
 
 
 async def test_feedback_recorded_again_counts_its_record_key_once(
