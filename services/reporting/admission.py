@@ -8,12 +8,24 @@ and their caches, and parallel workers add processes to the crowd: at ten millio
 the page's ten charts took 1.25 s together, admitted two at a time without workers 1.11 s
 (docs/PERFORMANCE.md). What waits holds no connection: the pool stays free for the
 operational lists, timelines and health checks.
+
+Who goes next: the waiting computation with the earliest arrival less its expected time
+(the last time the same indicator and grouping took, capped at `HORIZON`). Of the requests
+a page sends at once the longest start first, so two cores finish the page together rather
+than one of them running the last long chart alone (longest processing time first: at ten
+million events the page's ten charts, 60–240 ms each, took 0.96–1.01 s at once in the
+order they came, 0.91 s so ordered; medians of five, alternating). A request never waits
+for one that arrived more than `HORIZON` after it, so a short request is not kept waiting
+behind long ones that keep coming.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -38,17 +50,63 @@ def concurrency(settings: ServiceSettings) -> int:
     return settings.polku_query_concurrency or cores()
 
 
+# How much earlier than another a request may go ahead of it for being longer (seconds).
+HORIZON = 1.0
+
+
 class QuerySlots:
-    """At most `size` holders at once of a connection for an indicator computation."""
+    """At most `size` holders at once of a connection for an indicator computation; the
+    waiting ones admitted by arrival less expected time (the module's docstring)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._free = asyncio.Semaphore(size)
+        self._running = 0
+        self._waiting: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._took: dict[str, float] = {}
+
+    def expected(self, kind: str | None) -> float:
+        """How long a computation of `kind` is expected to take: the last one's time,
+        at most HORIZON (0: not known)."""
+        return min(self._took.get(kind, 0.0), HORIZON) if kind is not None else 0.0
 
     @asynccontextmanager
-    async def connection(self, pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-        async with self._free, pool.acquire() as conn:
-            yield conn
+    async def connection(self, pool: asyncpg.Pool,
+                         kind: str | None = None) -> AsyncIterator[asyncpg.Connection]:
+        """A connection for one computation of `kind` (its indicator and grouping: how
+        long the last one took orders the waiting), once a slot is free."""
+        await self._admitted(kind)
+        started = time.monotonic()
+        try:
+            async with pool.acquire() as conn:
+                yield conn
+            if kind is not None:
+                self._took[kind] = time.monotonic() - started
+        finally:
+            self._release()
+
+    async def _admitted(self, kind: str | None) -> None:
+        if self._running < self.size and not self._waiting:
+            self._running += 1
+            return
+        turn = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting,
+                       (time.monotonic() - self.expected(kind), next(self._order), turn))
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._release()  # handed the slot as it was cancelled: pass it on
+            raise
+
+    def _release(self) -> None:
+        """Hand the slot to the first waiting computation still waiting, or free it."""
+        while self._waiting:
+            _, _, turn = heapq.heappop(self._waiting)
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._running -= 1
 
 
 def query_slots(ctx: ServiceContext) -> QuerySlots:
@@ -60,4 +118,4 @@ def query_slots(ctx: ServiceContext) -> QuerySlots:
     return slots
 
 
-__all__ = ["QuerySlots", "concurrency", "cores", "query_slots"]
+__all__ = ["HORIZON", "QuerySlots", "concurrency", "cores", "query_slots"]

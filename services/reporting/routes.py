@@ -86,10 +86,12 @@ async def indicator_rows(
     moment = as_of or datetime.now(UTC)
     start, end = requested_period(date_from, date_to)
     try:
-        async with query_slots(ctx).connection(ctx.pool) as conn:
+        keys = _group_keys(group_by)
+        kind = f"indicator {indicator_id} {','.join(keys)} {(end - start).days}"
+        async with query_slots(ctx).connection(ctx.pool, kind) as conn:
             result = await compute(
                 conn, indicator_id, date_from=start, date_to=end,
-                group_by=_group_keys(group_by), as_of=moment,
+                group_by=keys, as_of=moment,
                 threshold=ctx.settings.polku_suppression_threshold,
                 orgs=RegistryOrgLookup(ctx.organisations),
                 disclosure=configured_disclosure(ctx.settings),

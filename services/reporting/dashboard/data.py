@@ -42,6 +42,13 @@ class ChartQuery:
             applied["organisation"] = self.organisation
         return applied
 
+    @property
+    def kind(self) -> str:
+        """What the computation's time depends on (admission.QuerySlots orders the waiting
+        by how long the last of a kind took): indicator, grouping and the period's length."""
+        return (f"chart {self.indicator} {','.join(self.api_group_by())} "
+                f"{(self.date_to - self.date_from).days}")
+
     def api_group_by(self) -> list[str]:
         """The indicator API's `group_by` whose rows, filtered, are this chart's rows."""
         return list(dict.fromkeys([*self.group_by, *self.filters]))

@@ -151,7 +151,7 @@ async def dashboard_data(
         indicator, date_from, date_to, _group_by(indicator, group_by),
         as_of or datetime.now(UTC), region or None, organisation or None,
     )
-    async with query_slots(ctx).connection(ctx.pool) as conn:
+    async with query_slots(ctx).connection(ctx.pool, query.kind) as conn:
         data = await chart_data(conn, query, threshold=ctx.settings.polku_suppression_threshold,
                                 orgs=RegistryOrgLookup(ctx.organisations),
                                 disclosure=configured_disclosure(ctx.settings))

@@ -79,7 +79,8 @@ async def export_indicators(
     moment = as_of or datetime.now(UTC)
     start, end = requested_period(date_from, date_to)
     key = _one_group_key(group_by)
-    async with query_slots(ctx).connection(ctx.pool) as conn:
+    kind = f"export {key} {(end - start).days}"
+    async with query_slots(ctx).connection(ctx.pool, kind) as conn:
         every = await every_indicator(
             conn, date_from=start, date_to=end, as_of=moment, group_by=key,
             threshold=ctx.settings.polku_suppression_threshold,
