@@ -52,6 +52,8 @@ def concurrency(settings: ServiceSettings) -> int:
 
 # How much earlier than another a request may go ahead of it for being longer (seconds).
 HORIZON = 1.0
+# How many kinds' last times are remembered at most.
+_KINDS = 4096
 
 
 class QuerySlots:
@@ -81,6 +83,8 @@ class QuerySlots:
             async with pool.acquire() as conn:
                 yield conn
             if kind is not None:
+                if len(self._took) >= _KINDS and kind not in self._took:
+                    self._took.clear()  # bounded: kinds name arbitrary periods' lengths
                 self._took[kind] = time.monotonic() - started
         finally:
             self._release()

@@ -291,23 +291,16 @@ _CHANGE_KEYS = {"phase": "l.phase", "region": region_of("l"),
                 "month": month_of("l.local_date")}
 
 
-# The later phases as a constant of the statement, not an argument: the later measurements
-# of a measure in a period are then read through their own index (migration 022), without
-# the baselines between them (at ten million events, a year of work ability scores held
-# 100,000 baselines beside 116,000 later ones), however the server plans the statement.
-_LATER = "ARRAY[" + ", ".join(f"'{phase}'" for phase in LATER_PHASES) + "]"
-
-
 def _score_changes(measure: str, better: str, worse: str) -> CellSql:
     """Client-and-phase pairs of `measure`: improved (change `better`), worsened (`worse`)."""
     return CellSql(
-        _pairs("score", "$4", _LATER, "$2", "$3"), _CHANGE_KEYS,
+        _pairs("score", "$4", "$5", "$2", "$3"), _CHANGE_KEYS,
         {"client_id": "l.client_id", "change": "l.score - b.score"},
         {"n": CLIENTS, "items": ITEMS, "improved": Count("count(*)", where=f"change {better}"),
          "worsened": Count("count(*)", where=f"change {worse}")},
         # The mean's exact sum and count, not every change (numerics decode slowly).
         {"change_sum": "sum(change)", "changes": "count(change)"},
-        arguments=(measure,),
+        arguments=(measure, list(LATER_PHASES)),
     )
 
 
@@ -326,16 +319,17 @@ def change_cell(group: CellGroup) -> dict[str, Any]:
 
 
 def labour_market_outcome_cells(q: Query) -> CellSql:
-    """Client-and-phase pairs of labour market statuses: in work or education ($5), in
-    work ($6)."""
+    """Client-and-phase pairs of labour market statuses: in work or education ($6), in
+    work ($7)."""
     return CellSql(
-        _pairs("status", "$4", _LATER, "$2", "$3"), _CHANGE_KEYS,
+        _pairs("status", "$4", "$5", "$2", "$3"), _CHANGE_KEYS,
         {"client_id": "l.client_id", "later": "l.status", "baseline": "b.status"},
         {"n": CLIENTS, "items": ITEMS,
-         "occupied": Count("count(*)", where="later = ANY($5::text[])"),
-         "baseline_occupied": Count("count(*)", where="baseline = ANY($5::text[])"),
-         "working": Count("count(*)", where="later = ANY($6::text[])")},
-        arguments=("labour_market_status", sorted(IN_WORK_OR_EDUCATION), sorted(IN_WORK)),
+         "occupied": Count("count(*)", where="later = ANY($6::text[])"),
+         "baseline_occupied": Count("count(*)", where="baseline = ANY($6::text[])"),
+         "working": Count("count(*)", where="later = ANY($7::text[])")},
+        arguments=("labour_market_status", list(LATER_PHASES),
+                   sorted(IN_WORK_OR_EDUCATION), sorted(IN_WORK)),
     )
 
 

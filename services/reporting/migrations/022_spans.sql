@@ -5,8 +5,3 @@
 -- before its (re-dated) referral spans nothing, as that referral waits on no date.
 CREATE INDEX ON facts.referral_decisions
     USING gist (daterange(least(opened_on, local_date), local_date)) WHERE openings = 1;
-
--- The later measurements (phase end or follow-up) of a measure in a period, without the
--- baselines between them (work_ability_change, self_assessment_change,
--- labour_market_outcome: indicators/measurements.py, _LATER).
-CREATE INDEX ON facts.measurements (measure, local_date) WHERE phase IN ('end', 'follow_up');
