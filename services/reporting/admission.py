@@ -26,8 +26,9 @@ import heapq
 import itertools
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import date
 
 import asyncpg
 
@@ -54,6 +55,12 @@ def concurrency(settings: ServiceSettings) -> int:
 HORIZON = 1.0
 # How many kinds' last times are remembered at most.
 _KINDS = 4096
+
+
+def kind_of(what: str, keys: Sequence[str], date_from: date, date_to: date) -> str:
+    """A computation's kind, what its time depends on: what it computes (e.g. `chart
+    <indicator>`), its grouping and its period's length (QuerySlots.connection)."""
+    return f"{what} {','.join(keys)} {(date_to - date_from).days}"
 
 
 class QuerySlots:
@@ -122,4 +129,4 @@ def query_slots(ctx: ServiceContext) -> QuerySlots:
     return slots
 
 
-__all__ = ["HORIZON", "QuerySlots", "concurrency", "cores", "query_slots"]
+__all__ = ["HORIZON", "QuerySlots", "concurrency", "cores", "kind_of", "query_slots"]

@@ -16,7 +16,7 @@ from contracts.bounded import BoundedDate, BoundedDateTime
 from contracts.codes import Language, Role
 from services.reporting import lists, research
 from services.reporting.access import require_role
-from services.reporting.admission import query_slots
+from services.reporting.admission import kind_of, query_slots
 from services.reporting.exports.codebook import codebook_sheet
 from services.reporting.exports.http import (
     Format,
@@ -87,7 +87,7 @@ async def indicator_rows(
     start, end = requested_period(date_from, date_to)
     try:
         keys = _group_keys(group_by)
-        kind = f"indicator {indicator_id} {','.join(keys)} {(end - start).days}"
+        kind = kind_of(f"indicator {indicator_id}", keys, start, end)
         async with query_slots(ctx).connection(ctx.pool, kind) as conn:
             result = await compute(
                 conn, indicator_id, date_from=start, date_to=end,

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import asyncpg
 
+from services.reporting.admission import kind_of
 from services.reporting.indicators import CATALOGUE, DisclosureControl, OrgLookup, compute_sets
 
 
@@ -46,8 +47,8 @@ class ChartQuery:
     def kind(self) -> str:
         """What the computation's time depends on (admission.QuerySlots orders the waiting
         by how long the last of a kind took): indicator, grouping and the period's length."""
-        return (f"chart {self.indicator} {','.join(self.api_group_by())} "
-                f"{(self.date_to - self.date_from).days}")
+        return kind_of(f"chart {self.indicator}", self.api_group_by(), self.date_from,
+                       self.date_to)
 
     def api_group_by(self) -> list[str]:
         """The indicator API's `group_by` whose rows, filtered, are this chart's rows."""

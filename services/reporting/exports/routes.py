@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from contracts.bounded import BoundedDate, BoundedDateTime
 from contracts.codes import Language
-from services.reporting.admission import query_slots
+from services.reporting.admission import kind_of, query_slots
 from services.reporting.exports.codebook import codebook
 from services.reporting.exports.http import (
     FileFormatQuery,
@@ -79,7 +79,7 @@ async def export_indicators(
     moment = as_of or datetime.now(UTC)
     start, end = requested_period(date_from, date_to)
     key = _one_group_key(group_by)
-    kind = f"export {key} {(end - start).days}"
+    kind = kind_of("export", [key] if key else [], start, end)
     async with query_slots(ctx).connection(ctx.pool, kind) as conn:
         every = await every_indicator(
             conn, date_from=start, date_to=end, as_of=moment, group_by=key,
