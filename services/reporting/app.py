@@ -86,9 +86,17 @@ def session_settings(settings: ServiceSettings) -> dict[str, str]:
 
     And a statement runs in its own process, without parallel workers: indicator
     computations are admitted one per core (admission.py), so workers would only crowd the
-    cores the others use. Alone, a query was no slower without them (docs/PERFORMANCE.md)."""
+    cores the others use. Alone, a query was no slower without them (docs/PERFORMANCE.md).
+
+    And without JIT compilation (`jit`): PostgreSQL compiles a statement whose estimated
+    cost passes `jit_above_cost` (100,000), and optimizes and inlines it past 500,000. At
+    ten million events the page's work_ability_change statement is estimated at 1.1
+    million: a server built with LLVM (the compose file's postgres:17 image is) would spend
+    tens to hundreds of milliseconds compiling a statement that runs in under 200. The
+    bench's server has no JIT, so its figures are those of `jit` off."""
     return {"work_mem": settings.polku_query_work_mem, "enable_presorted_aggregate": "off",
-            "plan_cache_mode": "force_custom_plan", "max_parallel_workers_per_gather": "0"}
+            "plan_cache_mode": "force_custom_plan", "max_parallel_workers_per_gather": "0",
+            "jit": "off"}
 
 
 def build_definition(consumer_name: str = CONSUMER_NAME) -> ServiceDefinition:

@@ -134,10 +134,18 @@ class CellSql:
         `f_keys` is the stored keys' fingerprint, read in the statement's own snapshot."""
         chosen = [(key, self.keys[key]) for key in row_keys]
         columns = [f"{sql} AS k_{key}" for key, sql in chosen]
-        columns += [f"{sql} AS {name}" for name, sql in self.columns.items()]
         units = sorted({count.units for count in self.counts.values()})
+        # Keyed, the units themselves are not read (their keys are), but where a count's
+        # items or an aggregate name them: each item then sorts and groups narrower.
+        read = " ".join([*(c.where or "" for c in self.counts.values()),
+                         *self.aggregates.values()])
+        columns += [f"{sql} AS {name}" for name, sql in self.columns.items()
+                    if not (keyed and name in units and not re.search(rf"\b{name}\b", read))]
         if keyed:
-            columns += [f"{self.key_column(unit)} AS key_{unit}" for unit in units]
+            # `nokey_…`: the item's unit and key disagree (a unit without its key yet).
+            columns += [f"{self.key_column(unit)} AS key_{unit}, ({self.columns[unit]} IS NULL) "
+                        f"<> ({self.key_column(unit)} IS NULL) AS nokey_{unit}"
+                        for unit in units]
         # The parameters' types, stated once: a statement need not read all three.
         ctes = ["parameters AS (SELECT $1::timestamptz, $2::date, $3::date)"]
         ctes += [f"{name} AS ({sql})" for name, sql in self.ctes.items()]
@@ -153,22 +161,25 @@ class CellSql:
                 value = f"count(DISTINCT key_{count.units})"
             selected.append(f"{value}{where} AS c_{name}")
             if perturb and self.units_column(name) == f"u_{name}":
-                condition = f"({count.where}) AND " if count.where else ""
-                condition += f"{count.units} IS NOT NULL"
+                # Keyed, an item without a unit has no key either (`nokey_…`): the sums
+                # pass over its null.
+                conditions = [f"({count.where})"] if count.where else []
+                conditions += [] if keyed else [f"{count.units} IS NOT NULL"]
                 key = f"key_{count.units}"
                 if keyed and count.shared is not None:
                     aggregate = (
-                        f"coalesce(sum({key}) FILTER (WHERE {condition} AND NOT "
-                        f"{count.shared}), 0) + coalesce(sum(DISTINCT {key}) FILTER "
-                        f"(WHERE {condition} AND {count.shared}), 0)")
+                        f"coalesce(sum({key}) FILTER (WHERE "
+                        f"{' AND '.join([*conditions, f'NOT {count.shared}'])}), 0) + "
+                        f"coalesce(sum(DISTINCT {key}) FILTER (WHERE "
+                        f"{' AND '.join([*conditions, count.shared])}), 0)")
                 else:
                     aggregate = (f"sum(DISTINCT {key})" if keyed
                                  else f"array_agg(DISTINCT {count.units})")
-                    aggregate += f" FILTER (WHERE {condition})"
+                    if conditions:
+                        aggregate += f" FILTER (WHERE {' AND '.join(conditions)})"
                 selected.append(f"{aggregate} AS {'s' if keyed else 'u'}_{name}")
         if keyed:
-            selected += [f"count(*) FILTER (WHERE {unit} IS NOT NULL AND key_{unit} IS NULL) "
-                         f"AS z_{unit}" for unit in units]
+            selected += [f"count(*) FILTER (WHERE nokey_{unit}) AS z_{unit}" for unit in units]
             selected.append("(SELECT fingerprint FROM record_keys_of LIMIT 1) AS f_keys")
         selected += [f"{sql} AS a_{name}" for name, sql in self.aggregates.items()]
         group = f" GROUP BY {', '.join(f'k_{key}' for key, _ in chosen)}" if chosen else ""

@@ -240,6 +240,27 @@ async def test_a_row_without_its_record_key_sends_its_cells_units(
 
 
 @pytest.mark.parametrize("control", [EXACT, CONTROL], ids=["exact", "perturbed"])
+async def test_a_key_on_a_row_without_its_unit_is_not_read(
+    conn: asyncpg.Connection, late_history: History, monkeypatch: pytest.MonkeyPatch,
+    control: DisclosureControl,
+) -> None:
+    """A keyed statement reads the items' keys, not their units: a row whose key names no
+    unit (its client gone, its key left) would count a client the exact figures do not.
+    Its statement's cells come again through the units."""
+    await _keyed_history(conn, late_history)
+    asked: dict[str, Any] = dict(date_from=PERIODS[0][0], date_to=PERIODS[0][1],
+                                 group_by=["target_service"], as_of=AS_OF[-1], threshold=3,
+                                 orgs=DemoOrgLookup(), disclosure=control)
+    await conn.execute("""UPDATE facts.referrals SET client_id = NULL WHERE event_id =
+        (SELECT event_id FROM facts.referrals WHERE local_date BETWEEN $1 AND $2 LIMIT 1)""",
+                       *PERIODS[0])
+    reference = await compute(conn, "referrals_made", reference=True, **asked)
+    keyed = _spy_keyed(monkeypatch)
+    assert (await compute(conn, "referrals_made", **asked))["rows"] == reference["rows"]
+    assert keyed == [False]
+
+
+@pytest.mark.parametrize("control", [EXACT, CONTROL], ids=["exact", "perturbed"])
 async def test_keys_unusable_in_the_statements_snapshot_are_not_read(
     conn: asyncpg.Connection, late_history: History, monkeypatch: pytest.MonkeyPatch,
     control: DisclosureControl,

@@ -4,7 +4,8 @@ default (4MB) would spill to disk; and they count a group's distinct clients by 
 the group's clients alone (`enable_presorted_aggregate` off); and every execution of an
 indicator's statement is planned for its own `as_of` and period, never with a generic plan
 (`plan_cache_mode`); and without parallel workers (computations are admitted one per core:
-admission.py). A malformed size is refused at start, naming the setting."""
+admission.py) or JIT compilation (a statement's compile would cost more than its run). A
+malformed size is refused at start, naming the setting."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ async def test_every_reporting_session_has_the_configured_work_mem(database_url:
                     for c in (one, other)] == ["off"] * 2
             assert [await c.fetchval("SHOW max_parallel_workers_per_gather")
                     for c in (one, other)] == ["0"] * 2
+            assert [await c.fetchval("SHOW jit") for c in (one, other)] == ["off"] * 2
 
 
 async def test_a_repeated_indicator_statement_is_planned_for_its_own_arguments(
@@ -58,7 +60,8 @@ async def test_a_repeated_indicator_statement_is_planned_for_its_own_arguments(
 def test_the_default_keeps_a_years_sorts_in_memory() -> None:
     assert build_definition().session_settings(ServiceSettings()) == {
         "work_mem": "64MB", "enable_presorted_aggregate": "off",
-        "plan_cache_mode": "force_custom_plan", "max_parallel_workers_per_gather": "0"}
+        "plan_cache_mode": "force_custom_plan", "max_parallel_workers_per_gather": "0",
+        "jit": "off"}
 
 
 @pytest.mark.parametrize("size", ["64", "lots", "0MB", "64 MB", "64mb"])
